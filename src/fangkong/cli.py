@@ -1,0 +1,73 @@
+"""The ``fangkong`` command.
+
+    fangkong demo        migrate, load the demo city once, run the web server and the worker
+    fangkong serve       the web server (gunicorn in production: see README)
+    fangkong worker      the background worker (Django tasks, database queue)
+    fangkong <command>   any Django management command (migrate, createsuperuser, demo_load, ...)
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Sequence
+
+DEFAULT_ADDR = "127.0.0.1:8000"
+
+
+def _django(argv: Sequence[str]) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fangkong.config.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["fangkong", *argv])
+
+
+def _spawn(argv: Sequence[str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "fangkong.cli", *argv])
+
+
+def demo(addr: str = DEFAULT_ADDR) -> int:
+    """Set up and run the platform on its embedded defaults; Ctrl-C stops server and worker."""
+    os.environ.setdefault("DEBUG", "1")
+    _django(["migrate", "--no-input", "-v", "0"])
+    _django(["demo_load"])
+    worker = _spawn(["db_worker", "--queue-name", "*", "--no-reload"])
+    server = _spawn(["runserver", addr, "--noreload", "--skip-checks"])
+    print(f"\nfangkong is running at http://{addr}/  (API docs: http://{addr}/api/docs) — Ctrl-C stops it.\n", flush=True)
+    try:
+        return server.wait()
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        for process in (server, worker):
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
+        for process in (server, worker):
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in {"-h", "--help", "help"}:
+        print(__doc__)
+        return 0
+    command, rest = args[0], args[1:]
+    if command == "demo":
+        return demo(rest[0] if rest else DEFAULT_ADDR)
+    if command == "serve":
+        _django(["runserver", rest[0] if rest else DEFAULT_ADDR, "--noreload"])
+        return 0
+    if command == "worker":
+        _django(["db_worker", "--queue-name", "*", "--no-reload", *rest])
+        return 0
+    _django(args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

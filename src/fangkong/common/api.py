@@ -1,0 +1,46 @@
+"""What every app's API shares: authentication, error answers, page envelopes."""
+
+from __future__ import annotations
+
+from typing import Any, Generic, TypeVar
+
+from django.http import HttpRequest
+from ninja import Schema
+
+from fangkong.common.errors import DomainError, Invalid
+from fangkong.common.pagination import Page
+
+T = TypeVar("T")
+
+
+class ErrorOut(Schema):
+    detail: str
+    errors: dict[str, list[str]] = {}
+
+
+class PageOut(Schema, Generic[T]):
+    items: list[T]
+    page: int
+    pages: int
+    total: int
+
+
+def page_out(page: Page[Any], schema: Any) -> dict[str, Any]:
+    return {
+        "items": [schema.from_orm(item) for item in page.items],
+        "page": page.number, "pages": page.pages, "total": page.total,
+    }
+
+
+def domain_error_body(error: DomainError) -> dict[str, Any]:
+    body: dict[str, Any] = {"detail": error.message}
+    if isinstance(error, Invalid):
+        body["errors"] = error.errors
+    if error.status == 404:
+        body = {"detail": "Not Found"}
+    return body
+
+
+def actor_of(request: HttpRequest) -> Any:
+    """The authenticated user of a request (by session or by API token)."""
+    return request.auth if getattr(request, "auth", None) is not None else request.user  # type: ignore[attr-defined]

@@ -1,0 +1,54 @@
+"""The JSON API: each app's router mounted under /api/; OpenAPI docs at /api/docs.
+
+Authentication: a personal API token (``Authorization: Bearer fk_…``) or the browser session
+(with its CSRF token on writes).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.security import HttpBearer, django_auth
+
+from fangkong.audit.api import router as audit_router
+from fangkong.common.api import domain_error_body
+from fangkong.common.errors import DomainError
+from fangkong.orgs.api import me_router
+from fangkong.orgs.api import router as orgs_router
+from fangkong.orgs.services import api_token_authenticate
+from fangkong.people.api import router as people_router
+from fangkong.worklist.api import router as worklist_router
+
+
+class ApiTokenAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        user = api_token_authenticate(raw=token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+api = NinjaAPI(
+    title="fangkong API",
+    version="1",
+    description="防控 — epidemic prevention and control. Every read is scoped to the caller's org units.",
+    auth=[ApiTokenAuth(), django_auth],
+    urls_namespace="api",
+)
+api.add_router("/me", me_router, tags=["me"])
+api.add_router("/orgs", orgs_router, tags=["orgs"])
+api.add_router("/people", people_router, tags=["people"])
+api.add_router("/work", worklist_router, tags=["worklist"])
+api.add_router("/audit", audit_router, tags=["audit"])
+
+
+@api.exception_handler(DomainError)
+def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    return api.create_response(request, domain_error_body(exc), status=exc.status)
+
+
+@api.exception_handler(Http404)
+def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return api.create_response(request, {"detail": "Not Found"}, status=404)

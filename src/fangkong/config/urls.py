@@ -1,0 +1,19 @@
+"""Root URLs: the staff UI by app, the API under /api/, Django admin for operators."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from fangkong.config.api import api
+from fangkong.orgs import views as org_views
+
+urlpatterns = [
+    path("", org_views.home, name="home"),
+    path("accounts/", include("fangkong.orgs.account_urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("orgs/", include("fangkong.orgs.urls")),
+    path("people/", include("fangkong.people.urls")),
+    path("work/", include("fangkong.worklist.urls")),
+    path("audit/", include("fangkong.audit.urls")),
+    path("api/", api.urls),
+    path("admin/", admin.site.urls),
+]

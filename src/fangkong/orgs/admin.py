@@ -1,0 +1,61 @@
+"""Django admin for operators: the tree, memberships, tokens (revoke only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from fangkong.audit.services import audit_record
+from fangkong.orgs.models import ApiToken, Membership, OrgUnit
+from fangkong.orgs.services import child_level, unit_path
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(OrgUnit)
+class OrgUnitAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "level", "parent", "path"]
+    list_filter = ["level"]
+    search_fields = ["code", "name"]
+    autocomplete_fields = ["parent"]
+    readonly_fields = ["level", "path", "depth"]
+    inlines = [MembershipInline]
+
+    def save_model(self, request: HttpRequest, obj: OrgUnit, form: Any, change: bool) -> None:
+        """Level and path follow from the parent, as in ``org_unit_create``."""
+        if change and ("code" in form.changed_data or "parent" in form.changed_data):
+            if OrgUnit.objects.filter(parent=obj).exists():
+                raise ValueError("Move or re-code a unit that has children with a migration script.")
+        obj.level = child_level(obj.parent)
+        obj.path = unit_path(code=obj.code, parent=obj.parent)
+        obj.depth = obj.parent.depth + 1 if obj.parent else 0
+        super().save_model(request, obj, form, change)
+        audit_record(actor=request.user, action="orgs.unit.admin_save", target=obj)
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "role", "org_unit"]
+    list_filter = ["role"]
+    search_fields = ["user__username", "org_unit__name", "org_unit__code"]
+    autocomplete_fields = ["user", "org_unit"]
+
+    def save_model(self, request: HttpRequest, obj: Membership, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        audit_record(actor=request.user, action="orgs.membership.admin_save", target=obj)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ["name", "user", "prefix", "expires_at", "last_used_at", "revoked_at"]
+    readonly_fields = ["user", "name", "prefix", "expires_at", "last_used_at"]
+    search_fields = ["user__username", "name", "prefix"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

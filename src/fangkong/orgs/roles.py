@@ -1,0 +1,65 @@
+"""Roles and what each may do: the one table of permissions (DESIGN.md §3 "Org tree and access").
+
+A permission is granted in the subtree of the org unit where the role is held. Reading an object
+needs the ``*.view`` permission of its app; changing it needs ``*.change``; seeing full PII needs
+``people.reveal`` and is audited each time.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    COMMANDER = "commander", _("Commander")
+    EPIDEMIOLOGIST = "epidemiologist", _("Epidemiologist")
+    GRID_WORKER = "grid_worker", _("Grid worker")
+    QUARANTINE_STAFF = "quarantine_staff", _("Quarantine staff")
+    LAB = "lab", _("Lab")
+    HOTLINE = "hotline", _("Hotline operator")
+    PUBLISHER = "publisher", _("Publisher")
+    VOLUNTEER_COORDINATOR = "volunteer_coordinator", _("Volunteer coordinator")
+    ADMIN = "admin", _("Administrator")
+
+
+class Perm(models.TextChoices):
+    ORGS_VIEW = "orgs.view", _("See the org tree")
+    ORGS_MANAGE = "orgs.manage", _("Manage org units and memberships")
+    PEOPLE_VIEW = "people.view", _("See people (masked)")
+    PEOPLE_CHANGE = "people.change", _("Register and edit people")
+    PEOPLE_REVEAL = "people.reveal", _("See full ID numbers and phones (audited)")
+    PEOPLE_MERGE = "people.merge", _("Merge duplicate people")
+    WORK_VIEW = "worklist.view", _("See work items")
+    WORK_CHANGE = "worklist.change", _("Create, assign and complete work items")
+    AUDIT_VIEW = "audit.view", _("Read the audit trail")
+
+
+P = Perm
+PERMISSIONS: dict[Role, frozenset[Perm]] = {
+    Role.COMMANDER: frozenset(
+        {P.ORGS_VIEW, P.PEOPLE_VIEW, P.PEOPLE_REVEAL, P.WORK_VIEW, P.WORK_CHANGE, P.AUDIT_VIEW}
+    ),
+    Role.EPIDEMIOLOGIST: frozenset(
+        {P.ORGS_VIEW, P.PEOPLE_VIEW, P.PEOPLE_CHANGE, P.PEOPLE_REVEAL, P.PEOPLE_MERGE, P.WORK_VIEW, P.WORK_CHANGE}
+    ),
+    Role.GRID_WORKER: frozenset({P.ORGS_VIEW, P.PEOPLE_VIEW, P.PEOPLE_CHANGE, P.WORK_VIEW, P.WORK_CHANGE}),
+    Role.QUARANTINE_STAFF: frozenset({P.ORGS_VIEW, P.PEOPLE_VIEW, P.WORK_VIEW, P.WORK_CHANGE}),
+    Role.LAB: frozenset({P.ORGS_VIEW, P.PEOPLE_VIEW, P.WORK_VIEW}),
+    Role.HOTLINE: frozenset({P.ORGS_VIEW, P.PEOPLE_VIEW, P.WORK_VIEW, P.WORK_CHANGE}),
+    Role.PUBLISHER: frozenset({P.ORGS_VIEW}),
+    Role.VOLUNTEER_COORDINATOR: frozenset({P.ORGS_VIEW, P.WORK_VIEW, P.WORK_CHANGE}),
+    Role.ADMIN: frozenset(Perm),
+}
+
+
+def role_grants(role: str, perm: str) -> bool:
+    """Whether ``role`` carries ``perm`` (unknown roles carry nothing)."""
+    try:
+        return Perm(perm) in PERMISSIONS[Role(role)]
+    except ValueError:
+        return False
+
+
+def roles_with(perm: str) -> list[str]:
+    return [role.value for role, perms in PERMISSIONS.items() if Perm(perm) in perms]

@@ -1,0 +1,71 @@
+"""Staff pages of the org tree and of the user's own account."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from fangkong.common.errors import Invalid
+from fangkong.common.views import staff_view
+from fangkong.orgs import selectors, services
+from fangkong.orgs.roles import PERMISSIONS, Role
+
+
+@staff_view
+def home(request: HttpRequest) -> HttpResponse:
+    return redirect("worklist:mine")
+
+
+@staff_view
+def tree(request: HttpRequest) -> HttpResponse:
+    roots = selectors.org_unit_children(actor=request.user, unit=None)
+    return render(request, "orgs/tree.html", {"units": roots, "unit": None, "ancestors": []})
+
+
+@staff_view
+def unit_detail(request: HttpRequest, unit_id: int) -> HttpResponse:
+    unit = selectors.org_unit_get(actor=request.user, unit_id=unit_id)
+    children = selectors.org_unit_children(actor=request.user, unit=unit)
+    template = "orgs/_children.html" if request.headers.get("HX-Request") else "orgs/tree.html"
+    return render(
+        request, template,
+        {"unit": unit, "units": children, "ancestors": selectors.org_unit_ancestors(unit=unit)},
+    )
+
+
+@staff_view
+def profile(request: HttpRequest) -> HttpResponse:
+    memberships = [
+        {"membership": m, "permissions": sorted(str(p.label) for p in PERMISSIONS[Role(m.role)])}
+        for m in request.user.memberships.select_related("org_unit")
+    ]
+    return render(
+        request, "orgs/profile.html",
+        {"memberships": memberships, "tokens": selectors.api_token_list(actor=request.user),
+         "new_token": request.session.pop("new_token", None)},
+    )
+
+
+@require_POST
+@staff_view
+def token_create(request: HttpRequest) -> HttpResponse:
+    try:
+        days = int(request.POST.get("days") or 0) or None
+        token, raw = services.api_token_create(actor=request.user, name=request.POST.get("name", ""), days=days)
+    except (Invalid, ValueError) as error:
+        messages.error(request, getattr(error, "message", str(error)))
+    else:
+        request.session["new_token"] = raw
+        messages.success(request, _("Token “%(name)s” created. Copy it now: it is not shown again.") % {"name": token.name})
+    return redirect("profile")
+
+
+@require_POST
+@staff_view
+def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    services.api_token_revoke(actor=request.user, token_id=token_id)
+    messages.success(request, _("Token revoked."))
+    return redirect("profile")

@@ -1,0 +1,35 @@
+"""Django admin for operators: people are read-only here (PII stays masked); edit in the staff UI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from fangkong.people.models import Household, Person
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Person)
+class PersonAdmin(ReadOnlyAdmin):
+    list_display = ["id", "__str__", "id_type", "phone_masked", "org_unit", "merged_into"]
+    list_filter = ["id_type", "sex"]
+    exclude = ["name"]
+    readonly_fields = ["id_type", "id_number_masked", "phone_masked", "sex", "org_unit", "household", "merged_into"]
+
+
+@admin.register(Household)
+class HouseholdAdmin(ReadOnlyAdmin):
+    list_display = ["id", "org_unit", "building", "unit", "room"]
+    search_fields = ["org_unit__code"]

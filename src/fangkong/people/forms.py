@@ -1,0 +1,39 @@
+"""The person form of the staff UI. It only shapes input; the service validates the rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from fangkong.orgs.models import OrgUnit
+from fangkong.people.models import IdType, Sex
+from fangkong.people.validation import PersonData
+
+
+class PersonForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    id_type = forms.ChoiceField(label=_("ID type"), choices=IdType.choices, initial=IdType.RESIDENT_ID)
+    id_number = forms.CharField(label=_("ID number"), max_length=200)
+    phone = forms.CharField(label=_("Mobile phone"), max_length=200, required=False)
+    org_unit = forms.ModelChoiceField(label=_("Grid"), queryset=OrgUnit.objects.none())
+    building = forms.CharField(label=_("Building"), max_length=200, required=False)
+    unit = forms.CharField(label=_("Unit"), max_length=200, required=False)
+    room = forms.CharField(label=_("Room"), max_length=200, required=False)
+    sex = forms.ChoiceField(
+        label=_("Sex (other documents)"), choices=[("", "—"), *Sex.choices], required=False
+    )
+    birth_date = forms.DateField(label=_("Birth date (other documents)"), required=False)
+
+    def __init__(self, *args: Any, grids: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["org_unit"].queryset = grids  # type: ignore[attr-defined]
+
+    def person_data(self) -> PersonData:
+        c = self.cleaned_data
+        return PersonData(
+            name=c["name"], id_type=c["id_type"], id_number=c["id_number"], phone=c.get("phone") or "",
+            org_unit_id=c["org_unit"].pk, building=c.get("building") or "", unit=c.get("unit") or "",
+            room=c.get("room") or "", sex=c.get("sex") or "", birth_date=c.get("birth_date"),
+        )

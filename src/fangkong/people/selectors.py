@@ -1,0 +1,67 @@
+"""Reads of the people registry, always through the scoping function."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from fangkong.common.errors import NotFound
+from fangkong.orgs.roles import Perm
+from fangkong.orgs.scope import visible
+from fangkong.orgs.selectors import org_unit_get
+from fangkong.people.crypto import blind_index
+from fangkong.people.idnumbers import InvalidNumber, normalize_mobile
+from fangkong.people.models import Household, IdType, Person
+
+DOCUMENT = re.compile(r"^[0-9A-Za-z]{6,32}$")
+
+
+def person_search_filter(q: str) -> Q:
+    """A name fragment matches by name; a document number or a mobile matches exactly by index."""
+    q = q.strip()
+    condition = Q(name__contains=q)
+    try:
+        condition |= Q(phone_index=blind_index(normalize_mobile(q), purpose="phone"))
+    except InvalidNumber:
+        pass
+    if DOCUMENT.match(q):
+        number = q.upper()
+        condition |= Q(id_number_index__in=[blind_index(number, purpose=f"id:{t}") for t in IdType.values])
+    return condition
+
+
+def person_list(*, actor: Any, q: str = "", org_unit_id: int | None = None) -> QuerySet[Person]:
+    """People the actor may see, merged records left out; ``org_unit_id`` narrows to a subtree."""
+    qs = visible(actor, Person.objects.filter(merged_into__isnull=True), perm=Perm.PEOPLE_VIEW)
+    if org_unit_id is not None:
+        unit = org_unit_get(actor=actor, unit_id=org_unit_id)
+        qs = qs.filter(org_unit__path__startswith=unit.path)
+    if q.strip():
+        qs = qs.filter(person_search_filter(q))
+    return qs.select_related("org_unit", "household")
+
+
+def person_get(*, actor: Any, person_id: int, perm: str = Perm.PEOPLE_VIEW) -> Person:
+    person = (
+        visible(actor, Person.objects.select_related("org_unit", "household", "merged_into"), perm=perm)
+        .filter(pk=person_id)
+        .first()
+    )
+    if person is None:
+        raise NotFound("person")
+    return person
+
+
+def household_get(*, actor: Any, household_id: int) -> Household:
+    household = visible(actor, Household.objects.select_related("org_unit"), perm=Perm.PEOPLE_VIEW).filter(
+        pk=household_id
+    ).first()
+    if household is None:
+        raise NotFound("household")
+    return household
+
+
+def household_members(*, actor: Any, household: Household) -> QuerySet[Person]:
+    return visible(actor, household.members.filter(merged_into__isnull=True), perm=Perm.PEOPLE_VIEW)

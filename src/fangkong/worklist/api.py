@@ -1,0 +1,105 @@
+"""API of the worklist."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.http import HttpRequest
+from ninja import Router, Schema
+
+from fangkong.common.api import ErrorOut, PageOut, actor_of, page_out
+from fangkong.common.pagination import paginate
+from fangkong.orgs.selectors import org_unit_get
+from fangkong.worklist import selectors, services
+from fangkong.worklist.models import WorkItem
+
+router = Router()
+
+
+class WorkItemOut(Schema):
+    id: int
+    kind: str
+    title: str
+    priority: str
+    status: str
+    org_unit_id: int
+    assignee: str | None
+    due_at: datetime
+    done_at: datetime | None
+    overdue: bool
+    subject_type: str
+    subject_id: str
+    note: str
+
+    @staticmethod
+    def resolve_assignee(obj: WorkItem) -> str | None:
+        return obj.assignee.get_username() if obj.assignee else None
+
+    @staticmethod
+    def resolve_overdue(obj: WorkItem) -> bool:
+        return obj.is_overdue
+
+
+class WorkItemIn(Schema):
+    kind: str
+    title: str
+    org_unit_id: int
+    due_at: datetime
+    priority: str = "normal"
+    note: str = ""
+
+
+class AssignIn(Schema):
+    assignee: str | None = None
+
+
+class CompleteIn(Schema):
+    note: str = ""
+
+
+class CancelIn(Schema):
+    reason: str
+
+
+@router.get("/items", response=PageOut[WorkItemOut])
+def item_list(request: HttpRequest, status: str = "open", mine: bool = False, kind: str = "", page: int = 1):
+    qs = selectors.work_item_list(actor=actor_of(request), status=status, mine_only=mine, kind=kind)
+    return page_out(paginate(qs, page=page), WorkItemOut)
+
+
+@router.post("/items", response={201: WorkItemOut, 422: ErrorOut})
+def item_create(request: HttpRequest, payload: WorkItemIn):
+    actor = actor_of(request)
+    unit = org_unit_get(actor=actor, unit_id=payload.org_unit_id)
+    item = services.work_item_create(
+        actor=actor, kind=payload.kind, title=payload.title, org_unit=unit, due_at=payload.due_at,
+        priority=payload.priority, note=payload.note,
+    )
+    return 201, item
+
+
+@router.get("/items/{item_id}", response=WorkItemOut)
+def item_detail(request: HttpRequest, item_id: int):
+    return selectors.work_item_get(actor=actor_of(request), item_id=item_id)
+
+
+@router.post("/items/{item_id}/assign", response={200: WorkItemOut, 409: ErrorOut, 422: ErrorOut})
+def item_assign(request: HttpRequest, item_id: int, payload: AssignIn):
+    actor = actor_of(request)
+    item = selectors.work_item_get(actor=actor, item_id=item_id)
+    assignee = services.user_by_username(payload.assignee) if payload.assignee else None
+    return services.work_item_assign(actor=actor, item=item, assignee=assignee)
+
+
+@router.post("/items/{item_id}/complete", response={200: WorkItemOut, 409: ErrorOut})
+def item_complete(request: HttpRequest, item_id: int, payload: CompleteIn):
+    actor = actor_of(request)
+    item = selectors.work_item_get(actor=actor, item_id=item_id)
+    return services.work_item_complete(actor=actor, item=item, note=payload.note)
+
+
+@router.post("/items/{item_id}/cancel", response={200: WorkItemOut, 409: ErrorOut, 422: ErrorOut})
+def item_cancel(request: HttpRequest, item_id: int, payload: CancelIn):
+    actor = actor_of(request)
+    item = selectors.work_item_get(actor=actor, item_id=item_id)
+    return services.work_item_cancel(actor=actor, item=item, reason=payload.reason)

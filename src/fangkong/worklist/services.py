@@ -1,0 +1,123 @@
+"""Writes to the worklist. Later capabilities create items through ``work_item_create``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fangkong.audit.services import audit_record
+from fangkong.common.errors import Conflict, Forbidden, Invalid
+from fangkong.orgs.models import OrgUnit
+from fangkong.orgs.roles import Perm
+from fangkong.orgs.scope import can
+from fangkong.worklist.models import OPEN_STATUSES, Priority, Status, WorkItem
+
+
+def _save(item: WorkItem, fields: list[str] | None = None) -> None:
+    try:
+        item.full_clean()
+    except ValidationError as error:
+        raise Invalid.from_validation_error(error) from error
+    item.save(update_fields=fields)
+
+
+@transaction.atomic
+def work_item_create(
+    *,
+    actor: Any,
+    kind: str,
+    title: str,
+    org_unit: OrgUnit,
+    due_at: datetime,
+    subject: models.Model | None = None,
+    priority: str = Priority.NORMAL,
+    assignee: Any = None,
+    note: str = "",
+) -> WorkItem:
+    """A new open item owned by ``org_unit``. ``actor`` None means the platform created it."""
+    if actor is not None and not can(actor, Perm.WORK_CHANGE, org_unit):
+        raise Invalid.field("org_unit", _("Unknown org unit, or not one you may give work to."))
+    if timezone.is_naive(due_at):
+        raise Invalid.field("due_at", _("The due time must carry a time zone."))
+    item = WorkItem(
+        kind=kind, title=title, org_unit=org_unit, due_at=due_at, priority=priority, assignee=assignee, note=note,
+        subject_type=subject._meta.label_lower if subject is not None else "",
+        subject_id=str(subject.pk) if subject is not None else "",
+    )
+    _save(item)
+    audit_record(actor=actor, action="worklist.item.create", target=item, after={"kind": kind, "due_at": due_at.isoformat()})
+    return item
+
+
+def _require_change(actor: Any, item: WorkItem) -> None:
+    if not can(actor, Perm.WORK_CHANGE, item.org_unit):
+        raise Forbidden(_("Your role may not change this work item."))
+
+
+@transaction.atomic
+def work_item_assign(*, actor: Any, item: WorkItem, assignee: Any) -> WorkItem:
+    """Give the item to ``assignee`` (who must hold a role over its unit), or take it back (None)."""
+    _require_change(actor, item)
+    if not item.is_open:
+        raise Conflict(_("Cannot assign a work item that is %(s)s.") % {"s": item.get_status_display()})
+    if assignee is not None and not can(assignee, Perm.WORK_VIEW, item.org_unit):
+        raise Invalid.field("assignee", _("%(u)s does not work in this unit.") % {"u": assignee.get_username()})
+    before = item.assignee.get_username() if item.assignee else None
+    item.assignee = assignee
+    item.status = Status.IN_PROGRESS if assignee is not None else Status.OPEN
+    _save(item, ["assignee", "status", "updated_at"])
+    audit_record(
+        actor=actor, action="worklist.item.assign", target=item,
+        before={"assignee": before}, after={"assignee": assignee.get_username() if assignee else None},
+    )
+    return item
+
+
+@transaction.atomic
+def work_item_complete(*, actor: Any, item: WorkItem, note: str = "", done_at: datetime | None = None) -> WorkItem:
+    """Close an open item as done, with an optional note of what was done."""
+    _require_change(actor, item)
+    if item.status not in OPEN_STATUSES:
+        raise Conflict(
+            _("Cannot complete a work item that is %(from)s; only open items become %(to)s.")
+            % {"from": item.get_status_display(), "to": Status.DONE.label}
+        )
+    item.status = Status.DONE
+    item.done_at = done_at or timezone.now()
+    if note.strip():
+        item.note = (item.note + "\n" + note.strip()).strip()
+    _save(item, ["status", "done_at", "note", "updated_at"])
+    audit_record(actor=actor, action="worklist.item.complete", target=item, after={"note": note.strip()[:200]})
+    return item
+
+
+@transaction.atomic
+def work_item_cancel(*, actor: Any, item: WorkItem, reason: str) -> WorkItem:
+    """Cancel an open item; the reason is required and kept in the note."""
+    _require_change(actor, item)
+    if not reason.strip():
+        raise Invalid.field("reason", _("Say why the work item is cancelled."))
+    if item.status not in OPEN_STATUSES:
+        raise Conflict(
+            _("Cannot cancel a work item that is %(from)s; only open items become %(to)s.")
+            % {"from": item.get_status_display(), "to": Status.CANCELLED.label}
+        )
+    item.status = Status.CANCELLED
+    item.done_at = timezone.now()
+    item.note = (item.note + "\n" + reason.strip()).strip()
+    _save(item, ["status", "done_at", "note", "updated_at"])
+    audit_record(actor=actor, action="worklist.item.cancel", target=item, after={"reason": reason.strip()[:200]})
+    return item
+
+
+def user_by_username(username: str) -> Any:
+    user = get_user_model().objects.filter(username=username, is_active=True).first()
+    if user is None:
+        raise Invalid.field("assignee", _("No user named “%(u)s”.") % {"u": username})
+    return user
