@@ -1,0 +1,190 @@
+"""Every staff page and every API route that names an object answers 404 for an object of
+another grid — without this test being edited when a route is added.
+
+Routes are discovered from the URL resolver and the OpenAPI schema. Each URL parameter name maps
+to a maker below that creates an object *outside* the grid worker's grid; a new parameter name
+fails the test until its maker is added, so no scoped route can slip through unchecked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
+
+from fangkong.config.api import api
+from fangkong.orgs.services import api_token_create
+from fangkong.worklist.services import work_item_create
+from tests.orgs.factories import UserFactory, user_with_role
+from tests.people.factories import make_person
+
+pytestmark = pytest.mark.django_db
+
+SKIPPED_NAMESPACES = {"admin"}  # Django admin is for operators (is_staff), not scoped users
+
+
+def _far_person(ctx: dict[str, Any]) -> Any:
+    if "person" not in ctx:
+        ctx["person"] = make_person(actor=ctx["far_user"], grid=ctx["tree"].grid_far)
+    return ctx["person"]
+
+
+MAKERS: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "person_id": lambda ctx: _far_person(ctx).pk,
+    "household_id": lambda ctx: _far_person(ctx).household_id,
+    "unit_id": lambda ctx: ctx["tree"].grid_far.pk,
+    "item_id": lambda ctx: work_item_create(
+        actor=None, kind="test.call", title="打电话", org_unit=ctx["tree"].grid_far,
+        due_at=timezone.now() + timedelta(hours=2),
+    ).pk,
+    "token_id": lambda ctx: api_token_create(actor=ctx["far_user"], name="theirs")[0].pk,
+}
+NON_OBJECT_PARAMS: dict[str, str] = {"action": "complete"}
+
+
+def _walk(patterns: list[Any], prefix: str = "", namespace: str = "") -> Iterator[tuple[str, URLPattern]]:
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            ns = entry.namespace or namespace
+            if ns in SKIPPED_NAMESPACES or str(entry.pattern).startswith("api/"):
+                continue
+            yield from _walk(entry.url_patterns, prefix + str(entry.pattern), ns)
+        else:
+            yield prefix + str(entry.pattern), entry
+
+
+def _staff_routes() -> list[tuple[str, URLPattern]]:
+    return [(route, p) for route, p in _walk(get_resolver().url_patterns) if p.pattern.converters]
+
+
+def _fill(route: str, params: dict[str, str]) -> str:
+    import re
+
+    return "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: params[m.group(1)], route)
+
+
+def _params(names: list[str], ctx: dict[str, Any]) -> dict[str, str]:
+    missing = [n for n in names if n not in MAKERS and n not in NON_OBJECT_PARAMS]
+    assert not missing, f"add a maker for URL parameter(s) {missing} to MAKERS in {__file__}"
+    return {n: str(MAKERS[n](ctx)) if n in MAKERS else NON_OBJECT_PARAMS[n] for n in names}
+
+
+@pytest.fixture
+def ctx(tree: Any, grid_worker: Any) -> dict[str, Any]:
+    far_user = user_with_role("grid_worker", tree.grid_far, username="far")
+    return {"tree": tree, "far_user": far_user, "grid_worker": grid_worker}
+
+
+def test_staff_routes_are_discovered():
+    routes = {route for route, _ in _staff_routes()}
+    assert "people/<int:person_id>/" in routes
+    assert len(routes) >= 8
+
+
+def test_every_staff_page_with_an_object_is_404_outside_scope(ctx, client: Client):
+    client.force_login(ctx["grid_worker"])
+    checked = 0
+    for route, pattern in _staff_routes():
+        url = _fill(route, _params(list(pattern.pattern.converters), ctx))
+        # A POST-only action answers GET with 405 before any lookup, which reveals nothing.
+        assert client.get(url).status_code in {404, 405}, f"GET {url} ({route})"
+        response = client.post(url)
+        assert response.status_code == 404, f"POST {url} ({route}) → {response.status_code}"
+        checked += 1
+    assert checked >= 8
+
+
+def test_the_same_pages_open_for_someone_in_scope(ctx, client: Client):
+    """The walk above would pass vacuously if the objects did not exist: they do."""
+    client.force_login(UserFactory(is_superuser=True))
+    for route, pattern in _staff_routes():
+        if pattern.callback.__name__ in {"item_action", "person_reveal", "person_merge", "token_revoke"}:
+            continue  # POST-only actions
+        url = _fill(route, _params(list(pattern.pattern.converters), ctx))
+        assert client.get(url).status_code in {200, 302}, url
+
+
+# --- API -------------------------------------------------------------------------------------
+
+def _schema() -> dict[str, Any]:
+    return api.get_openapi_schema()
+
+
+def _resolve(schema: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in node:
+        node = schema["components"]["schemas"][node["$ref"].split("/")[-1]]
+    return node
+
+
+def _example(schema: dict[str, Any], node: dict[str, Any]) -> Any:
+    """A value that satisfies the JSON schema's types (not its meaning): enough to reach the view."""
+    node = _resolve(schema, node)
+    if "anyOf" in node:
+        choices = [c for c in node["anyOf"] if c.get("type") != "null"]
+        return _example(schema, choices[0]) if choices else None
+    kind = node.get("type")
+    if kind == "object":
+        return {k: _example(schema, v) for k, v in node.get("properties", {}).items() if k in node.get("required", [])}
+    if kind == "array":
+        return []
+    if kind == "integer":
+        return 1
+    if kind == "number":
+        return 1.0
+    if kind == "boolean":
+        return False
+    if node.get("format") == "date-time":
+        return timezone.now().isoformat()
+    if node.get("format") == "date":
+        return "2022-05-03"
+    return "x"
+
+
+def _api_operations() -> Iterator[tuple[str, str, dict[str, Any]]]:
+    schema = _schema()
+    for path, operations in schema["paths"].items():
+        if "{" not in path:
+            continue
+        for method, operation in operations.items():
+            yield path, method, operation
+
+
+def test_api_routes_are_discovered():
+    paths = {path for path, _, _ in _api_operations()}
+    assert "/api/people/persons/{person_id}" in paths
+    assert len(paths) >= 7
+
+
+def test_every_api_route_with_an_object_is_404_outside_scope(ctx, client: Client):
+    schema = _schema()
+    _token, raw = api_token_create(actor=ctx["grid_worker"], name="walker")
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+    checked = 0
+    for path, method, operation in _api_operations():
+        names = [p["name"] for p in operation.get("parameters", []) if p["in"] == "path"]
+        url = path.format(**_params(names, ctx))
+        body = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
+        payload = _example(schema, body) if body else None
+        response = client.generic(
+            method.upper(), url, data=__import__("json").dumps(payload) if payload is not None else "",
+            content_type="application/json", **auth,
+        )
+        assert response.status_code == 404, f"{method.upper()} {url} → {response.status_code} {response.content[:200]!r}"
+        assert response.json() == {"detail": "Not Found"}
+        checked += 1
+    assert checked >= 10
+
+
+def test_the_same_api_objects_are_found_by_someone_in_scope(ctx, client: Client):
+    client.force_login(UserFactory(is_superuser=True))
+    for path, method, operation in _api_operations():
+        if method != "get":
+            continue
+        names = [p["name"] for p in operation.get("parameters", []) if p["in"] == "path"]
+        url = path.format(**_params(names, ctx))
+        assert client.get(url).status_code == 200, url
