@@ -1,9 +1,9 @@
 """The ``fangkong`` command.
 
-    fangkong demo        migrate, load the demo city once, run the web server and the worker
-    fangkong serve       the web server (gunicorn in production: see README)
-    fangkong worker      the background worker (Django tasks, database queue)
-    fangkong <command>   any Django management command (migrate, createsuperuser, demo_load, ...)
+fangkong demo        migrate, load the demo city once, run the web server and the worker
+fangkong serve       the web server (gunicorn in production: see README)
+fangkong worker      the background worker (Django tasks, database queue)
+fangkong <command>   any Django management command (migrate, createsuperuser, demo_load, ...)
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ def _django(argv: Sequence[str]) -> None:
 
 
 def _spawn(argv: Sequence[str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "fangkong.cli", *argv])
+    return subprocess.Popen([sys.executable, "-m", "fangkong.cli", *argv])  # noqa: S603 (our own argv)
 
 
 def demo(addr: str = DEFAULT_ADDR) -> int:
@@ -35,7 +35,10 @@ def demo(addr: str = DEFAULT_ADDR) -> int:
     _django(["demo_load"])
     worker = _spawn(["db_worker", "--queue-name", "*", "--no-reload"])
     server = _spawn(["runserver", addr, "--noreload", "--skip-checks"])
-    print(f"\nfangkong is running at http://{addr}/  (API docs: http://{addr}/api/docs) — Ctrl-C stops it.\n", flush=True)
+    print(
+        f"\nfangkong is running at http://{addr}/  (API docs: http://{addr}/api/docs) — Ctrl-C stops it.\n",
+        flush=True,
+    )
     try:
         return server.wait()
     except KeyboardInterrupt:

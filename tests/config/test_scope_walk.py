@@ -38,10 +38,15 @@ MAKERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "person_id": lambda ctx: _far_person(ctx).pk,
     "household_id": lambda ctx: _far_person(ctx).household_id,
     "unit_id": lambda ctx: ctx["tree"].grid_far.pk,
-    "item_id": lambda ctx: work_item_create(
-        actor=None, kind="test.call", title="打电话", org_unit=ctx["tree"].grid_far,
-        due_at=timezone.now() + timedelta(hours=2),
-    ).pk,
+    "item_id": lambda ctx: (
+        work_item_create(
+            actor=None,
+            kind="test.call",
+            title="打电话",
+            org_unit=ctx["tree"].grid_far,
+            due_at=timezone.now() + timedelta(hours=2),
+        ).pk
+    ),
     "token_id": lambda ctx: api_token_create(actor=ctx["far_user"], name="theirs")[0].pk,
 }
 NON_OBJECT_PARAMS: dict[str, str] = {"action": "complete"}
@@ -111,6 +116,7 @@ def test_the_same_pages_open_for_someone_in_scope(ctx, client: Client):
 
 # --- API -------------------------------------------------------------------------------------
 
+
 def _schema() -> dict[str, Any]:
     return api.get_openapi_schema()
 
@@ -129,7 +135,11 @@ def _example(schema: dict[str, Any], node: dict[str, Any]) -> Any:
         return _example(schema, choices[0]) if choices else None
     kind = node.get("type")
     if kind == "object":
-        return {k: _example(schema, v) for k, v in node.get("properties", {}).items() if k in node.get("required", [])}
+        return {
+            k: _example(schema, v)
+            for k, v in node.get("properties", {}).items()
+            if k in node.get("required", [])
+        }
     if kind == "array":
         return []
     if kind == "integer":
@@ -171,10 +181,15 @@ def test_every_api_route_with_an_object_is_404_outside_scope(ctx, client: Client
         body = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
         payload = _example(schema, body) if body else None
         response = client.generic(
-            method.upper(), url, data=__import__("json").dumps(payload) if payload is not None else "",
-            content_type="application/json", **auth,
+            method.upper(),
+            url,
+            data=__import__("json").dumps(payload) if payload is not None else "",
+            content_type="application/json",
+            **auth,
         )
-        assert response.status_code == 404, f"{method.upper()} {url} → {response.status_code} {response.content[:200]!r}"
+        assert response.status_code == 404, (
+            f"{method.upper()} {url} → {response.status_code} {response.content[:200]!r}"
+        )
         assert response.json() == {"detail": "Not Found"}
         checked += 1
     assert checked >= 10

@@ -27,9 +27,14 @@ def phone_number() -> str:
 
 def make_person(*, actor: Any, grid: OrgUnit, name: str = "王小明", **overrides: Any) -> Person:
     data = PersonData(
-        name=name, id_type="resident_id", id_number=overrides.pop("id_number", None) or resident_id(),
-        phone=overrides.pop("phone", None) or phone_number(), org_unit_id=grid.pk,
-        building=overrides.pop("building", "3"), unit=overrides.pop("unit", "1"), room=overrides.pop("room", "502"),
+        name=name,
+        id_type="resident_id",
+        id_number=overrides.pop("id_number", None) or resident_id(),
+        phone=overrides.pop("phone", None) or phone_number(),
+        org_unit_id=grid.pk,
+        building=overrides.pop("building", "3"),
+        unit=overrides.pop("unit", "1"),
+        room=overrides.pop("room", "502"),
     )
     for key, value in overrides.items():
         setattr(data, key, value)

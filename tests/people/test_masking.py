@@ -3,7 +3,9 @@ import pytest
 from fangkong.people.masking import mask_id_number, mask_name, mask_phone
 
 
-@pytest.mark.parametrize(("name", "masked"), [("张三明", "张*明"), ("李四", "李*"), ("欧阳小明", "欧**明"), ("王", "王")])
+@pytest.mark.parametrize(
+    ("name", "masked"), [("张三明", "张*明"), ("李四", "李*"), ("欧阳小明", "欧**明"), ("王", "王")]
+)
 def test_names_keep_first_and_last_character(name, masked):
     assert mask_name(name) == masked
 

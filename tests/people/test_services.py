@@ -5,7 +5,13 @@ from fangkong.audit.models import AuditEvent
 from fangkong.common.errors import Forbidden, Invalid
 from fangkong.people.models import Household, Person
 from fangkong.people.selectors import person_list
-from fangkong.people.services import DuplicatePerson, person_create, person_merge, person_reveal, person_update
+from fangkong.people.services import (
+    DuplicatePerson,
+    person_create,
+    person_merge,
+    person_reveal,
+    person_update,
+)
 from fangkong.people.validation import PersonData
 from tests.orgs.factories import user_with_role
 from tests.people.factories import make_person, phone_number, resident_id
@@ -28,7 +34,9 @@ def test_raw_columns_hold_no_plaintext(tree, grid_worker):
     number = resident_id()
     make_person(actor=grid_worker, grid=tree.grid_a, id_number=number, phone="13912345678")
     with connection.cursor() as cursor:
-        cursor.execute("SELECT id_number_cipher, phone_cipher, id_number_index, phone_index FROM people_person")
+        cursor.execute(
+            "SELECT id_number_cipher, phone_cipher, id_number_index, phone_index FROM people_person"
+        )
         row = cursor.fetchone()
     blob = b"".join(bytes(value) if not isinstance(value, str) else value.encode() for value in row)
     assert number.encode() not in blob
@@ -75,7 +83,11 @@ def test_duplicate_in_another_area_is_refused_without_showing_it(tree, grid_work
 
 def test_every_bad_field_is_named_and_nothing_is_stored(tree, grid_worker):
     data = PersonData(
-        name="", id_type="resident_id", id_number="110105194912310021", phone="12345", org_unit_id=999999,
+        name="",
+        id_type="resident_id",
+        id_number="110105194912310021",
+        phone="12345",
+        org_unit_id=999999,
         building="x" * 21,
     )
     with pytest.raises(Invalid) as error:
@@ -100,7 +112,11 @@ def test_a_person_must_live_on_a_grid(tree, epidemiologist):
 def test_update_is_audited_with_masked_values_only(tree, grid_worker):
     person = make_person(actor=grid_worker, grid=tree.grid_a, phone="13900001111")
     data = PersonData(
-        name="王小明", id_type="resident_id", id_number=resident_id(), phone="13700002222", org_unit_id=tree.grid_a.pk,
+        name="王小明",
+        id_type="resident_id",
+        id_number=resident_id(),
+        phone="13700002222",
+        org_unit_id=tree.grid_a.pk,
     )
     person_update(actor=grid_worker, person=person, data=data)
     event = AuditEvent.objects.get(action="people.person.update")
@@ -114,7 +130,11 @@ def test_reveal_is_audited_and_returns_the_full_value(tree, epidemiologist, grid
     person = make_person(actor=grid_worker, grid=tree.grid_a, id_number=number)
     assert person_reveal(actor=epidemiologist, person=person, field="id_number") == number
     event = AuditEvent.objects.get(action="people.person.reveal")
-    assert (event.actor, event.target_id, event.after) == (epidemiologist, str(person.pk), {"field": "id_number"})
+    assert (event.actor, event.target_id, event.after) == (
+        epidemiologist,
+        str(person.pk),
+        {"field": "id_number"},
+    )
     assert event.org_unit == tree.grid_a
 
 
@@ -159,7 +179,9 @@ def test_merge_moves_foreign_keys_of_other_models(tree, epidemiologist, grid_wor
 
 
 def test_phone_is_optional(tree, grid_worker):
-    data = PersonData(name="赵六", id_type="passport", id_number="E1234567", org_unit_id=tree.grid_a.pk, sex="M")
+    data = PersonData(
+        name="赵六", id_type="passport", id_number="E1234567", org_unit_id=tree.grid_a.pk, sex="M"
+    )
     person = person_create(actor=grid_worker, data=data)
     assert (person.phone_masked, person.id_number_masked, person.sex) == ("", "****4567", "M")
     assert phone_number()  # the factory still hands out numbers

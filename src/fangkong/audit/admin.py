@@ -7,7 +7,7 @@ from fangkong.audit.models import AuditEvent
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(admin.ModelAdmin[AuditEvent]):
     """Read-only: the trail is only ever added to."""
 
     list_display = ["at", "actor", "action", "target_type", "target_id", "org_unit", "ip"]

@@ -36,10 +36,18 @@ class AuditEventOut(Schema):
 
 @router.get("/events", response=PageOut[AuditEventOut])
 def event_list(
-    request: HttpRequest, action: str = "", actor: str = "", target_type: str = "", target_id: str = "",
-    since: date | None = None, until: date | None = None, page: int = 1,
-):
+    request: HttpRequest,
+    action: str = "",
+    actor: str = "",
+    target_type: str = "",
+    target_id: str = "",
+    since: date | None = None,
+    until: date | None = None,
+    page: int = 1,
+) -> Any:
     filters = AuditFilters(
         action=action, actor=actor, target_type=target_type, target_id=target_id, since=since, until=until
     )
-    return page_out(paginate(audit_event_list(actor=actor_of(request), filters=filters), page=page), AuditEventOut)
+    return page_out(
+        paginate(audit_event_list(actor=actor_of(request), filters=filters), page=page), AuditEventOut
+    )

@@ -13,7 +13,11 @@ class AuditEvent(models.Model):
     scope_path = "org_unit__path"
 
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     action = models.CharField(_("action"), max_length=64, db_index=True)
@@ -21,7 +25,11 @@ class AuditEvent(models.Model):
     target_id = models.CharField(_("target id"), max_length=64)
     target_label = models.CharField(_("target"), max_length=200, blank=True)
     org_unit = models.ForeignKey(
-        "orgs.OrgUnit", verbose_name=_("org unit"), null=True, blank=True, on_delete=models.SET_NULL,
+        "orgs.OrgUnit",
+        verbose_name=_("org unit"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     before = models.JSONField(_("before"), null=True, blank=True)

@@ -25,10 +25,13 @@ class PageOut(Schema, Generic[T]):
     total: int
 
 
-def page_out(page: Page[Any], schema: Any) -> dict[str, Any]:
+def page_out(page: Page[Any]) -> dict[str, Any]:
+    """The envelope of one page; the route's response schema shapes each item."""
     return {
-        "items": [schema.from_orm(item) for item in page.items],
-        "page": page.number, "pages": page.pages, "total": page.total,
+        "items": page.items,
+        "page": page.number,
+        "pages": page.pages,
+        "total": page.total,
     }
 
 

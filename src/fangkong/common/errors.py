@@ -49,5 +49,10 @@ class Invalid(DomainError):
     @classmethod
     def from_validation_error(cls, error: ValidationError) -> Invalid:
         if hasattr(error, "error_dict"):
-            return cls({field: [str(m) for e in errs for m in e.messages] for field, errs in error.error_dict.items()})
+            return cls(
+                {
+                    field: [str(m) for e in errs for m in e.messages]
+                    for field, errs in error.error_dict.items()
+                }
+            )
         return cls({"__all__": [str(m) for m in error.messages]})

@@ -8,7 +8,6 @@ Names are drawn with a numpy Generator, unique in the whole city (so within ever
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,14 +21,14 @@ COMMUNITIES_PER_STREET = 4
 GRIDS_PER_COMMUNITY = 8
 
 # Street names: well-worn place-name stems of a southern Chinese city, all fictional here.
-STREET_STEMS = (
-    "东门", "翠竹", "桂园", "黄贝", "莲塘", "清水河", "南湖", "笋岗", "东晓", "园岭", "沙头", "梅林",
-    "华富", "香蜜湖", "南园", "华强", "福保", "蛇口", "招商", "粤海", "南头", "沙河", "西丽", "桃源",
-    "新安", "航城", "福永", "沙井", "松岗", "石岩", "龙华", "民治", "观澜", "大浪", "布吉", "坂田",
+_STREET_STEMS = (
+    "东门 翠竹 桂园 黄贝 莲塘 清水河 南湖 笋岗 东晓 园岭 沙头 梅林 华富 香蜜湖 南园 华强 福保 蛇口"
+    " 招商 粤海 南头 沙河 西丽 桃源 新安 航城 福永 沙井 松岗 石岩 龙华 民治 观澜 大浪 布吉 坂田"
 )
+STREET_STEMS = tuple(_STREET_STEMS.split())
 # Community names: two characters, a first from one list and a second from the other.
 COMMUNITY_FIRST = tuple("湖翠桂莲清金银松柏竹梅桃杏枫荔榕凤鹏海湾安宁和乐康泰福禄新兴富华锦绣")
-COMMUNITY_SECOND = ("贝", "园", "苑", "湾", "岭", "塘", "林", "源", "田", "坑", "围", "岗", "村", "庄", "景", "馨")
+COMMUNITY_SECOND = tuple("贝园苑湾岭塘林源田坑围岗村庄景馨")
 
 
 @dataclass(frozen=True)
@@ -40,14 +39,6 @@ class UnitSpec:
     name: str
     level: str
     children: tuple[UnitSpec, ...] = ()
-
-    def walk(self) -> Iterator[tuple[UnitSpec, UnitSpec | None]]:
-        """Every unit of the subtree with its parent, parents before children (depth first)."""
-        stack: list[tuple[UnitSpec, UnitSpec | None]] = [(self, None)]
-        while stack:
-            unit, parent = stack.pop()
-            yield unit, parent
-            stack.extend((child, unit) for child in reversed(unit.children))
 
 
 @dataclass(frozen=True)
@@ -84,10 +75,14 @@ def city_spec(*, seed: int) -> UnitSpec:
                     for g in range(1, GRIDS_PER_COMMUNITY + 1)
                 )
                 communities.append(
-                    UnitSpec(code=community_code, name=next(community_names), level="community", children=grids)
+                    UnitSpec(
+                        code=community_code, name=next(community_names), level="community", children=grids
+                    )
                 )
             streets.append(
-                UnitSpec(code=street_code, name=next(street_names), level="street", children=tuple(communities))
+                UnitSpec(
+                    code=street_code, name=next(street_names), level="street", children=tuple(communities)
+                )
             )
         districts.append(
             UnitSpec(code=district_code, name=district_name, level="district", children=tuple(streets))
@@ -101,5 +96,7 @@ def grid_refs(city: UnitSpec) -> list[GridRef]:
     for district in city.children:
         for street in district.children:
             for community in street.children:
-                refs.extend(GridRef(code=g.code, name=g.name, district_code=district.code) for g in community.children)
+                refs.extend(
+                    GridRef(code=g.code, name=g.name, district_code=district.code) for g in community.children
+                )
     return refs

@@ -37,10 +37,12 @@ COMPOSITIONS: dict[int, tuple[str, ...]] = {
     4: ("HSCC", "HSCC", "HSCE"),
     5: ("HSCCE", "HSCEE", "HSCCC"),
 }
+# Mainland mobile prefixes in use (all 1[3-9]x): 13x, 15x but 154, 18x, and a few others.
 MOBILE_PREFIXES = (
-    "130", "131", "132", "133", "134", "135", "136", "137", "138", "139", "147", "150", "151", "152",
-    "153", "155", "156", "157", "158", "159", "166", "173", "176", "177", "178", "180", "181", "182",
-    "183", "184", "185", "186", "187", "188", "189", "191", "198", "199",
+    *(f"13{d}" for d in range(10)),
+    *(f"15{d}" for d in range(10) if d != 4),
+    *(f"18{d}" for d in range(10)),
+    *("147", "166", "173", "176", "177", "178", "191", "198", "199"),
 )
 NAME_POOL = 4096
 ROOMS_PER_BUILDING = 2 * 18 * 4  # units × floors × doors
@@ -132,7 +134,7 @@ def _sexes(composition: str, u: np.ndarray) -> list[bool]:
         if role == "S":
             males.append(not head_male)
         elif role == "E":
-            males.append(elders == 0 and bool(u[i, 0] < 0.45) or (elders == 1 and not males[-1]))
+            males.append(bool(u[i, 0] < 0.45) if elders == 0 else not males[-1])
             elders += 1
         else:
             males.append(bool(u[i, 0] < 0.51))
@@ -152,7 +154,9 @@ def _addresses(rng: np.random.Generator, count: int) -> list[tuple[str, str, str
     return out
 
 
-def residents_generate(*, seed: int, count: int, grids: Sequence[GridRef], as_of: date) -> list[HouseholdSpec]:
+def residents_generate(
+    *, seed: int, count: int, grids: Sequence[GridRef], as_of: date
+) -> list[HouseholdSpec]:
     """About ``count`` residents (exactly ``count``) in households spread unevenly over ``grids``."""
     if count <= 0:
         return []
@@ -172,63 +176,68 @@ def residents_generate(*, seed: int, count: int, grids: Sequence[GridRef], as_of
     per_grid = np.bincount(grid_of, minlength=len(grids))
     free = {g: iter(_addresses(rng, int(n))) for g, n in enumerate(per_grid.tolist()) if n}
     identities = _Identities(rng)
-    draws = rng.random((count, 6))
+    draws = rng.random((count, 7))
     households: list[HouseholdSpec] = []
     person = 0
     for h, size in enumerate(sizes):
         grid = grids[int(grid_of[h])]
-        options = COMPOSITIONS[size]
         u = draws[person : person + size]
+        options = COMPOSITIONS[size]
         composition = options[int(u[0, 2] * len(options))]
         ages, males = _ages(composition, u), _sexes(composition, u)
-        father_surname = surnames[int(u[0, 3] * NAME_POOL)]
-        members = []
+        drawn = [surnames[int(x * NAME_POOL)] for x in u[:, 3].tolist()]
+        # children carry the father's surname; a male elder is the head's father
+        family = drawn[1] if composition[1:2] == "S" and not males[0] else drawn[0]
+        members: list[ResidentSpec] = []
+        names: set[str] = set()
         for i, role in enumerate(composition):
             male, age = males[i], ages[i]
-            if role == "C" or (role == "E" and male) or (role == "H" and male):
-                surname = father_surname
-            else:
-                surname = surnames[int(u[i, 3] * NAME_POOL)]
-            given = (male_names if male else female_names)[int(u[i, 4] * NAME_POOL)]
+            surname = family if role == "C" else drawn[0] if role == "E" and male else drawn[i]
+            pool, pick = (male_names if male else female_names), int(u[i, 4] * NAME_POOL)
+            while surname + pool[pick] in names:  # no father and son of the same name
+                pick = (pick + 1) % NAME_POOL
+            names.add(surname + pool[pick])
             birth = as_of - timedelta(days=1 + int((age + u[i, 5]) * 365.2425))
             phone_share = 0.0 if age < 16 else (0.95 if age < 70 else 0.75)
             members.append(
                 ResidentSpec(
-                    name=surname + given, sex="M" if male else "F", birth_date=birth,
+                    name=surname + pool[pick],
+                    sex="M" if male else "F",
+                    birth_date=birth,
                     id_number=identities.resident_id(area_code=grid.district_code, birth=birth, male=male),
-                    phone=identities.phone() if u[i, 2] < phone_share else "",
+                    phone=identities.phone() if u[i, 6] < phone_share else "",
                 )
             )
-        if composition[0] == "H" and "S" in composition and not males[0]:
-            # the children's surname is the father's, and here the father is the spouse
-            members[0], members[1] = members[0], _with_surname(members[1], father_surname)
-            members[0] = _with_surname(members[0], surnames[int(u[0, 4] * NAME_POOL)])
         building, unit, room = next(free[int(grid_of[h])])
         households.append(HouseholdSpec(grid.code, building, unit, room, tuple(members)))
         person += size
     return households
 
 
-def _with_surname(resident: ResidentSpec, surname: str) -> ResidentSpec:
-    given = resident.name[1:]
-    return ResidentSpec(surname + given, resident.sex, resident.birth_date, resident.id_number, resident.phone)
-
-
 def _person(resident: ResidentSpec, *, grid_id: int, household_id: int) -> Person:
     """The row ``people.services.person_create`` would store for ``resident``."""
     number, phone = resident.id_number, resident.phone
     return Person(
-        name=resident.name, sex=resident.sex, birth_date=resident.birth_date, id_type=IdType.RESIDENT_ID,
-        id_number_cipher=encrypt(number), id_number_index=id_index(id_type=IdType.RESIDENT_ID, number=number),
+        name=resident.name,
+        sex=resident.sex,
+        birth_date=resident.birth_date,
+        id_type=IdType.RESIDENT_ID,
+        id_number_cipher=encrypt(number),
+        id_number_index=id_index(id_type=IdType.RESIDENT_ID, number=number),
         id_number_masked=mask_id_number(number),
-        phone_cipher=encrypt(phone) if phone else None, phone_index=phone_index(phone) if phone else "",
+        phone_cipher=encrypt(phone) if phone else None,
+        phone_index=phone_index(phone) if phone else "",
         phone_masked=mask_phone(phone) if phone else "",
-        org_unit_id=grid_id, household_id=household_id,
+        org_unit_id=grid_id,
+        household_id=household_id,
     )
 
 
 def residents_insert(
-    *, households: Sequence[HouseholdSpec], grid_ids: Mapping[str, int], batch_size: int = 2000,
+    *,
+    households: Sequence[HouseholdSpec],
+    grid_ids: Mapping[str, int],
+    batch_size: int = 2000,
     progress: Progress | None = None,
 ) -> tuple[int, int]:
     """Write ``households`` and their members; returns (households, people) written.
@@ -241,7 +250,10 @@ def residents_insert(
     for start in range(0, len(households), batch_size):
         chunk = households[start : start + batch_size]
         rows = Household.objects.bulk_create(
-            [Household(org_unit_id=grid_ids[h.grid_code], building=h.building, unit=h.unit, room=h.room) for h in chunk]
+            [
+                Household(org_unit_id=grid_ids[h.grid_code], building=h.building, unit=h.unit, room=h.room)
+                for h in chunk
+            ]
         )
         people = [
             _person(resident, grid_id=row.org_unit_id, household_id=row.pk)

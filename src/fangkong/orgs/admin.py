@@ -12,14 +12,14 @@ from fangkong.orgs.models import ApiToken, Membership, OrgUnit
 from fangkong.orgs.services import child_level, unit_path
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(admin.TabularInline):  # type: ignore[type-arg]
     model = Membership
     extra = 0
     autocomplete_fields = ["user"]
 
 
 @admin.register(OrgUnit)
-class OrgUnitAdmin(admin.ModelAdmin):
+class OrgUnitAdmin(admin.ModelAdmin[OrgUnit]):
     list_display = ["code", "name", "level", "parent", "path"]
     list_filter = ["level"]
     search_fields = ["code", "name"]
@@ -27,11 +27,13 @@ class OrgUnitAdmin(admin.ModelAdmin):
     readonly_fields = ["level", "path", "depth"]
     inlines = [MembershipInline]
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        """Code and parent are fixed once created: every descendant's path is built from them."""
+        fields = list(super().get_readonly_fields(request, obj))
+        return [*fields, "code", "parent"] if obj is not None else fields
+
     def save_model(self, request: HttpRequest, obj: OrgUnit, form: Any, change: bool) -> None:
         """Level and path follow from the parent, as in ``org_unit_create``."""
-        if change and ("code" in form.changed_data or "parent" in form.changed_data):
-            if OrgUnit.objects.filter(parent=obj).exists():
-                raise ValueError("Move or re-code a unit that has children with a migration script.")
         obj.level = child_level(obj.parent)
         obj.path = unit_path(code=obj.code, parent=obj.parent)
         obj.depth = obj.parent.depth + 1 if obj.parent else 0
@@ -40,7 +42,7 @@ class OrgUnitAdmin(admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(admin.ModelAdmin[Membership]):
     list_display = ["user", "role", "org_unit"]
     list_filter = ["role"]
     search_fields = ["user__username", "org_unit__name", "org_unit__code"]
@@ -52,7 +54,7 @@ class MembershipAdmin(admin.ModelAdmin):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
     list_display = ["name", "user", "prefix", "expires_at", "last_used_at", "revoked_at"]
     readonly_fields = ["user", "name", "prefix", "expires_at", "last_used_at"]
     search_fields = ["user__username", "name", "prefix"]

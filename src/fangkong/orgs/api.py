@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from datetime import datetime
 
 from django.http import HttpRequest
 from ninja import Router, Schema
+from ninja.responses import Status
 
 from fangkong.common.api import PageOut, actor_of, page_out
 from fangkong.common.pagination import paginate
@@ -27,18 +30,18 @@ class OrgUnitOut(Schema):
 
 
 @router.get("/units", response=PageOut[OrgUnitOut])
-def unit_list(request: HttpRequest, level: str = "", parent: int | None = None, q: str = "", page: int = 1):
+def unit_list(request: HttpRequest, level: str = "", parent: int | None = None, q: str = "", page: int = 1) -> Any:
     qs = selectors.org_unit_list(actor=actor_of(request), level=level, parent_id=parent, q=q)
-    return page_out(paginate(qs, page=page), OrgUnitOut)
+    return page_out(paginate(qs, page=page))
 
 
 @router.get("/units/{unit_id}", response=OrgUnitOut)
-def unit_detail(request: HttpRequest, unit_id: int):
+def unit_detail(request: HttpRequest, unit_id: int) -> Any:
     return selectors.org_unit_get(actor=actor_of(request), unit_id=unit_id)
 
 
 @router.get("/units/{unit_id}/children", response=list[OrgUnitOut])
-def unit_children(request: HttpRequest, unit_id: int):
+def unit_children(request: HttpRequest, unit_id: int) -> Any:
     actor = actor_of(request)
     unit = selectors.org_unit_get(actor=actor, unit_id=unit_id)
     return selectors.org_unit_children(actor=actor, unit=unit)
@@ -56,7 +59,7 @@ class MeOut(Schema):
 
 
 @me_router.get("", response=MeOut)
-def me(request: HttpRequest):
+def me(request: HttpRequest) -> Any:
     actor = actor_of(request)
     forget_memberships(actor)
     memberships = [
@@ -86,16 +89,16 @@ class NewTokenOut(TokenOut):
 
 
 @me_router.get("/tokens", response=list[TokenOut])
-def token_list(request: HttpRequest):
+def token_list(request: HttpRequest) -> Any:
     return selectors.api_token_list(actor=actor_of(request))
 
 
 @me_router.post("/tokens", response={201: NewTokenOut})
-def token_create(request: HttpRequest, payload: TokenIn):
+def token_create(request: HttpRequest, payload: TokenIn) -> Any:
     token, raw = services.api_token_create(actor=actor_of(request), name=payload.name, days=payload.days)
-    return 201, {**TokenOut.from_orm(token).dict(), "token": raw}
+    return Status(201, {**TokenOut.from_orm(token).dict(), "token": raw})
 
 
 @me_router.delete("/tokens/{token_id}", response=TokenOut)
-def token_revoke(request: HttpRequest, token_id: int):
+def token_revoke(request: HttpRequest, token_id: int) -> Any:
     return services.api_token_revoke(actor=actor_of(request), token_id=token_id)

@@ -29,13 +29,20 @@ class OrgUnit(TimeStampedModel):
     scope_path = "path"
 
     code = models.CharField(
-        _("code"), max_length=32, unique=True,
+        _("code"),
+        max_length=32,
+        unique=True,
         validators=[RegexValidator(r"^[0-9A-Za-z]+$", _("Use digits and letters only."))],
     )
     name = models.CharField(_("name"), max_length=100)
     level = models.CharField(_("level"), max_length=16, choices=Level.choices)
     parent = models.ForeignKey(
-        "self", verbose_name=_("parent"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        verbose_name=_("parent"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     path = models.CharField(_("path"), max_length=255, unique=True, editable=False)
     depth = models.PositiveSmallIntegerField(_("depth"), default=0, editable=False)
@@ -59,7 +66,9 @@ class Membership(TimeStampedModel):
     """A user holds a role in an org unit, and with it the role's permissions in its subtree."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
-    org_unit = models.ForeignKey(OrgUnit, verbose_name=_("org unit"), on_delete=models.CASCADE, related_name="memberships")
+    org_unit = models.ForeignKey(
+        OrgUnit, verbose_name=_("org unit"), on_delete=models.CASCADE, related_name="memberships"
+    )
     role = models.CharField(_("role"), max_length=32, choices=Role.choices)
 
     class Meta:

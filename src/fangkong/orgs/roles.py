@@ -41,7 +41,15 @@ PERMISSIONS: dict[Role, frozenset[Perm]] = {
         {P.ORGS_VIEW, P.PEOPLE_VIEW, P.PEOPLE_REVEAL, P.WORK_VIEW, P.WORK_CHANGE, P.AUDIT_VIEW}
     ),
     Role.EPIDEMIOLOGIST: frozenset(
-        {P.ORGS_VIEW, P.PEOPLE_VIEW, P.PEOPLE_CHANGE, P.PEOPLE_REVEAL, P.PEOPLE_MERGE, P.WORK_VIEW, P.WORK_CHANGE}
+        {
+            P.ORGS_VIEW,
+            P.PEOPLE_VIEW,
+            P.PEOPLE_CHANGE,
+            P.PEOPLE_REVEAL,
+            P.PEOPLE_MERGE,
+            P.WORK_VIEW,
+            P.WORK_CHANGE,
+        }
     ),
     Role.GRID_WORKER: frozenset({P.ORGS_VIEW, P.PEOPLE_VIEW, P.PEOPLE_CHANGE, P.WORK_VIEW, P.WORK_CHANGE}),
     Role.QUARANTINE_STAFF: frozenset({P.ORGS_VIEW, P.PEOPLE_VIEW, P.WORK_VIEW, P.WORK_CHANGE}),

@@ -19,7 +19,7 @@ from fangkong.orgs.models import LEVEL_ORDER, ApiToken, Level, Membership, OrgUn
 from fangkong.orgs.roles import Role
 from fangkong.orgs.scope import forget_memberships
 
-TOKEN_PREFIX = "fk_"
+TOKEN_PREFIX = "fk_"  # noqa: S105 (a prefix, not a secret)
 
 
 def unit_path(*, code: str, parent: OrgUnit | None) -> str:
@@ -40,15 +40,21 @@ def child_level(parent: OrgUnit | None) -> Level:
 def org_unit_create(*, actor: Any, code: str, name: str, parent: OrgUnit | None) -> OrgUnit:
     """Add a unit under ``parent``; its level follows from the parent's (city has no parent)."""
     unit = OrgUnit(
-        code=code.strip(), name=name.strip(), parent=parent, level=child_level(parent),
-        path=unit_path(code=code.strip(), parent=parent), depth=(parent.depth + 1) if parent else 0,
+        code=code.strip(),
+        name=name.strip(),
+        parent=parent,
+        level=child_level(parent),
+        path=unit_path(code=code.strip(), parent=parent),
+        depth=(parent.depth + 1) if parent else 0,
     )
     try:
         unit.full_clean()
     except ValidationError as error:
         raise Invalid.from_validation_error(error) from error
     unit.save()
-    audit_record(actor=actor, action="orgs.unit.create", target=unit, after={"code": unit.code, "name": unit.name})
+    audit_record(
+        actor=actor, action="orgs.unit.create", target=unit, after={"code": unit.code, "name": unit.name}
+    )
     return unit
 
 
@@ -60,7 +66,9 @@ def membership_grant(*, actor: Any, user: Any, org_unit: OrgUnit, role: Role | s
     membership, created = Membership.objects.get_or_create(user=user, org_unit=org_unit, role=str(role))
     if created:
         audit_record(
-            actor=actor, action="orgs.membership.grant", target=membership,
+            actor=actor,
+            action="orgs.membership.grant",
+            target=membership,
             after={"user": user.username, "role": str(role)},
         )
     forget_memberships(user)
@@ -84,10 +92,15 @@ def api_token_create(*, actor: Any, name: str, days: int | None = None) -> tuple
         raise Invalid.field("days", _("Between 1 and 366 days."))
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
-        user=actor, name=name, prefix=raw[:10], digest=_digest(raw),
+        user=actor,
+        name=name,
+        prefix=raw[:10],
+        digest=_digest(raw),
         expires_at=timezone.now() + timedelta(days=lifetime),
     )
-    audit_record(actor=actor, action="orgs.token.create", target=token, after={"name": name, "days": lifetime})
+    audit_record(
+        actor=actor, action="orgs.token.create", target=token, after={"name": name, "days": lifetime}
+    )
     return token, raw
 
 

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from fangkong.common.errors import Invalid
 from fangkong.common.views import staff_view
 from fangkong.orgs import selectors, services
+from fangkong.orgs.models import Membership
 from fangkong.orgs.roles import PERMISSIONS, Role
 
 
@@ -31,7 +32,8 @@ def unit_detail(request: HttpRequest, unit_id: int) -> HttpResponse:
     children = selectors.org_unit_children(actor=request.user, unit=unit)
     template = "orgs/_children.html" if request.headers.get("HX-Request") else "orgs/tree.html"
     return render(
-        request, template,
+        request,
+        template,
         {"unit": unit, "units": children, "ancestors": selectors.org_unit_ancestors(unit=unit)},
     )
 
@@ -40,12 +42,16 @@ def unit_detail(request: HttpRequest, unit_id: int) -> HttpResponse:
 def profile(request: HttpRequest) -> HttpResponse:
     memberships = [
         {"membership": m, "permissions": sorted(str(p.label) for p in PERMISSIONS[Role(m.role)])}
-        for m in request.user.memberships.select_related("org_unit")
+        for m in Membership.objects.filter(user_id=request.user.pk).select_related("org_unit")
     ]
     return render(
-        request, "orgs/profile.html",
-        {"memberships": memberships, "tokens": selectors.api_token_list(actor=request.user),
-         "new_token": request.session.pop("new_token", None)},
+        request,
+        "orgs/profile.html",
+        {
+            "memberships": memberships,
+            "tokens": selectors.api_token_list(actor=request.user),
+            "new_token": request.session.pop("new_token", None),
+        },
     )
 
 
@@ -54,12 +60,16 @@ def profile(request: HttpRequest) -> HttpResponse:
 def token_create(request: HttpRequest) -> HttpResponse:
     try:
         days = int(request.POST.get("days") or 0) or None
-        token, raw = services.api_token_create(actor=request.user, name=request.POST.get("name", ""), days=days)
+        token, raw = services.api_token_create(
+            actor=request.user, name=request.POST.get("name", ""), days=days
+        )
     except (Invalid, ValueError) as error:
         messages.error(request, getattr(error, "message", str(error)))
     else:
         request.session["new_token"] = raw
-        messages.success(request, _("Token “%(name)s” created. Copy it now: it is not shown again.") % {"name": token.name})
+        messages.success(
+            request, _("Token “%(name)s” created. Copy it now: it is not shown again.") % {"name": token.name}
+        )
     return redirect("profile")
 
 

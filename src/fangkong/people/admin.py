@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from fangkong.people.models import Household, Person
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
@@ -26,7 +26,15 @@ class PersonAdmin(ReadOnlyAdmin):
     list_display = ["id", "__str__", "id_type", "phone_masked", "org_unit", "merged_into"]
     list_filter = ["id_type", "sex"]
     exclude = ["name"]
-    readonly_fields = ["id_type", "id_number_masked", "phone_masked", "sex", "org_unit", "household", "merged_into"]
+    readonly_fields = [
+        "id_type",
+        "id_number_masked",
+        "phone_masked",
+        "sex",
+        "org_unit",
+        "household",
+        "merged_into",
+    ]
 
 
 @admin.register(Household)

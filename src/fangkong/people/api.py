@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from datetime import date
 
 from django.http import HttpRequest
 from ninja import Router, Schema
+from ninja.responses import Status
 
 from fangkong.common.api import ErrorOut, PageOut, actor_of, page_out
 from fangkong.common.pagination import paginate
@@ -97,37 +100,42 @@ class HouseholdOut(Schema):
 
 
 @router.get("/persons", response=PageOut[PersonOut])
-def person_list(request: HttpRequest, q: str = "", org_unit: int | None = None, page: int = 1, size: int = 25):
+def person_list(
+    request: HttpRequest, q: str = "", org_unit: int | None = None, page: int = 1, size: int = 25
+) -> Any:
     qs = selectors.person_list(actor=actor_of(request), q=q, org_unit_id=org_unit)
-    return page_out(paginate(qs, page=page, size=size), PersonOut)
+    return page_out(paginate(qs, page=page, size=size))
 
 
 @router.post("/persons", response={201: PersonDetailOut, 422: ErrorOut})
-def person_create(request: HttpRequest, payload: PersonIn):
-    return 201, services.person_create(actor=actor_of(request), data=payload.data())
+def person_create(request: HttpRequest, payload: PersonIn) -> Any:
+    return Status(201, services.person_create(actor=actor_of(request), data=payload.data()))
 
 
 @router.get("/persons/{person_id}", response=PersonDetailOut)
-def person_detail(request: HttpRequest, person_id: int):
+def person_detail(request: HttpRequest, person_id: int) -> Any:
     return selectors.person_get(actor=actor_of(request), person_id=person_id)
 
 
 @router.put("/persons/{person_id}", response={200: PersonDetailOut, 422: ErrorOut})
-def person_update(request: HttpRequest, person_id: int, payload: PersonIn):
+def person_update(request: HttpRequest, person_id: int, payload: PersonIn) -> Any:
     actor = actor_of(request)
     person = selectors.person_get(actor=actor, person_id=person_id)
     return services.person_update(actor=actor, person=person, data=payload.data())
 
 
 @router.post("/persons/{person_id}/reveal", response=RevealOut)
-def person_reveal(request: HttpRequest, person_id: int, payload: RevealIn):
+def person_reveal(request: HttpRequest, person_id: int, payload: RevealIn) -> Any:
     actor = actor_of(request)
     person = selectors.person_get(actor=actor, person_id=person_id)
-    return {"field": payload.field, "value": services.person_reveal(actor=actor, person=person, field=payload.field)}
+    return {
+        "field": payload.field,
+        "value": services.person_reveal(actor=actor, person=person, field=payload.field),
+    }
 
 
 @router.post("/persons/{person_id}/merge", response=PersonDetailOut)
-def person_merge(request: HttpRequest, person_id: int, payload: MergeIn):
+def person_merge(request: HttpRequest, person_id: int, payload: MergeIn) -> Any:
     """Fold the record ``drop_id`` into this person; every link moves here."""
     actor = actor_of(request)
     keep = selectors.person_get(actor=actor, person_id=person_id, perm=Perm.PEOPLE_MERGE)
@@ -136,11 +144,16 @@ def person_merge(request: HttpRequest, person_id: int, payload: MergeIn):
 
 
 @router.get("/households/{household_id}", response=HouseholdOut)
-def household_detail(request: HttpRequest, household_id: int):
+def household_detail(request: HttpRequest, household_id: int) -> Any:
     actor = actor_of(request)
     household = selectors.household_get(actor=actor, household_id=household_id)
     return {
-        "id": household.pk, "org_unit_id": household.org_unit_id, "building": household.building,
-        "unit": household.unit, "room": household.room,
-        "members": list(selectors.household_members(actor=actor, household=household).select_related("org_unit")),
+        "id": household.pk,
+        "org_unit_id": household.org_unit_id,
+        "building": household.building,
+        "unit": household.unit,
+        "room": household.room,
+        "members": list(
+            selectors.household_members(actor=actor, household=household).select_related("org_unit")
+        ),
     }

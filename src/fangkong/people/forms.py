@@ -33,7 +33,14 @@ class PersonForm(forms.Form):
     def person_data(self) -> PersonData:
         c = self.cleaned_data
         return PersonData(
-            name=c["name"], id_type=c["id_type"], id_number=c["id_number"], phone=c.get("phone") or "",
-            org_unit_id=c["org_unit"].pk, building=c.get("building") or "", unit=c.get("unit") or "",
-            room=c.get("room") or "", sex=c.get("sex") or "", birth_date=c.get("birth_date"),
+            name=c["name"],
+            id_type=c["id_type"],
+            id_number=c["id_number"],
+            phone=c.get("phone") or "",
+            org_unit_id=c["org_unit"].pk,
+            building=c.get("building") or "",
+            unit=c.get("unit") or "",
+            room=c.get("room") or "",
+            sex=c.get("sex") or "",
+            birth_date=c.get("birth_date"),
         )

@@ -55,7 +55,9 @@ def parse_resident_id(raw: str, *, today: date | None = None) -> ResidentId:
         raise InvalidNumber(_("The birth date %(d)s is not a possible past date.") % {"d": birth.isoformat()})
     expected = check_char(number[:17])
     if number[17] != expected:
-        raise InvalidNumber(_("The check character should be %(c)s; the number was mistyped.") % {"c": expected})
+        raise InvalidNumber(
+            _("The check character should be %(c)s; the number was mistyped.") % {"c": expected}
+        )
     return ResidentId(
         number=number, area_code=number[:6], birth_date=birth, sex="M" if int(number[16]) % 2 else "F"
     )

@@ -44,7 +44,9 @@ class Household(TimeStampedModel):
         verbose_name = _("household")
         verbose_name_plural = _("households")
         constraints = [
-            models.UniqueConstraint(fields=["org_unit", "building", "unit", "room"], name="household_address_unique")
+            models.UniqueConstraint(
+                fields=["org_unit", "building", "unit", "room"], name="household_address_unique"
+            )
         ]
 
     def __str__(self) -> str:
@@ -63,7 +65,9 @@ class Person(TimeStampedModel):
     name = models.CharField(_("name"), max_length=50, db_index=True)
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices, default=Sex.UNKNOWN)
     birth_date = models.DateField(_("birth date"), null=True, blank=True)
-    id_type = models.CharField(_("ID type"), max_length=32, choices=IdType.choices, default=IdType.RESIDENT_ID)
+    id_type = models.CharField(
+        _("ID type"), max_length=32, choices=IdType.choices, default=IdType.RESIDENT_ID
+    )
     id_number_cipher = models.BinaryField(editable=False)
     id_number_index = models.CharField(max_length=64, editable=False)
     id_number_masked = models.CharField(_("ID number"), max_length=40, editable=False)
@@ -74,11 +78,20 @@ class Person(TimeStampedModel):
         "orgs.OrgUnit", verbose_name=_("grid"), on_delete=models.PROTECT, related_name="people"
     )
     household = models.ForeignKey(
-        Household, verbose_name=_("household"), null=True, blank=True, on_delete=models.SET_NULL,
+        Household,
+        verbose_name=_("household"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="members",
     )
     merged_into = models.ForeignKey(
-        "self", verbose_name=_("merged into"), null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        "self",
+        verbose_name=_("merged into"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
         editable=False,
     )
 

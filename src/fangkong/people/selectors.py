@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from contextlib import suppress
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -22,10 +23,8 @@ def person_search_filter(q: str) -> Q:
     """A name fragment matches by name; a document number or a mobile matches exactly by index."""
     q = q.strip()
     condition = Q(name__contains=q)
-    try:
+    with suppress(InvalidNumber):
         condition |= Q(phone_index=blind_index(normalize_mobile(q), purpose="phone"))
-    except InvalidNumber:
-        pass
     if DOCUMENT.match(q):
         number = q.upper()
         condition |= Q(id_number_index__in=[blind_index(number, purpose=f"id:{t}") for t in IdType.values])
@@ -55,9 +54,11 @@ def person_get(*, actor: Any, person_id: int, perm: str = Perm.PEOPLE_VIEW) -> P
 
 
 def household_get(*, actor: Any, household_id: int) -> Household:
-    household = visible(actor, Household.objects.select_related("org_unit"), perm=Perm.PEOPLE_VIEW).filter(
-        pk=household_id
-    ).first()
+    household = (
+        visible(actor, Household.objects.select_related("org_unit"), perm=Perm.PEOPLE_VIEW)
+        .filter(pk=household_id)
+        .first()
+    )
     if household is None:
         raise NotFound("household")
     return household

@@ -43,10 +43,14 @@ def phone_index(phone: str) -> str:
 def masked_snapshot(person: Person) -> dict[str, Any]:
     """What the audit trail keeps of a person: never plaintext PII."""
     return {
-        "name": mask_name(person.name), "id_type": person.id_type, "id_number": person.id_number_masked,
-        "phone": person.phone_masked, "org_unit": person.org_unit.code if person.org_unit_id else None,
+        "name": mask_name(person.name),
+        "id_type": person.id_type,
+        "id_number": person.id_number_masked,
+        "phone": person.phone_masked,
+        "org_unit": person.org_unit.code if person.org_unit_id else None,
         "household": str(person.household) if person.household_id else None,
-        "sex": person.sex, "birth_date": person.birth_date.isoformat() if person.birth_date else None,
+        "sex": person.sex,
+        "birth_date": person.birth_date.isoformat() if person.birth_date else None,
     }
 
 
@@ -54,12 +58,16 @@ def household_get_or_create(*, grid: OrgUnit, building: str, unit: str, room: st
     """The household at an address on ``grid``; none when no building is given."""
     if not building:
         return None
-    household, _created = Household.objects.get_or_create(org_unit=grid, building=building, unit=unit, room=room)
+    household, _created = Household.objects.get_or_create(
+        org_unit=grid, building=building, unit=unit, room=room
+    )
     return household
 
 
 def _existing(*, id_type: str, number: str, exclude: int | None = None) -> Person | None:
-    qs = Person.objects.select_related("org_unit").filter(id_type=id_type, id_number_index=id_index(id_type=id_type, number=number))
+    qs = Person.objects.select_related("org_unit").filter(
+        id_type=id_type, id_number_index=id_index(id_type=id_type, number=number)
+    )
     if exclude is not None:
         qs = qs.exclude(pk=exclude)
     person = qs.first()
@@ -142,13 +150,9 @@ def person_reveal(*, actor: Any, person: Person, field: str) -> str:
     return value
 
 
-def _relations_to_person() -> list[models.ForeignKey[Any, Any]]:
+def _relations_to_person() -> list[Any]:
     """Every foreign key in the project that points at Person (so later apps are merged too)."""
-    return [
-        f.field
-        for f in Person._meta.related_objects
-        if f.many_to_one and f.related_model is not Person
-    ]
+    return [f.field for f in Person._meta.related_objects if f.many_to_one and f.related_model is not Person]
 
 
 @transaction.atomic
@@ -176,7 +180,10 @@ def person_merge(*, actor: Any, keep: Person, drop: Person) -> Person:
     drop.merged_into = keep
     drop.save(update_fields=["merged_into", "updated_at"])
     audit_record(
-        actor=actor, action="people.person.merge", target=keep,
-        before={"dropped": drop.pk, "dropped_document": drop.id_number_masked}, after={"moved": moved},
+        actor=actor,
+        action="people.person.merge",
+        target=keep,
+        before={"dropped": drop.pk, "dropped_document": drop.id_number_masked},
+        after={"moved": moved},
     )
     return keep

@@ -79,7 +79,8 @@ def person_clean(*, actor: Any, data: PersonData) -> CleanPerson:
         value = getattr(data, key) or ""
         if len(value.strip()) > limit:
             errors.setdefault(key, []).append(
-                _("At most %(limit)d characters (this has %(n)d).") % {"limit": limit, "n": len(value.strip())}
+                _("At most %(limit)d characters (this has %(n)d).")
+                % {"limit": limit, "n": len(value.strip())}
             )
     if data.id_type not in IdType.values:
         errors.setdefault("id_type", []).append(_("Unknown ID type “%(t)s”.") % {"t": data.id_type})
@@ -98,17 +99,31 @@ def person_clean(*, actor: Any, data: PersonData) -> CleanPerson:
     if data.org_unit_id is None:
         errors.setdefault("org_unit", []).append(_("Choose the grid the person lives on."))
     else:
-        grid = visible(actor, OrgUnit.objects.all(), perm=Perm.PEOPLE_CHANGE).filter(pk=data.org_unit_id).first()
+        grid = (
+            visible(actor, OrgUnit.objects.all(), perm=Perm.PEOPLE_CHANGE).filter(pk=data.org_unit_id).first()
+        )
         if grid is None:
-            errors.setdefault("org_unit", []).append(_("Unknown org unit, or not one you may register people in."))
+            errors.setdefault("org_unit", []).append(
+                _("Unknown org unit, or not one you may register people in.")
+            )
         elif grid.level != Level.GRID:
-            errors.setdefault("org_unit", []).append(_("People live on a grid; %(u)s is not one.") % {"u": grid.name})
+            errors.setdefault("org_unit", []).append(
+                _("People live on a grid; %(u)s is not one.") % {"u": grid.name}
+            )
     if (data.unit.strip() or data.room.strip()) and not data.building.strip():
         errors.setdefault("building", []).append(_("Give the building when a unit or room is given."))
     if errors:
         raise Invalid(errors)
     assert grid is not None
     return CleanPerson(
-        name=name, id_type=data.id_type, id_number=number, sex=sex or Sex.UNKNOWN, birth_date=birth,
-        phone=phone, grid=grid, building=data.building.strip(), unit=data.unit.strip(), room=data.room.strip(),
+        name=name,
+        id_type=data.id_type,
+        id_number=number,
+        sex=sex or Sex.UNKNOWN,
+        birth_date=birth,
+        phone=phone,
+        grid=grid,
+        building=data.building.strip(),
+        unit=data.unit.strip(),
+        room=data.room.strip(),
     )

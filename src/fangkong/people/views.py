@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from fangkong.common.errors import Forbidden, Invalid
 from fangkong.common.pagination import paginate
-from fangkong.common.views import query_string, add_errors, int_param, staff_view
+from fangkong.common.views import add_errors, int_param, query_string, staff_view
 from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import can
 from fangkong.orgs.selectors import grids_for, org_unit_list
@@ -29,35 +29,53 @@ def person_list(request: HttpRequest) -> HttpResponse:
     units = org_unit_list(actor=request.user, perm=Perm.PEOPLE_VIEW).exclude(level="grid")[:300]
     template = "people/_rows.html" if request.headers.get("HX-Request") else "people/list.html"
     return render(
-        request, template,
-        {"page": page, "query": query_string(request), "q": q, "org_unit": unit_id, "units": units,
-         "can_create": can(request.user, Perm.PEOPLE_CHANGE)},
+        request,
+        template,
+        {
+            "page": page,
+            "query": query_string(request),
+            "q": q,
+            "org_unit": unit_id,
+            "units": units,
+            "can_create": can(request.user, Perm.PEOPLE_CHANGE),
+        },
     )
 
 
 @staff_view
 def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
     person = selectors.person_get(actor=request.user, person_id=person_id)
+    household = person.household
     members = (
-        selectors.household_members(actor=request.user, household=person.household).exclude(pk=person.pk)
-        if person.household_id else []
+        selectors.household_members(actor=request.user, household=household).exclude(pk=person.pk)
+        if household is not None
+        else []
     )
     user = request.user
     return render(
-        request, "people/detail.html",
-        {"person": person, "members": members,
-         "can_change": can(user, Perm.PEOPLE_CHANGE, person.org_unit),
-         "can_reveal": can(user, Perm.PEOPLE_REVEAL, person.org_unit),
-         "can_merge": can(user, Perm.PEOPLE_MERGE, person.org_unit)},
+        request,
+        "people/detail.html",
+        {
+            "person": person,
+            "members": members,
+            "can_change": can(user, Perm.PEOPLE_CHANGE, person.org_unit),
+            "can_reveal": can(user, Perm.PEOPLE_REVEAL, person.org_unit),
+            "can_merge": can(user, Perm.PEOPLE_MERGE, person.org_unit),
+        },
     )
 
 
 def _initial(person: Person) -> dict[str, object]:
     household = person.household
     return {
-        "name": person.name, "id_type": person.id_type, "org_unit": person.org_unit_id, "sex": person.sex,
-        "birth_date": person.birth_date, "building": household.building if household else "",
-        "unit": household.unit if household else "", "room": household.room if household else "",
+        "name": person.name,
+        "id_type": person.id_type,
+        "org_unit": person.org_unit_id,
+        "sex": person.sex,
+        "birth_date": person.birth_date,
+        "building": household.building if household else "",
+        "unit": household.unit if household else "",
+        "room": household.room if household else "",
     }
 
 

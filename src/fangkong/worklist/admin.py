@@ -4,7 +4,7 @@ from fangkong.worklist.models import WorkItem
 
 
 @admin.register(WorkItem)
-class WorkItemAdmin(admin.ModelAdmin):
+class WorkItemAdmin(admin.ModelAdmin[WorkItem]):
     list_display = ["title", "kind", "org_unit", "assignee", "due_at", "status", "priority"]
     list_filter = ["status", "priority", "kind"]
     search_fields = ["title", "org_unit__code"]

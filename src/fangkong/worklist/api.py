@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from datetime import datetime
 
 from django.http import HttpRequest
 from ninja import Router, Schema
+from ninja.responses import Status
 
 from fangkong.common.api import ErrorOut, PageOut, actor_of, page_out
 from fangkong.common.pagination import paginate
@@ -62,29 +65,34 @@ class CancelIn(Schema):
 
 
 @router.get("/items", response=PageOut[WorkItemOut])
-def item_list(request: HttpRequest, status: str = "open", mine: bool = False, kind: str = "", page: int = 1):
+def item_list(request: HttpRequest, status: str = "open", mine: bool = False, kind: str = "", page: int = 1) -> Any:
     qs = selectors.work_item_list(actor=actor_of(request), status=status, mine_only=mine, kind=kind)
-    return page_out(paginate(qs, page=page), WorkItemOut)
+    return page_out(paginate(qs, page=page))
 
 
 @router.post("/items", response={201: WorkItemOut, 422: ErrorOut})
-def item_create(request: HttpRequest, payload: WorkItemIn):
+def item_create(request: HttpRequest, payload: WorkItemIn) -> Any:
     actor = actor_of(request)
     unit = org_unit_get(actor=actor, unit_id=payload.org_unit_id)
     item = services.work_item_create(
-        actor=actor, kind=payload.kind, title=payload.title, org_unit=unit, due_at=payload.due_at,
-        priority=payload.priority, note=payload.note,
+        actor=actor,
+        kind=payload.kind,
+        title=payload.title,
+        org_unit=unit,
+        due_at=payload.due_at,
+        priority=payload.priority,
+        note=payload.note,
     )
-    return 201, item
+    return Status(201, item)
 
 
 @router.get("/items/{item_id}", response=WorkItemOut)
-def item_detail(request: HttpRequest, item_id: int):
+def item_detail(request: HttpRequest, item_id: int) -> Any:
     return selectors.work_item_get(actor=actor_of(request), item_id=item_id)
 
 
 @router.post("/items/{item_id}/assign", response={200: WorkItemOut, 409: ErrorOut, 422: ErrorOut})
-def item_assign(request: HttpRequest, item_id: int, payload: AssignIn):
+def item_assign(request: HttpRequest, item_id: int, payload: AssignIn) -> Any:
     actor = actor_of(request)
     item = selectors.work_item_get(actor=actor, item_id=item_id)
     assignee = services.user_by_username(payload.assignee) if payload.assignee else None
@@ -92,14 +100,14 @@ def item_assign(request: HttpRequest, item_id: int, payload: AssignIn):
 
 
 @router.post("/items/{item_id}/complete", response={200: WorkItemOut, 409: ErrorOut})
-def item_complete(request: HttpRequest, item_id: int, payload: CompleteIn):
+def item_complete(request: HttpRequest, item_id: int, payload: CompleteIn) -> Any:
     actor = actor_of(request)
     item = selectors.work_item_get(actor=actor, item_id=item_id)
     return services.work_item_complete(actor=actor, item=item, note=payload.note)
 
 
 @router.post("/items/{item_id}/cancel", response={200: WorkItemOut, 409: ErrorOut, 422: ErrorOut})
-def item_cancel(request: HttpRequest, item_id: int, payload: CancelIn):
+def item_cancel(request: HttpRequest, item_id: int, payload: CancelIn) -> Any:
     actor = actor_of(request)
     item = selectors.work_item_get(actor=actor, item_id=item_id)
     return services.work_item_cancel(actor=actor, item=item, reason=payload.reason)

@@ -32,14 +32,20 @@ class WorkItem(TimeStampedModel):
 
     kind = models.CharField(_("kind"), max_length=64, db_index=True)
     title = models.CharField(_("title"), max_length=200)
-    priority = models.CharField(_("priority"), max_length=16, choices=Priority.choices, default=Priority.NORMAL)
+    priority = models.CharField(
+        _("priority"), max_length=16, choices=Priority.choices, default=Priority.NORMAL
+    )
     subject_type = models.CharField(_("subject type"), max_length=64, blank=True)
     subject_id = models.CharField(_("subject id"), max_length=64, blank=True)
     org_unit = models.ForeignKey(
         "orgs.OrgUnit", verbose_name=_("owner unit"), on_delete=models.PROTECT, related_name="work_items"
     )
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("assignee"), null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assignee"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="work_items",
     )
     due_at = models.DateTimeField(_("due at"), db_index=True)

@@ -34,16 +34,22 @@ def work_item_list(
     now = timezone.now()
     return qs.annotate(
         overdue_rank=Case(
-            When(status__in=OPEN_STATUSES, due_at__lt=now, then=Value(0)), default=Value(1), output_field=IntegerField()
+            When(status__in=OPEN_STATUSES, due_at__lt=now, then=Value(0)),
+            default=Value(1),
+            output_field=IntegerField(),
         ),
-        urgent_rank=Case(When(priority="urgent", then=Value(0)), default=Value(1), output_field=IntegerField()),
+        urgent_rank=Case(
+            When(priority="urgent", then=Value(0)), default=Value(1), output_field=IntegerField()
+        ),
     ).order_by("overdue_rank", "urgent_rank", "due_at", "id")
 
 
 def work_item_get(*, actor: Any, item_id: int) -> WorkItem:
-    item = visible(actor, WorkItem.objects.select_related("org_unit", "assignee"), perm=Perm.WORK_VIEW).filter(
-        pk=item_id
-    ).first()
+    item = (
+        visible(actor, WorkItem.objects.select_related("org_unit", "assignee"), perm=Perm.WORK_VIEW)
+        .filter(pk=item_id)
+        .first()
+    )
     if item is None:
         raise NotFound("work item")
     return item

@@ -46,12 +46,23 @@ def work_item_create(
     if timezone.is_naive(due_at):
         raise Invalid.field("due_at", _("The due time must carry a time zone."))
     item = WorkItem(
-        kind=kind, title=title, org_unit=org_unit, due_at=due_at, priority=priority, assignee=assignee, note=note,
+        kind=kind,
+        title=title,
+        org_unit=org_unit,
+        due_at=due_at,
+        priority=priority,
+        assignee=assignee,
+        note=note,
         subject_type=subject._meta.label_lower if subject is not None else "",
         subject_id=str(subject.pk) if subject is not None else "",
     )
     _save(item)
-    audit_record(actor=actor, action="worklist.item.create", target=item, after={"kind": kind, "due_at": due_at.isoformat()})
+    audit_record(
+        actor=actor,
+        action="worklist.item.create",
+        target=item,
+        after={"kind": kind, "due_at": due_at.isoformat()},
+    )
     return item
 
 
@@ -67,20 +78,27 @@ def work_item_assign(*, actor: Any, item: WorkItem, assignee: Any) -> WorkItem:
     if not item.is_open:
         raise Conflict(_("Cannot assign a work item that is %(s)s.") % {"s": item.get_status_display()})
     if assignee is not None and not can(assignee, Perm.WORK_VIEW, item.org_unit):
-        raise Invalid.field("assignee", _("%(u)s does not work in this unit.") % {"u": assignee.get_username()})
+        raise Invalid.field(
+            "assignee", _("%(u)s does not work in this unit.") % {"u": assignee.get_username()}
+        )
     before = item.assignee.get_username() if item.assignee else None
     item.assignee = assignee
     item.status = Status.IN_PROGRESS if assignee is not None else Status.OPEN
     _save(item, ["assignee", "status", "updated_at"])
     audit_record(
-        actor=actor, action="worklist.item.assign", target=item,
-        before={"assignee": before}, after={"assignee": assignee.get_username() if assignee else None},
+        actor=actor,
+        action="worklist.item.assign",
+        target=item,
+        before={"assignee": before},
+        after={"assignee": assignee.get_username() if assignee else None},
     )
     return item
 
 
 @transaction.atomic
-def work_item_complete(*, actor: Any, item: WorkItem, note: str = "", done_at: datetime | None = None) -> WorkItem:
+def work_item_complete(
+    *, actor: Any, item: WorkItem, note: str = "", done_at: datetime | None = None
+) -> WorkItem:
     """Close an open item as done, with an optional note of what was done."""
     _require_change(actor, item)
     if item.status not in OPEN_STATUSES:
@@ -93,7 +111,9 @@ def work_item_complete(*, actor: Any, item: WorkItem, note: str = "", done_at: d
     if note.strip():
         item.note = (item.note + "\n" + note.strip()).strip()
     _save(item, ["status", "done_at", "note", "updated_at"])
-    audit_record(actor=actor, action="worklist.item.complete", target=item, after={"note": note.strip()[:200]})
+    audit_record(
+        actor=actor, action="worklist.item.complete", target=item, after={"note": note.strip()[:200]}
+    )
     return item
 
 
@@ -112,7 +132,9 @@ def work_item_cancel(*, actor: Any, item: WorkItem, reason: str) -> WorkItem:
     item.done_at = timezone.now()
     item.note = (item.note + "\n" + reason.strip()).strip()
     _save(item, ["status", "done_at", "note", "updated_at"])
-    audit_record(actor=actor, action="worklist.item.cancel", target=item, after={"reason": reason.strip()[:200]})
+    audit_record(
+        actor=actor, action="worklist.item.cancel", target=item, after={"reason": reason.strip()[:200]}
+    )
     return item
 
 

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from fangkong.common.errors import Conflict, Invalid
 from fangkong.common.pagination import paginate
-from fangkong.common.views import query_string, int_param, staff_view
+from fangkong.common.views import int_param, query_string, staff_view
 from fangkong.worklist import selectors, services
 from fangkong.worklist.models import Status
 
@@ -25,9 +25,16 @@ def my_work(request: HttpRequest) -> HttpResponse:
     qs = selectors.work_item_list(actor=request.user, status=status, mine_only=mine)
     page = paginate(qs, page=int_param(request, "page", 1) or 1)
     return render(
-        request, "worklist/mine.html",
-        {"page": page, "query": query_string(request), "status": status, "mine": mine, "statuses": Status.choices,
-         "overdue": selectors.overdue_count(actor=request.user)},
+        request,
+        "worklist/mine.html",
+        {
+            "page": page,
+            "query": query_string(request),
+            "status": status,
+            "mine": mine,
+            "statuses": Status.choices,
+            "overdue": selectors.overdue_count(actor=request.user),
+        },
     )
 
 

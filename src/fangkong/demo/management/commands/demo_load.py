@@ -1,0 +1,49 @@
+"""``manage.py demo_load``: load the demo city (鹏城市) once and print how to log in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from fangkong.demo.load import DEMO_PASSWORD, demo_load, demo_logins
+
+
+class Command(BaseCommand):
+    help = "Load the demo city: org tree, residents, demo logins and open work (does nothing if loaded)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--seed", type=int, default=2022, help="Seed of the synthetic data (default 2022)."
+        )
+        parser.add_argument(
+            "--residents", type=int, default=50_000, help="Number of residents (default 50000)."
+        )
+
+    def handle(self, *args: Any, seed: int, residents: int, **options: Any) -> None:
+        shown: dict[str, int] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            # at most about ten lines per stage
+            step = max(1, total // 10)
+            if done == total or done // step > shown.get(stage, -1):
+                shown[stage] = done // step
+                self.stdout.write(f"  {stage:<10} {done:>8,} / {total:,}")
+
+        summary = demo_load(seed=seed, residents=residents, progress=progress)
+        if not summary.created:
+            self.stdout.write("The demo city is already loaded; nothing was written.")
+        else:
+            rate = summary.residents / summary.seconds if summary.seconds else 0.0
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Loaded the demo city in {summary.seconds:.1f} s ({rate:,.0f} residents/s)."
+                )
+            )
+        self.stdout.write(
+            f"{summary.units:,} org units ({summary.grids:,} grids), {summary.households:,} households, "
+            f"{summary.residents:,} residents, {summary.users} demo users, {summary.work_items} work items."
+        )
+        self.stdout.write(f"\nDemo logins (password: {DEMO_PASSWORD}):")
+        for username, role, unit in demo_logins():
+            self.stdout.write(f"  {username:<22} {role:<22} {unit}")
