@@ -13,7 +13,12 @@ def test_writes_are_audited_with_actor_ip_and_unit(client: Client, tree, grid_wo
     client.force_login(grid_worker)
     response = client.post(
         "/people/new/",
-        {"name": "刘备", "id_type": "resident_id", "id_number": "11010519491231002X", "org_unit": tree.grid_a.pk},
+        {
+            "name": "刘备",
+            "id_type": "resident_id",
+            "id_number": "11010519491231002X",
+            "org_unit": tree.grid_a.pk,
+        },
         REMOTE_ADDR="10.1.2.3",
     )
     assert response.status_code == 302

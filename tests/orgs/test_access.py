@@ -47,7 +47,9 @@ def test_a_role_without_the_permission_sees_nothing(tree):
 
 
 def test_unit_codes_build_the_path_and_the_level(tree, admin_user):
-    grid = org_unit_create(actor=admin_user, code=tree.community.code + "777", name="新网格", parent=tree.community)
+    grid = org_unit_create(
+        actor=admin_user, code=tree.community.code + "777", name="新网格", parent=tree.community
+    )
     assert grid.level == "grid"
     assert grid.path == tree.community.path + grid.code + "/"
 

@@ -23,8 +23,16 @@ def post(client: Client, url: str, body: dict) -> object:
 def test_create_returns_201_with_masked_values(api, tree):
     number = resident_id()
     response = post(
-        api, "/api/people/persons",
-        {"name": "陈大文", "id_number": number, "phone": "13812345678", "org_unit_id": tree.grid_a.pk, "building": "5", "room": "101"},
+        api,
+        "/api/people/persons",
+        {
+            "name": "陈大文",
+            "id_number": number,
+            "phone": "13812345678",
+            "org_unit_id": tree.grid_a.pk,
+            "building": "5",
+            "room": "101",
+        },
     )
     assert response.status_code == 201, response.content
     body = response.json()
@@ -60,7 +68,9 @@ def test_bad_input_is_422_naming_the_field_and_stores_nothing(api, tree, change,
 def test_duplicate_is_422_and_names_the_existing_person(api, tree, grid_worker):
     number = resident_id()
     existing = make_person(actor=grid_worker, grid=tree.grid_a, id_number=number)
-    response = post(api, "/api/people/persons", {"name": "又一个", "id_number": number, "org_unit_id": tree.grid_a.pk})
+    response = post(
+        api, "/api/people/persons", {"name": "又一个", "id_number": number, "org_unit_id": tree.grid_a.pk}
+    )
     assert response.status_code == 422
     assert existing.id_number_masked in response.json()["errors"]["id_number"][0]
     assert Person.objects.count() == 1
@@ -96,7 +106,9 @@ def test_reveal_refused_for_a_grid_worker_is_403(api, tree, grid_worker):
 def test_update_by_api(api, tree, grid_worker):
     person = make_person(actor=grid_worker, grid=tree.grid_a)
     body = {"name": "改名了", "id_number": resident_id(), "org_unit_id": tree.grid_a.pk}
-    response = api.put(f"/api/people/persons/{person.pk}", data=json.dumps(body), content_type="application/json")
+    response = api.put(
+        f"/api/people/persons/{person.pk}", data=json.dumps(body), content_type="application/json"
+    )
     assert response.status_code == 200
     person.refresh_from_db()
     assert person.name == "改名了"

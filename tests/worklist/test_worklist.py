@@ -8,14 +8,23 @@ from django.utils import timezone
 from fangkong.audit.models import AuditEvent
 from fangkong.common.errors import Conflict, Invalid
 from fangkong.worklist.selectors import work_item_list
-from fangkong.worklist.services import work_item_assign, work_item_cancel, work_item_complete, work_item_create
+from fangkong.worklist.services import (
+    work_item_assign,
+    work_item_cancel,
+    work_item_complete,
+    work_item_create,
+)
 
 pytestmark = pytest.mark.django_db
 
 
 def item(unit, *, hours: float, title: str = "上门", priority: str = "normal"):
     return work_item_create(
-        actor=None, kind="test.visit", title=title, org_unit=unit, due_at=timezone.now() + timedelta(hours=hours),
+        actor=None,
+        kind="test.visit",
+        title=title,
+        org_unit=unit,
+        due_at=timezone.now() + timedelta(hours=hours),
         priority=priority,
     )
 
@@ -49,7 +58,9 @@ def test_cancel_needs_a_reason(tree, grid_worker):
 
 def test_assign_only_to_someone_working_in_the_unit(tree, grid_worker):
     work = item(tree.grid_a, hours=1)
-    outsider = __import__("tests.orgs.factories", fromlist=["user_with_role"]).user_with_role("grid_worker", tree.grid_b)
+    outsider = __import__("tests.orgs.factories", fromlist=["user_with_role"]).user_with_role(
+        "grid_worker", tree.grid_b
+    )
     with pytest.raises(Invalid):
         work_item_assign(actor=grid_worker, item=work, assignee=outsider)
     work_item_assign(actor=grid_worker, item=work, assignee=grid_worker)
@@ -58,13 +69,23 @@ def test_assign_only_to_someone_working_in_the_unit(tree, grid_worker):
 
 def test_naive_due_time_is_refused(tree, grid_worker):
     with pytest.raises(Invalid):
-        work_item_create(actor=grid_worker, kind="k", title="t", org_unit=tree.grid_a, due_at=timezone.now().replace(tzinfo=None))
+        work_item_create(
+            actor=grid_worker,
+            kind="k",
+            title="t",
+            org_unit=tree.grid_a,
+            due_at=timezone.now().replace(tzinfo=None),
+        )
 
 
 def test_work_cannot_be_given_to_a_unit_outside_scope(tree, grid_worker):
     with pytest.raises(Invalid):
         work_item_create(
-            actor=grid_worker, kind="k", title="t", org_unit=tree.grid_b, due_at=timezone.now() + timedelta(hours=1)
+            actor=grid_worker,
+            kind="k",
+            title="t",
+            org_unit=tree.grid_b,
+            due_at=timezone.now() + timedelta(hours=1),
         )
 
 

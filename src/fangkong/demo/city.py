@@ -92,7 +92,7 @@ def city_spec(*, seed: int) -> UnitSpec:
 
 def grid_refs(city: UnitSpec) -> list[GridRef]:
     """The grids of ``city`` in code order, each with its district's code."""
-    refs = []
+    refs: list[GridRef] = []
     for district in city.children:
         for street in district.children:
             for community in street.children:

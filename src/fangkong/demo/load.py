@@ -134,13 +134,24 @@ def _summary(*, created: bool, started: float) -> DemoSummary:
 def demo_logins() -> list[tuple[str, str, str]]:
     """(username, role, unit) of each demo login that exists, for printing beside the password.
 
-    The unit is named as an address is, from the district down (“东湖区龙华街道福田社区第1网格”),
-    since many grids share a name; the city's own units are named by the city's name.
+    Below the city the unit is named as an address is, from the district down
+    (“东湖区龙华街道福田社区第1网格”), since every community has a “第1网格”.
     """
-    units = {u.code: u for u in OrgUnit.objects.filter(path__startswith=f"{CITY_CODE}/", depth__lte=4 - 1)}
-    held = set(Membership.objects.filter(user__username__in=DEMO_USERNAMES).values_list("user__username", "role"))
+    chains = {code: _chain(code) for _username, _role, code in DEMO_LOGINS}
+    wanted = {c for chain in chains.values() for c in chain}
+    names = dict(OrgUnit.objects.filter(code__in=wanted).values_list("code", "name"))
+    held = set(
+        Membership.objects.filter(user__username__in=DEMO_USERNAMES).values_list("user__username", "role")
+    )
     return [
-        (username, str(role.value), _address(code, units))
+        (username, str(role.value), "".join(names.get(c, "") for c in chains[code]))
         for username, role, code in DEMO_LOGINS
         if (username, role.value) in held
     ]
+
+
+def _chain(code: str) -> list[str]:
+    """The codes from the district down to ``code`` (the city alone for the city)."""
+    if code == CITY_CODE:
+        return [code]
+    return [code[:n] for n in range(6, len(code) + 1, 3)]

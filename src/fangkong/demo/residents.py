@@ -45,7 +45,8 @@ MOBILE_PREFIXES = (
     *("147", "166", "173", "176", "177", "178", "191", "198", "199"),
 )
 NAME_POOL = 4096
-ROOMS_PER_BUILDING = 2 * 18 * 4  # units × floors × doors
+UNITS_PER_BUILDING, FLOORS, DOORS_PER_FLOOR = 2, 18, 4
+ROOMS_PER_BUILDING = UNITS_PER_BUILDING * FLOORS * DOORS_PER_FLOOR
 HOUSEHOLDS_PER_BUILDING = 30  # how full the demo's buildings are, on average at most
 
 
@@ -148,8 +149,8 @@ def _addresses(rng: np.random.Generator, count: int) -> list[tuple[str, str, str
     out = []
     for slot in slots.tolist():
         building, rest = divmod(slot, ROOMS_PER_BUILDING)
-        unit, rest = divmod(rest, 18 * 4)
-        floor, door = divmod(rest, 4)
+        unit, rest = divmod(rest, FLOORS * DOORS_PER_FLOOR)
+        floor, door = divmod(rest, DOORS_PER_FLOOR)
         out.append((str(building + 1), str(unit + 1), f"{floor + 1}{door + 1:02d}"))
     return out
 
@@ -157,7 +158,10 @@ def _addresses(rng: np.random.Generator, count: int) -> list[tuple[str, str, str
 def residents_generate(
     *, seed: int, count: int, grids: Sequence[GridRef], as_of: date
 ) -> list[HouseholdSpec]:
-    """About ``count`` residents (exactly ``count``) in households spread unevenly over ``grids``."""
+    """Exactly ``count`` residents in households of 1–5, spread unevenly over ``grids``.
+
+    The same arguments always give the same households, names, ID numbers and mobiles.
+    """
     if count <= 0:
         return []
     rng = np.random.default_rng([seed, 2])

@@ -24,7 +24,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 
-from fangkong.demo.city import DISTRICT_CODES
+from fangkong.demo.city import CITY_CODE, DISTRICT_CODES
 from fangkong.orgs.models import OrgUnit
 from fangkong.orgs.roles import Role
 from fangkong.orgs.services import membership_grant
@@ -41,9 +41,9 @@ SECOND_GRID_CODE = FIRST_COMMUNITY_CODE + "002"
 
 # (username, role, code of the unit where the role is held), in the order the logins are shown
 DEMO_LOGINS: tuple[tuple[str, Role, str], ...] = (
-    ("commander", Role.COMMANDER, "440300"),
-    ("admin", Role.ADMIN, "440300"),
-    ("publisher", Role.PUBLISHER, "440300"),
+    ("commander", Role.COMMANDER, CITY_CODE),
+    ("admin", Role.ADMIN, CITY_CODE),
+    ("publisher", Role.PUBLISHER, CITY_CODE),
     ("epidemiologist", Role.EPIDEMIOLOGIST, FIRST_DISTRICT_CODE),
     ("quarantine_staff", Role.QUARANTINE_STAFF, FIRST_DISTRICT_CODE),
     ("lab", Role.LAB, FIRST_DISTRICT_CODE),
@@ -59,15 +59,16 @@ def demo_users_create(*, units: Mapping[str, OrgUnit]) -> dict[str, Any]:
     """The demo users and their memberships (``units`` maps code to unit); returns them by name.
 
     The password is hashed once and shared: hashing is deliberately slow, and these accounts
-    exist to be logged into with a published password anyway.
+    exist to be logged into with a published password anyway. A user of the same name made
+    before the demo (say ``admin`` by ``createsuperuser``) is kept as it is and given the role.
     """
     User = get_user_model()
     password = make_password(DEMO_PASSWORD)
     users: dict[str, Any] = {}
     for username, role, code in DEMO_LOGINS:
         is_admin = role == Role.ADMIN
-        user = User.objects.create(
-            username=username, password=password, is_staff=is_admin, is_superuser=is_admin
+        user, _created = User.objects.get_or_create(
+            username=username, defaults={"password": password, "is_staff": is_admin, "is_superuser": is_admin}
         )
         membership_grant(actor=None, user=user, org_unit=units[code], role=role)
         users[username] = user

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from datetime import datetime
+from typing import Any
 
 from django.http import HttpRequest
 from ninja import Router, Schema
@@ -30,7 +29,9 @@ class OrgUnitOut(Schema):
 
 
 @router.get("/units", response=PageOut[OrgUnitOut])
-def unit_list(request: HttpRequest, level: str = "", parent: int | None = None, q: str = "", page: int = 1) -> Any:
+def unit_list(
+    request: HttpRequest, level: str = "", parent: int | None = None, q: str = "", page: int = 1
+) -> Any:
     qs = selectors.org_unit_list(actor=actor_of(request), level=level, parent_id=parent, q=q)
     return page_out(paginate(qs, page=page))
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from fangkong.orgs.models import OrgUnit
 from fangkong.people.models import IdType, Sex
@@ -19,7 +20,7 @@ class PersonForm(forms.Form):
     phone = forms.CharField(label=_("Mobile phone"), max_length=200, required=False)
     org_unit = forms.ModelChoiceField(label=_("Grid"), queryset=OrgUnit.objects.none())
     building = forms.CharField(label=_("Building"), max_length=200, required=False)
-    unit = forms.CharField(label=_("Unit"), max_length=200, required=False)
+    unit = forms.CharField(label=pgettext_lazy("address", "Unit"), max_length=200, required=False)
     room = forms.CharField(label=_("Room"), max_length=200, required=False)
     sex = forms.ChoiceField(
         label=_("Sex (other documents)"), choices=[("", "—"), *Sex.choices], required=False

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from datetime import datetime
+from typing import Any
 
 from django.http import HttpRequest
 from ninja import Router, Schema
@@ -65,7 +64,9 @@ class CancelIn(Schema):
 
 
 @router.get("/items", response=PageOut[WorkItemOut])
-def item_list(request: HttpRequest, status: str = "open", mine: bool = False, kind: str = "", page: int = 1) -> Any:
+def item_list(
+    request: HttpRequest, status: str = "open", mine: bool = False, kind: str = "", page: int = 1
+) -> Any:
     qs = selectors.work_item_list(actor=actor_of(request), status=status, mine_only=mine, kind=kind)
     return page_out(paginate(qs, page=page))
 
