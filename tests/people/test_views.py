@@ -1,0 +1,79 @@
+import pytest
+from django.test import Client
+
+from fangkong.people.models import Person
+from tests.people.factories import make_person, resident_id
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def ui(client: Client, grid_worker):
+    client.force_login(grid_worker)
+    return client
+
+
+def test_form_shows_each_bad_field_with_its_reason_and_keeps_nothing(ui, tree):
+    response = ui.post(
+        "/people/new/",
+        {"name": "张三", "id_type": "resident_id", "id_number": "110105194912310021", "phone": "123",
+         "org_unit": tree.grid_a.pk, "room": "8" * 30},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert 'data-field="id_number"' in page and "check character should be X" in page
+    assert 'data-field="phone"' in page and "11 digits" in page
+    assert 'data-field="room"' in page and "At most 20 characters" in page
+    assert Person.objects.count() == 0
+
+
+def test_form_errors_are_in_chinese_by_default(ui, tree):
+    page = ui.post(
+        "/people/new/", {"name": "张三", "id_type": "resident_id", "id_number": "123", "org_unit": tree.grid_a.pk}
+    ).content.decode()
+    assert "18" in page and 'data-field="id_number"' in page
+    assert "This field" not in page
+
+
+def test_duplicate_in_the_form_links_to_the_existing_person(ui, tree, grid_worker):
+    number = resident_id()
+    existing = make_person(actor=grid_worker, grid=tree.grid_a, id_number=number)
+    page = ui.post(
+        "/people/new/", {"name": "重复", "id_type": "resident_id", "id_number": number, "org_unit": tree.grid_a.pk}
+    ).content.decode()
+    assert f"/people/{existing.pk}/" in page
+    assert Person.objects.count() == 1
+
+
+def test_register_then_edit_through_the_pages(ui, tree):
+    number = resident_id()
+    response = ui.post(
+        "/people/new/",
+        {"name": "孙悟空", "id_type": "resident_id", "id_number": number, "phone": "13800138000",
+         "org_unit": tree.grid_a.pk, "building": "1", "unit": "2", "room": "303"},
+    )
+    person = Person.objects.get()
+    assert response.url == f"/people/{person.pk}/"
+    ui.post(
+        f"/people/{person.pk}/edit/",
+        {"name": "孙行者", "id_type": "resident_id", "id_number": number, "org_unit": tree.grid_a.pk},
+    )
+    person.refresh_from_db()
+    assert person.name == "孙行者" and person.household is None and person.phone_masked == ""
+
+
+def test_list_paginates_and_filters_by_unit(ui, tree, grid_worker):
+    for i in range(30):
+        make_person(actor=grid_worker, grid=tree.grid_a, name=f"测试{i:02d}号")
+    first = ui.get("/people/").content.decode()
+    assert "?page=2" in first and "30" in first
+    second = ui.get("/people/", {"page": 2}).content.decode()
+    assert second.count('href="/people/') >= 5
+    assert ui.get("/people/", {"page": "abc"}).status_code == 200
+    filtered = ui.get("/people/", {"org_unit": tree.grid_a.pk, "q": "测试29号"}).content.decode()
+    assert "测***号" in filtered and "共 1 条" in filtered
+
+
+def test_empty_search_says_so(ui):
+    assert "Nobody in your area matches" in ui.get("/people/", {"q": "不存在"}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
