@@ -14,11 +14,17 @@ def ui(client: Client, grid_worker):
 
 
 def test_form_shows_each_bad_field_with_its_reason_and_keeps_nothing(ui, tree):
+    ui.cookies["django_language"] = "en"
     response = ui.post(
         "/people/new/",
-        {"name": "张三", "id_type": "resident_id", "id_number": "110105194912310021", "phone": "123",
-         "org_unit": tree.grid_a.pk, "room": "8" * 30},
-        HTTP_ACCEPT_LANGUAGE="en",
+        {
+            "name": "张三",
+            "id_type": "resident_id",
+            "id_number": "110105194912310021",
+            "phone": "123",
+            "org_unit": tree.grid_a.pk,
+            "room": "8" * 30,
+        },
     )
     page = response.content.decode()
     assert response.status_code == 200
@@ -30,7 +36,8 @@ def test_form_shows_each_bad_field_with_its_reason_and_keeps_nothing(ui, tree):
 
 def test_form_errors_are_in_chinese_by_default(ui, tree):
     page = ui.post(
-        "/people/new/", {"name": "张三", "id_type": "resident_id", "id_number": "123", "org_unit": tree.grid_a.pk}
+        "/people/new/",
+        {"name": "张三", "id_type": "resident_id", "id_number": "123", "org_unit": tree.grid_a.pk},
     ).content.decode()
     assert "18" in page and 'data-field="id_number"' in page
     assert "This field" not in page
@@ -40,7 +47,8 @@ def test_duplicate_in_the_form_links_to_the_existing_person(ui, tree, grid_worke
     number = resident_id()
     existing = make_person(actor=grid_worker, grid=tree.grid_a, id_number=number)
     page = ui.post(
-        "/people/new/", {"name": "重复", "id_type": "resident_id", "id_number": number, "org_unit": tree.grid_a.pk}
+        "/people/new/",
+        {"name": "重复", "id_type": "resident_id", "id_number": number, "org_unit": tree.grid_a.pk},
     ).content.decode()
     assert f"/people/{existing.pk}/" in page
     assert Person.objects.count() == 1
@@ -50,8 +58,16 @@ def test_register_then_edit_through_the_pages(ui, tree):
     number = resident_id()
     response = ui.post(
         "/people/new/",
-        {"name": "孙悟空", "id_type": "resident_id", "id_number": number, "phone": "13800138000",
-         "org_unit": tree.grid_a.pk, "building": "1", "unit": "2", "room": "303"},
+        {
+            "name": "孙悟空",
+            "id_type": "resident_id",
+            "id_number": number,
+            "phone": "13800138000",
+            "org_unit": tree.grid_a.pk,
+            "building": "1",
+            "unit": "2",
+            "room": "303",
+        },
     )
     person = Person.objects.get()
     assert response.url == f"/people/{person.pk}/"
@@ -76,4 +92,17 @@ def test_list_paginates_and_filters_by_unit(ui, tree, grid_worker):
 
 
 def test_empty_search_says_so(ui):
-    assert "Nobody in your area matches" in ui.get("/people/", {"q": "不存在"}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    ui.cookies["django_language"] = "en"
+    assert (
+        "Nobody in your area matches"
+        in ui.get(
+            "/people/",
+            {"q": "不存在"},
+        ).content.decode()
+    )
+
+
+def test_pages_are_in_chinese_whatever_the_browser_asks_until_switched(ui):
+    assert "<h1>我的任务</h1>" in ui.get("/work/", HTTP_ACCEPT_LANGUAGE="en-US,en").content.decode()
+    ui.post("/i18n/setlang/", {"language": "en", "next": "/work/"})
+    assert "<h1>My work</h1>" in ui.get("/work/").content.decode()
