@@ -49,3 +49,12 @@ def test_grid_workers_cannot_open_the_audit_page(client: Client, grid_worker, co
     assert client.get("/audit/").status_code == 403
     client.force_login(commander)
     assert client.get("/audit/", {"action": "people."}).status_code == 200
+
+
+def test_audit_api_lists_and_filters_events(client: Client, tree, grid_worker, commander):
+    make_person(actor=grid_worker, grid=tree.grid_a)
+    client.force_login(commander)
+    body = client.get("/api/audit/events", {"action": "people.person.create", "since": "2020-01-01"}).json()
+    assert body["total"] == 1
+    assert body["items"][0]["actor"] == grid_worker.username
+    assert client.get("/api/audit/events", {"actor": "nobody"}).json()["total"] == 0

@@ -203,3 +203,14 @@ def test_the_same_api_objects_are_found_by_someone_in_scope(ctx, client: Client)
         names = [p["name"] for p in operation.get("parameters", []) if p["in"] == "path"]
         url = path.format(**_params(names, ctx))
         assert client.get(url).status_code == 200, url
+
+
+def test_every_api_list_answers_an_actor_in_scope(ctx, client: Client):
+    """Routes without an object in the path (lists, "me") answer 200 and keep to their schema."""
+    client.force_login(ctx["grid_worker"])
+    _far_person(ctx)
+    lists = [path for path, ops in _schema()["paths"].items() if "{" not in path and "get" in ops]
+    assert len(lists) >= 5
+    for path in lists:
+        response = client.get(path)
+        assert response.status_code == 200, f"GET {path} → {response.status_code} {response.content[:300]!r}"

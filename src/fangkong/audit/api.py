@@ -48,6 +48,4 @@ def event_list(
     filters = AuditFilters(
         action=action, actor=actor, target_type=target_type, target_id=target_id, since=since, until=until
     )
-    return page_out(
-        paginate(audit_event_list(actor=actor_of(request), filters=filters), page=page), AuditEventOut
-    )
+    return page_out(paginate(audit_event_list(actor=actor_of(request), filters=filters), page=page))

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.checks import Tags, Warning, register
+from django.core.checks import Error, Tags, Warning, register
+
+from fangkong.protocols import ProfileError, load_profile
 
 
 @register(Tags.security, deploy=True)
@@ -19,4 +21,14 @@ def keys_are_configured(app_configs: Any, **kwargs: Any) -> list[Warning]:
                 id="fangkong.W001",
             )
         ]
+    return []
+
+
+@register()
+def protocol_loads(app_configs: Any, **kwargs: Any) -> list[Error]:
+    """The active protocol profile must load; a bad file is reported with the key at fault."""
+    try:
+        load_profile(settings.FANGKONG_PROTOCOL)
+    except ProfileError as error:
+        return [Error(str(error), hint="Fix the profile or set FANGKONG_PROTOCOL.", id="fangkong.E001")]
     return []

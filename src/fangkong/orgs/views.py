@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -40,9 +42,10 @@ def unit_detail(request: HttpRequest, unit_id: int) -> HttpResponse:
 
 @staff_view
 def profile(request: HttpRequest) -> HttpResponse:
+    actor: Any = request.user
     memberships = [
         {"membership": m, "permissions": sorted(str(p.label) for p in PERMISSIONS[Role(m.role)])}
-        for m in Membership.objects.filter(user_id=request.user.pk).select_related("org_unit")
+        for m in Membership.objects.filter(user=actor).select_related("org_unit")
     ]
     return render(
         request,
