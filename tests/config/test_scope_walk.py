@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from fangkong.config.api import api
 from fangkong.orgs.services import api_token_create
+from fangkong.people.models import PersonImport
 from fangkong.worklist.services import work_item_create
 from tests.orgs.factories import UserFactory, user_with_role
 from tests.people.factories import make_person
@@ -48,6 +49,11 @@ MAKERS: dict[str, Callable[[dict[str, Any]], Any]] = {
         ).pk
     ),
     "token_id": lambda ctx: api_token_create(actor=ctx["far_user"], name="theirs")[0].pk,
+    "import_id": lambda ctx: (
+        PersonImport.objects.create(
+            org_unit=ctx["tree"].grid_far, created_by=ctx["far_user"], file_name="theirs.csv", content=b"x"
+        ).pk
+    ),
 }
 NON_OBJECT_PARAMS: dict[str, str] = {"action": "complete"}
 

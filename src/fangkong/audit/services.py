@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.db import models
@@ -24,14 +25,44 @@ def audit_record(
     The owning org unit is the target's own ``org_unit`` unless given, so the event is scoped
     like its target. Values in ``before``/``after`` must already be masked where they are PII.
     """
-    unit = org_unit if org_unit is not None else getattr(target, "org_unit", None)
-    return AuditEvent.objects.create(
+    event = _event(actor=actor, action=action, target=target, before=before, after=after, org_unit=org_unit)
+    event.save()
+    return event
+
+
+def audit_record_many(
+    *,
+    actor: Any,
+    action: str,
+    targets: Sequence[models.Model],
+    after: Callable[[Any], dict[str, Any]] | None = None,
+) -> int:
+    """One event per target, written in bulk (for imports); same rules as ``audit_record``."""
+    events = [
+        _event(
+            actor=actor,
+            action=action,
+            target=t,
+            before=None,
+            after=after(t) if after else None,
+            org_unit=None,
+        )
+        for t in targets
+    ]
+    AuditEvent.objects.bulk_create(events, batch_size=1000)
+    return len(events)
+
+
+def _event(
+    *, actor: Any, action: str, target: models.Model, before: Any, after: Any, org_unit: Any
+) -> AuditEvent:
+    return AuditEvent(
         actor=actor if getattr(actor, "is_authenticated", False) else None,
         action=action,
         target_type=target._meta.label_lower,
         target_id=str(target.pk),
         target_label=str(target)[:200],
-        org_unit=unit,
+        org_unit=org_unit if org_unit is not None else getattr(target, "org_unit", None),
         before=before,
         after=after,
         ip=client_ip.get(),

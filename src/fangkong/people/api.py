@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import File, Form, Router, Schema
+from ninja.files import UploadedFile
 from ninja.responses import Status
 
 from fangkong.common.api import ErrorOut, PageOut, actor_of, page_out
 from fangkong.common.pagination import paginate
 from fangkong.orgs.roles import Perm
+from fangkong.orgs.selectors import org_unit_get
 from fangkong.people import selectors, services
+from fangkong.people.imports import person_import_create
 from fangkong.people.masking import mask_name
 from fangkong.people.models import Person
 from fangkong.people.validation import PersonData
@@ -156,3 +159,37 @@ def household_detail(request: HttpRequest, household_id: int) -> Any:
             selectors.household_members(actor=actor, household=household).select_related("org_unit")
         ),
     }
+
+
+class PersonImportOut(Schema):
+    id: int
+    file_name: str
+    org_unit_id: int
+    status: str
+    total_rows: int
+    processed_rows: int
+    created_count: int
+    percent: int
+    errors: list[dict[str, Any]]
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+@router.post("/imports", response={202: PersonImportOut, 422: ErrorOut})
+def import_create(request: HttpRequest, org_unit_id: Form[int], file: File[UploadedFile]) -> Any:
+    """Upload an .xlsx or .csv of residents; the worker imports all rows or none."""
+    actor = actor_of(request)
+    unit = org_unit_get(actor=actor, unit_id=org_unit_id, perm=Perm.PEOPLE_CHANGE)
+    job = person_import_create(actor=actor, org_unit=unit, file_name=file.name or "", content=file.read())
+    return Status(202, job)
+
+
+@router.get("/imports", response=PageOut[PersonImportOut])
+def import_list(request: HttpRequest, page: int = 1) -> Any:
+    return page_out(paginate(selectors.person_import_list(actor=actor_of(request)), page=page))
+
+
+@router.get("/imports/{import_id}", response=PersonImportOut)
+def import_detail(request: HttpRequest, import_id: int) -> Any:
+    return selectors.person_import_get(actor=actor_of(request), import_id=import_id)

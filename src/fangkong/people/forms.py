@@ -45,3 +45,12 @@ class PersonForm(forms.Form):
             sex=c.get("sex") or "",
             birth_date=c.get("birth_date"),
         )
+
+
+class ImportForm(forms.Form):
+    org_unit = forms.ModelChoiceField(label=_("Import into"), queryset=OrgUnit.objects.none())
+    file = forms.FileField(label=_("Spreadsheet (.xlsx or .csv)"))
+
+    def __init__(self, *args: Any, units: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["org_unit"].queryset = units  # type: ignore[attr-defined]

@@ -6,6 +6,7 @@ ID numbers and phones are PII: stored encrypted (``*_cipher``), found by a keyed
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -105,3 +106,58 @@ class Person(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{mask_name(self.name)} ({self.id_number_masked})"
+
+
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    VALIDATING = "validating", _("Checking rows")
+    WRITING = "writing", _("Saving")
+    SUCCEEDED = "succeeded", _("Imported")
+    REJECTED = "rejected", _("Rejected: nothing imported")
+    FAILED = "failed", _("Failed: nothing imported")
+
+
+class PersonImport(TimeStampedModel):
+    """A spreadsheet of residents registered in the background, all rows or none.
+
+    The file is kept in the database so that any worker can read it; ``errors`` lists every
+    rejected row as ``{"row": n, "column": header, "message": text}``.
+    """
+
+    scope_path = "org_unit__path"
+
+    org_unit = models.ForeignKey(
+        "orgs.OrgUnit", verbose_name=_("for unit"), on_delete=models.PROTECT, related_name="person_imports"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.PROTECT, related_name="+"
+    )
+    file_name = models.CharField(_("file"), max_length=200)
+    content = models.BinaryField(editable=False)
+    status = models.CharField(
+        _("status"), max_length=16, choices=ImportStatus.choices, default=ImportStatus.QUEUED
+    )
+    total_rows = models.PositiveIntegerField(_("rows"), default=0)
+    processed_rows = models.PositiveIntegerField(_("rows checked"), default=0)
+    created_count = models.PositiveIntegerField(_("people registered"), default=0)
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("people import")
+        verbose_name_plural = _("people imports")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.file_name
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {ImportStatus.SUCCEEDED, ImportStatus.REJECTED, ImportStatus.FAILED}
+
+    @property
+    def percent(self) -> int:
+        if self.status == ImportStatus.SUCCEEDED:
+            return 100
+        return int(100 * self.processed_rows / self.total_rows) if self.total_rows else 0

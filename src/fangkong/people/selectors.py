@@ -14,7 +14,7 @@ from fangkong.orgs.scope import visible
 from fangkong.orgs.selectors import org_unit_get
 from fangkong.people.crypto import blind_index
 from fangkong.people.idnumbers import InvalidNumber, normalize_mobile
-from fangkong.people.models import Household, IdType, Person
+from fangkong.people.models import Household, IdType, Person, PersonImport
 
 DOCUMENT = re.compile(r"^[0-9A-Za-z]{6,32}$")
 
@@ -66,3 +66,16 @@ def household_get(*, actor: Any, household_id: int) -> Household:
 
 def household_members(*, actor: Any, household: Household) -> QuerySet[Person]:
     return visible(actor, household.members.filter(merged_into__isnull=True), perm=Perm.PEOPLE_VIEW)
+
+
+def person_import_list(*, actor: Any) -> QuerySet[PersonImport]:
+    return visible(
+        actor, PersonImport.objects.select_related("org_unit", "created_by"), perm=Perm.PEOPLE_CHANGE
+    ).defer("content")
+
+
+def person_import_get(*, actor: Any, import_id: int) -> PersonImport:
+    job = person_import_list(actor=actor).filter(pk=import_id).first()
+    if job is None:
+        raise NotFound("import")
+    return job

@@ -82,7 +82,8 @@ def _refuse_duplicate(*, actor: Any, clean: CleanPerson, exclude: int | None = N
         raise DuplicatePerson(existing, visible_to_actor=can(actor, Perm.PEOPLE_VIEW, existing.org_unit))
 
 
-def _apply(person: Person, clean: CleanPerson) -> None:
+def person_fill(person: Person, clean: CleanPerson, *, household: Household | None) -> None:
+    """Put validated details on ``person``: encrypt, index and mask the PII."""
     person.name = clean.name
     person.id_type = clean.id_type
     person.sex = clean.sex
@@ -94,9 +95,11 @@ def _apply(person: Person, clean: CleanPerson) -> None:
     person.phone_index = phone_index(clean.phone) if clean.phone else ""
     person.phone_masked = mask_phone(clean.phone) if clean.phone else ""
     person.org_unit = clean.grid
-    person.household = household_get_or_create(
-        grid=clean.grid, building=clean.building, unit=clean.unit, room=clean.room
-    )
+    person.household = household
+
+
+def _household_of(clean: CleanPerson) -> Household | None:
+    return household_get_or_create(grid=clean.grid, building=clean.building, unit=clean.unit, room=clean.room)
 
 
 @transaction.atomic
@@ -108,7 +111,7 @@ def person_create(*, actor: Any, data: PersonData) -> Person:
     clean = person_clean(actor=actor, data=data)
     _refuse_duplicate(actor=actor, clean=clean)
     person = Person()
-    _apply(person, clean)
+    person_fill(person, clean, household=_household_of(clean))
     try:
         with transaction.atomic():
             person.save()
@@ -127,7 +130,7 @@ def person_update(*, actor: Any, person: Person, data: PersonData) -> Person:
     clean = person_clean(actor=actor, data=data)
     _refuse_duplicate(actor=actor, clean=clean, exclude=person.pk)
     before = masked_snapshot(person)
-    _apply(person, clean)
+    person_fill(person, clean, household=_household_of(clean))
     person.save()
     old, new = changes(before, masked_snapshot(person))
     audit_record(actor=actor, action="people.person.update", target=person, before=old, after=new)

@@ -1,0 +1,60 @@
+"""Staff pages for spreadsheet imports: upload, progress (polled), every rejected row."""
+
+from __future__ import annotations
+
+import csv
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from fangkong.common.errors import Forbidden, Invalid
+from fangkong.common.views import add_errors, int_param, staff_view
+from fangkong.orgs.roles import Perm
+from fangkong.orgs.scope import can
+from fangkong.orgs.selectors import org_unit_list
+from fangkong.people import selectors
+from fangkong.people.forms import ImportForm
+from fangkong.people.imports import person_import_create
+from fangkong.people.spreadsheets import TEMPLATE_HEADER
+
+
+@staff_view
+def import_list(request: HttpRequest) -> HttpResponse:
+    if not can(request.user, Perm.PEOPLE_CHANGE):
+        raise Forbidden("people.change")
+    units = org_unit_list(actor=request.user, perm=Perm.PEOPLE_CHANGE)
+    form = ImportForm(request.POST or None, request.FILES or None, units=units)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            job = person_import_create(
+                actor=request.user,
+                org_unit=form.cleaned_data["org_unit"],
+                file_name=upload.name,
+                content=upload.read(),
+            )
+        except Invalid as error:
+            add_errors(form, error.errors)
+        else:
+            return redirect("people:import", import_id=job.pk)
+    jobs = selectors.person_import_list(actor=request.user)[:20]
+    return render(request, "people/imports.html", {"form": form, "jobs": jobs})
+
+
+@staff_view
+def import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
+    job = selectors.person_import_get(actor=request.user, import_id=import_id)
+    shown = int_param(request, "errors", 200) or 200
+    context = {"job": job, "errors": job.errors[:shown], "more": max(0, len(job.errors) - shown)}
+    template = "people/_import_status.html" if request.headers.get("HX-Request") else "people/import.html"
+    return render(request, template, context)
+
+
+@staff_view
+def import_template(request: HttpRequest) -> HttpResponse:
+    """An empty CSV with the expected header (UTF-8 with BOM, so Excel opens it in Chinese)."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="people-import-template.csv"'
+    response.write("\ufeff")
+    csv.writer(response).writerow(TEMPLATE_HEADER)
+    return response

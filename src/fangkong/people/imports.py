@@ -1,0 +1,211 @@
+"""Registering residents from a spreadsheet, in the background, all rows or none.
+
+``person_import_create`` stores the file and queues the work; the worker runs
+``person_import_run``: it checks every row exactly as the registration form does (plus
+duplicates within the file and against the registry), reports every rejected row with its row
+number and column, and writes nothing unless every row is good. Progress is saved as it goes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fangkong.audit.services import audit_record, audit_record_many
+from fangkong.common.errors import Invalid
+from fangkong.orgs.models import OrgUnit
+from fangkong.orgs.roles import Perm
+from fangkong.orgs.scope import can
+from fangkong.orgs.selectors import grids_for
+from fangkong.people.masking import mask_id_number
+from fangkong.people.models import Household, ImportStatus, Person, PersonImport
+from fangkong.people.services import id_index, masked_snapshot, person_fill
+from fangkong.people.spreadsheets import ID_TYPE_WORDS, MAX_BYTES, Sheet, SpreadsheetError, read_sheet
+from fangkong.people.validation import CleanPerson, PersonData, person_clean
+
+PROGRESS_EVERY = 200
+FIELD_TO_COLUMN = {"org_unit": "grid_code"}
+
+
+@transaction.atomic
+def person_import_create(*, actor: Any, org_unit: OrgUnit, file_name: str, content: bytes) -> PersonImport:
+    """Keep the uploaded file and queue its import for the worker."""
+    from fangkong.people.tasks import person_import_task
+
+    if not can(actor, Perm.PEOPLE_CHANGE, org_unit):
+        raise Invalid.field("org_unit", _("Unknown org unit, or not one you may register people in."))
+    if not file_name.lower().endswith((".xlsx", ".csv")):
+        raise Invalid.field("file", _("Upload an .xlsx or .csv file."))
+    if not content:
+        raise Invalid.field("file", _("The file is empty."))
+    if len(content) > MAX_BYTES:
+        raise Invalid.field("file", _("The file is larger than 5 MB; split it."))
+    job = PersonImport.objects.create(
+        org_unit=org_unit, created_by=actor, file_name=file_name[:200], content=content
+    )
+    audit_record(actor=actor, action="people.import.create", target=job, after={"file": job.file_name})
+    transaction.on_commit(lambda: person_import_task.enqueue(import_id=job.pk))
+    return job
+
+
+def _error(row: int | None, column: str | None, message: str) -> dict[str, Any]:
+    return {"row": row, "column": column, "message": message}
+
+
+def _check_rows(
+    job: PersonImport, sheet: Sheet
+) -> tuple[list[tuple[int, CleanPerson]], list[dict[str, Any]]]:
+    """Validate every row; returns the clean rows and every error (row, column, message)."""
+    actor = job.created_by
+    grids = {
+        g.code: g.pk
+        for g in grids_for(actor=actor, perm=Perm.PEOPLE_CHANGE).filter(path__startswith=job.org_unit.path)
+    }
+    column = {
+        field: sheet.headers.get(FIELD_TO_COLUMN.get(field, field), field)
+        for field in (
+            "name",
+            "id_type",
+            "id_number",
+            "phone",
+            "org_unit",
+            "building",
+            "unit",
+            "room",
+            "sex",
+            "birth_date",
+        )
+    }
+    errors = [_error(p.row, p.column, p.message) for p in sheet.problems]
+    unreadable = {(p.row, p.column) for p in sheet.problems}
+    clean_rows: list[tuple[int, CleanPerson]] = []
+    seen: dict[tuple[str, str], int] = {}
+    for done, (row, values) in enumerate(sheet.rows, start=1):
+        id_type = ID_TYPE_WORDS.get(values.get("id_type", ""), values.get("id_type", ""))
+        code = values.get("grid_code", "")
+        data = PersonData(
+            name=values.get("name", ""),
+            id_type=id_type,
+            id_number=values.get("id_number", ""),
+            phone=values.get("phone", ""),
+            org_unit_id=grids.get(code, -1) if code else None,
+            building=values.get("building", ""),
+            unit=values.get("unit", ""),
+            room=values.get("room", ""),
+        )
+        try:
+            clean = person_clean(actor=actor, data=data)
+        except Invalid as invalid:
+            for field, messages in invalid.errors.items():
+                if field == "org_unit" and code and code not in grids:
+                    messages = [
+                        _("Unknown grid code “%(c)s”, or not in %(u)s.") % {"c": code, "u": job.org_unit.name}
+                    ]
+                errors.extend(
+                    _error(row, column.get(field, field), m)
+                    for m in messages
+                    if (row, column.get(field, field)) not in unreadable
+                )
+        else:
+            key = (clean.id_type, clean.id_number)
+            if key in seen:
+                errors.append(
+                    _error(row, column["id_number"], _("Same document as row %(r)d.") % {"r": seen[key]})
+                )
+            else:
+                seen[key] = row
+                clean_rows.append((row, clean))
+        if done % PROGRESS_EVERY == 0:
+            PersonImport.objects.filter(pk=job.pk).update(processed_rows=done)
+    errors.extend(_already_registered(clean_rows, column["id_number"]))
+    return clean_rows, sorted(errors, key=lambda e: (e["row"] or 0, e["column"] or ""))
+
+
+def _already_registered(rows: list[tuple[int, CleanPerson]], column: str) -> list[dict[str, Any]]:
+    by_index = {(c.id_type, id_index(id_type=c.id_type, number=c.id_number)): (row, c) for row, c in rows}
+    found = Person.objects.filter(id_number_index__in=[index for _t, index in by_index]).values_list(
+        "id_type", "id_number_index"
+    )
+    return [
+        _error(
+            by_index[key][0],
+            column,
+            _("Already registered (%(n)s).") % {"n": mask_id_number(by_index[key][1].id_number)},
+        )
+        for key in found
+        if key in by_index
+    ]
+
+
+@transaction.atomic
+def _write(job: PersonImport, rows: list[tuple[int, CleanPerson]]) -> list[Person]:
+    households: dict[tuple[int, str, str, str], Household] = {}
+    people: list[Person] = []
+    for _row, clean in rows:
+        household = None
+        if clean.building:
+            key = (clean.grid.pk, clean.building, clean.unit, clean.room)
+            if key not in households:
+                households[key], _created = Household.objects.get_or_create(
+                    org_unit=clean.grid, building=clean.building, unit=clean.unit, room=clean.room
+                )
+            household = households[key]
+        person = Person()
+        person_fill(person, clean, household=household)
+        people.append(person)
+    Person.objects.bulk_create(people, batch_size=1000)
+    audit_record_many(
+        actor=job.created_by, action="people.person.create", targets=people, after=masked_snapshot
+    )
+    return people
+
+
+def person_import_run(*, import_id: int) -> PersonImport:
+    """Check every row, then register all of them in one transaction, or none. Safe to re-run."""
+    job = PersonImport.objects.select_related("created_by", "org_unit").get(pk=import_id)
+    if job.is_finished:
+        return job
+    job.status, job.started_at, job.errors = ImportStatus.VALIDATING, timezone.now(), []
+    job.save(update_fields=["status", "started_at", "errors", "updated_at"])
+    try:
+        sheet = read_sheet(content=bytes(job.content), file_name=job.file_name)
+    except SpreadsheetError as problem:
+        return _finish(
+            job, ImportStatus.REJECTED, errors=[_error(problem.row, problem.column, problem.message)]
+        )
+    job.total_rows = len(sheet.rows)
+    job.save(update_fields=["total_rows", "updated_at"])
+    rows, errors = _check_rows(job, sheet)
+    job.processed_rows = len(sheet.rows)
+    if errors:
+        return _finish(job, ImportStatus.REJECTED, errors=errors)
+    job.status = ImportStatus.WRITING
+    job.save(update_fields=["status", "processed_rows", "updated_at"])
+    people = _write(job, rows)
+    return _finish(job, ImportStatus.SUCCEEDED, created=len(people))
+
+
+def person_import_fail(*, import_id: int, reason: str) -> None:
+    """Mark an import failed after an unexpected error (nothing was written: the write is atomic)."""
+    job = PersonImport.objects.select_related("created_by").get(pk=import_id)
+    if not job.is_finished:
+        _finish(job, ImportStatus.FAILED, errors=[_error(None, None, reason)])
+
+
+def _finish(
+    job: PersonImport, status: str, *, errors: list[dict[str, Any]] | None = None, created: int = 0
+) -> PersonImport:
+    job.status, job.errors, job.created_count, job.finished_at = status, errors or [], created, timezone.now()
+    job.save(
+        update_fields=["status", "errors", "created_count", "finished_at", "processed_rows", "updated_at"]
+    )
+    audit_record(
+        actor=job.created_by,
+        action=f"people.import.{status}",
+        target=job,
+        after={"rows": job.total_rows, "created": created, "errors": len(job.errors)},
+    )
+    return job
