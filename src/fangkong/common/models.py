@@ -12,3 +12,21 @@ class TimeStampedModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+class RateCounter(models.Model):
+    """How often a key (e.g. ``login:ip:1.2.3.4``) was counted in one fixed time window.
+
+    Kept in the database so that every web process shares the count.
+    """
+
+    key = models.CharField(max_length=200)
+    window_start = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["key", "window_start"], name="rate_counter_unique")]
+        indexes = [models.Index(fields=["window_start"])]
+
+    def __str__(self) -> str:
+        return f"{self.key} @ {self.window_start:%Y-%m-%d %H:%M}: {self.count}"

@@ -4,9 +4,10 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from fangkong.orgs import views
+from fangkong.orgs.login import LoginView
 
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(template_name="orgs/login.html"), name="login"),
+    path("login/", LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("profile/", views.profile, name="profile"),
     path("profile/tokens/", views.token_create, name="token-create"),
