@@ -28,9 +28,13 @@ def _spawn(argv: Sequence[str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-m", "fangkong.cli", *argv])  # noqa: S603 (our own argv)
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def demo(addr: str = DEFAULT_ADDR) -> int:
     """Set up and run the platform on its embedded defaults; Ctrl-C stops server and worker."""
-    os.environ.setdefault("DEBUG", "1")
+    signal.signal(signal.SIGTERM, _interrupt)  # a supervisor's stop ends server and worker too
     _django(["migrate", "--no-input", "-v", "0"])
     _django(["demo_load"])
     worker = _spawn(["db_worker", "--queue-name", "*", "--no-reload"])

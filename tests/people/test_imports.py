@@ -38,17 +38,25 @@ def test_a_good_file_is_imported_by_the_worker(tree, grid_worker):
             ["赵一", "居民身份证", resident_id(), "13900000001", a, "7", "1", "101"],
             ["钱二", "", resident_id(male=False), "", b, "7", "1", "101"],
             ["孙三", "护照", "E99887766", "+86 139 0000 0003", a, "", "", ""],
+            ["李四", "其他证件", "X123456", "", a, "", "", ""],
+            ["周五", "Passport", "G12345678", "", a, "", "", ""],
         ]
     )
     job = person_import_create(actor=grid_worker, org_unit=tree.grid_a, file_name="居民.csv", content=content)
     assert job.status == "queued"
     run_worker()
     job.refresh_from_db()
-    assert (job.status, job.total_rows, job.created_count, job.errors) == ("succeeded", 3, 3, [])
-    assert Person.objects.count() == 3
+    assert (job.status, job.total_rows, job.created_count, job.errors) == ("succeeded", 5, 5, [])
+    assert sorted(Person.objects.values_list("id_type", flat=True)) == [
+        "other",
+        "passport",
+        "passport",
+        "resident_id",
+        "resident_id",
+    ]
     zhao, qian = Person.objects.get(name="赵一"), Person.objects.get(name="钱二")
     assert zhao.household == qian.household and qian.sex == "F"
-    assert AuditEvent.objects.filter(action="people.person.create", actor=grid_worker).count() == 3
+    assert AuditEvent.objects.filter(action="people.person.create", actor=grid_worker).count() == 5
     assert AuditEvent.objects.filter(action="people.import.succeeded").count() == 1
 
 

@@ -71,12 +71,21 @@ def test_register_then_edit_through_the_pages(ui, tree):
     )
     person = Person.objects.get()
     assert response.url == f"/people/{person.pk}/"
+    edit_page = ui.get(f"/people/{person.pk}/edit/").content.decode()
+    assert number not in edit_page and "13800138000" not in edit_page  # the form never holds plaintext PII
+    # ID number and phone left blank: both are kept (the editor only ever saw them masked)
     ui.post(
-        f"/people/{person.pk}/edit/",
-        {"name": "孙行者", "id_type": "resident_id", "id_number": number, "org_unit": tree.grid_a.pk},
+        f"/people/{person.pk}/edit/", {"name": "孙行者", "id_type": "resident_id", "org_unit": tree.grid_a.pk}
     )
     person.refresh_from_db()
-    assert person.name == "孙行者" and person.household is None and person.phone_masked == ""
+    assert (person.name, person.household, person.phone_masked) == ("孙行者", None, "138****8000")
+    assert person.id_number_masked == number[:4] + "*" * 10 + number[-4:]
+    ui.post(
+        f"/people/{person.pk}/edit/",
+        {"name": "孙行者", "id_type": "resident_id", "org_unit": tree.grid_a.pk, "clear_phone": "on"},
+    )
+    person.refresh_from_db()
+    assert person.phone_masked == ""
 
 
 def test_list_paginates_and_filters_by_unit(ui, tree, grid_worker):
@@ -106,3 +115,37 @@ def test_pages_are_in_chinese_whatever_the_browser_asks_until_switched(ui):
     assert "<h1>我的任务</h1>" in ui.get("/work/", HTTP_ACCEPT_LANGUAGE="en-US,en").content.decode()
     ui.post("/i18n/setlang/", {"language": "en", "next": "/work/"})
     assert "<h1>My work</h1>" in ui.get("/work/").content.decode()
+
+
+def test_address_words_typed_into_the_fields_are_not_doubled(ui, tree):
+    ui.post(
+        "/people/new/",
+        {
+            "name": "周九",
+            "id_type": "resident_id",
+            "id_number": resident_id(),
+            "org_unit": tree.grid_a.pk,
+            "building": "9栋",
+            "unit": "1单元",
+            "room": "101室",
+        },
+    )
+    assert str(Person.objects.get().household) == "9栋1单元101室"
+
+
+def test_merge_form_errors_are_messages_not_error_pages(client: Client, tree, grid_worker, epidemiologist):
+    person = make_person(actor=grid_worker, grid=tree.grid_a)
+    client.force_login(epidemiologist)
+    client.cookies["django_language"] = "en"
+    response = client.post(f"/people/{person.pk}/merge/", {"drop_id": 999999}, follow=True)
+    assert response.status_code == 200 and "No record 999999 in your area." in response.content.decode()
+    response = client.post(f"/people/{person.pk}/merge/", {"drop_id": person.pk}, follow=True)
+    page = response.content.decode()
+    assert "cannot be merged into themselves" in page and "drop:" not in page
+
+
+def test_search_accepts_an_id_number_typed_with_spaces(ui, tree, grid_worker):
+    number = resident_id()
+    make_person(actor=grid_worker, grid=tree.grid_a, name="空格", id_number=number)
+    spaced = f"{number[:6]} {number[6:14]} {number[14:]}"
+    assert "空*" in ui.get("/people/", {"q": spaced}).content.decode()

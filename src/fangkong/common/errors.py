@@ -42,6 +42,10 @@ class Invalid(DomainError):
         self.errors = {field: list(messages) for field, messages in errors.items()}
         super().__init__("; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in self.errors.items()))
 
+    def text(self) -> str:
+        """The messages alone, for a person to read (field names are for programs)."""
+        return " ".join(message for messages in self.errors.values() for message in messages)
+
     @classmethod
     def field(cls, field: str, message: str) -> Invalid:
         return cls({field: [message]})

@@ -1,7 +1,9 @@
 """Root URLs: the staff UI by app, the API under /api/, Django admin for operators."""
 
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from fangkong.config.api import api
 from fangkong.orgs import views as org_views
@@ -17,3 +19,4 @@ urlpatterns = [
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]
+urlpatterns += [path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True))]

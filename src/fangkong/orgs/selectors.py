@@ -42,11 +42,12 @@ def org_unit_by_code(*, actor: Any, code: str, perm: str = Perm.ORGS_VIEW) -> Or
 def org_unit_children(*, actor: Any, unit: OrgUnit | None) -> list[OrgUnit]:
     """Children of ``unit`` with their child counts; without a unit, the actor's own roots."""
     if unit is None:
-        return (
-            scope_roots(actor, Perm.ORGS_VIEW)
-            if not actor.is_superuser
-            else list(OrgUnit.objects.filter(parent__isnull=True))
+        roots = (
+            OrgUnit.objects.filter(parent__isnull=True)
+            if actor.is_superuser
+            else OrgUnit.objects.filter(pk__in=[root.pk for root in scope_roots(actor, Perm.ORGS_VIEW)])
         )
+        return list(roots.annotate(child_count=Count("children")).order_by("path"))
     qs = visible(actor, OrgUnit.objects.filter(parent=unit), perm=Perm.ORGS_VIEW)
     return list(qs.annotate(child_count=Count("children")).order_by("code"))
 

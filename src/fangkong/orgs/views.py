@@ -67,7 +67,7 @@ def token_create(request: HttpRequest) -> HttpResponse:
             actor=request.user, name=request.POST.get("name", ""), days=days
         )
     except (Invalid, ValueError) as error:
-        messages.error(request, getattr(error, "message", str(error)))
+        messages.error(request, error.text() if isinstance(error, Invalid) else str(error))
     else:
         request.session["new_token"] = raw
         messages.success(

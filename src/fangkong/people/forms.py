@@ -19,17 +19,36 @@ class PersonForm(forms.Form):
     id_number = forms.CharField(label=_("ID number"), max_length=200)
     phone = forms.CharField(label=_("Mobile phone"), max_length=200, required=False)
     org_unit = forms.ModelChoiceField(label=_("Grid"), queryset=OrgUnit.objects.none())
-    building = forms.CharField(label=_("Building"), max_length=200, required=False)
+    building = forms.CharField(
+        label=_("Building"), max_length=200, required=False, help_text=_("Number only, e.g. 9 for 9栋.")
+    )
     unit = forms.CharField(label=pgettext_lazy("address", "Unit"), max_length=200, required=False)
     room = forms.CharField(label=_("Room"), max_length=200, required=False)
     sex = forms.ChoiceField(
         label=_("Sex (other documents)"), choices=[("", "—"), *Sex.choices], required=False
     )
-    birth_date = forms.DateField(label=_("Birth date (other documents)"), required=False)
+    birth_date = forms.DateField(
+        label=_("Birth date (other documents)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
 
-    def __init__(self, *args: Any, grids: Any, **kwargs: Any) -> None:
+    clear_phone = forms.BooleanField(label=_("Remove the phone number"), required=False)
+
+    def __init__(self, *args: Any, grids: Any, editing: bool = False, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.fields["org_unit"].queryset = grids  # type: ignore[attr-defined]
+        only = list(grids[:2])
+        if len(only) == 1 and not self.is_bound:
+            self.initial.setdefault("org_unit", only[0].pk)
+        if editing:
+            keep = _("Leave blank to keep the stored one (it is shown masked).")
+            self.fields["id_number"].required = False
+            self.fields["id_number"].help_text = keep
+            self.fields["phone"].help_text = keep
+        else:
+            del self.fields["clear_phone"]
 
     def person_data(self) -> PersonData:
         c = self.cleaned_data
@@ -44,6 +63,7 @@ class PersonForm(forms.Form):
             room=c.get("room") or "",
             sex=c.get("sex") or "",
             birth_date=c.get("birth_date"),
+            clear_phone=bool(c.get("clear_phone")),
         )
 
 
@@ -52,5 +72,6 @@ class ImportForm(forms.Form):
     file = forms.FileField(label=_("Spreadsheet (.xlsx or .csv)"))
 
     def __init__(self, *args: Any, units: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.fields["org_unit"].queryset = units  # type: ignore[attr-defined]

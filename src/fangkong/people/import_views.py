@@ -15,7 +15,7 @@ from fangkong.orgs.selectors import org_unit_list
 from fangkong.people import selectors
 from fangkong.people.forms import ImportForm
 from fangkong.people.imports import person_import_create
-from fangkong.people.spreadsheets import TEMPLATE_HEADER
+from fangkong.people.spreadsheets import TEMPLATE_HEADER, id_type_words
 
 
 @staff_view
@@ -38,7 +38,7 @@ def import_list(request: HttpRequest) -> HttpResponse:
         else:
             return redirect("people:import", import_id=job.pk)
     jobs = selectors.person_import_list(actor=request.user)[:20]
-    return render(request, "people/imports.html", {"form": form, "jobs": jobs})
+    return render(request, "people/imports.html", {"form": form, "jobs": jobs, "id_types": id_type_words()})
 
 
 @staff_view

@@ -23,7 +23,7 @@ from fangkong.orgs.selectors import grids_for
 from fangkong.people.masking import mask_id_number
 from fangkong.people.models import Household, ImportStatus, Person, PersonImport
 from fangkong.people.services import id_index, masked_snapshot, person_fill
-from fangkong.people.spreadsheets import ID_TYPE_WORDS, MAX_BYTES, Sheet, SpreadsheetError, read_sheet
+from fangkong.people.spreadsheets import MAX_BYTES, Sheet, SpreadsheetError, id_type_of, read_sheet
 from fangkong.people.validation import CleanPerson, PersonData, person_clean
 
 PROGRESS_EVERY = 200
@@ -84,7 +84,7 @@ def _check_rows(
     clean_rows: list[tuple[int, CleanPerson]] = []
     seen: dict[tuple[str, str], int] = {}
     for done, (row, values) in enumerate(sheet.rows, start=1):
-        id_type = ID_TYPE_WORDS.get(values.get("id_type", ""), values.get("id_type", ""))
+        id_type = id_type_of(values.get("id_type", ""))
         code = values.get("grid_code", "")
         data = PersonData(
             name=values.get("name", ""),

@@ -25,8 +25,9 @@ def person_search_filter(q: str) -> Q:
     condition = Q(name__contains=q)
     with suppress(InvalidNumber):
         condition |= Q(phone_index=blind_index(normalize_mobile(q), purpose="phone"))
-    if DOCUMENT.match(q):
-        number = q.upper()
+    compact = re.sub(r"[\s-]", "", q)
+    if DOCUMENT.match(compact):
+        number = compact.upper()
         condition |= Q(id_number_index__in=[blind_index(number, purpose=f"id:{t}") for t in IdType.values])
     return condition
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -124,9 +125,19 @@ def person_create(*, actor: Any, data: PersonData) -> Person:
 
 @transaction.atomic
 def person_update(*, actor: Any, person: Person, data: PersonData) -> Person:
-    """Change a person's details; the grid may move only within the actor's scope."""
+    """Change a person's details; the grid may move only within the actor's scope.
+
+    The editor sees ID number and phone masked, so a blank ID number or phone keeps the stored
+    one; ``clear_phone`` removes the phone.
+    """
     if not can(actor, Perm.PEOPLE_CHANGE, person.org_unit):
         raise Forbidden(_("You may not change this person."))
+    if not data.id_number.strip():
+        data = replace(data, id_number=decrypt(person.id_number_cipher))
+    if data.clear_phone:
+        data = replace(data, phone="")
+    elif not data.phone.strip() and person.phone_cipher:
+        data = replace(data, phone=decrypt(person.phone_cipher))
     clean = person_clean(actor=actor, data=data)
     _refuse_duplicate(actor=actor, clean=clean, exclude=person.pk)
     before = masked_snapshot(person)

@@ -12,7 +12,10 @@ import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from django.utils import translation
 from django.utils.translation import gettext as _
+
+from fangkong.people.models import IdType
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "name": ("姓名", "name"),
@@ -26,15 +29,13 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }
 REQUIRED = ("name", "id_number", "grid_code")
 TEMPLATE_HEADER = ["姓名", "证件类型", "证件号码", "手机号", "网格编码", "楼栋", "单元", "房号"]
-ID_TYPE_WORDS = {
+ID_TYPE_SYNONYMS = {
     "": "resident_id",
-    "居民身份证": "resident_id",
     "身份证": "resident_id",
-    "护照": "passport",
-    "港澳居民来往内地通行证": "hk_macau_permit",
-    "台湾居民来往大陆通行证": "taiwan_permit",
-    "外国人永久居留身份证": "foreign_permanent",
     "其他": "other",
+    "港澳通行证": "hk_macau_permit",
+    "台胞证": "taiwan_permit",
+    "外国人永居证": "foreign_permanent",
 }
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 20_000
@@ -113,6 +114,28 @@ def _raw_rows(content: bytes, file_name: str) -> Iterator[list[object]]:
     else:
         raise SpreadsheetError(_("The CSV file is neither UTF-8 nor GBK text."))
     yield from csv.reader(io.StringIO(text))
+
+
+def id_type_of(word: str) -> str:
+    """The ID type code for what a spreadsheet says: the code, its label in zh-Hans or English,
+    or a common short name. Anything else is returned as it is (and refused by validation)."""
+    word = word.strip()
+    if word in ID_TYPE_SYNONYMS:
+        return ID_TYPE_SYNONYMS[word]
+    for value, label in IdType.choices:
+        with translation.override("en"):
+            english = str(label).lower()
+        with translation.override("zh-hans"):
+            chinese = str(label)
+        if word.lower() in {value, english} or word == chinese:
+            return value
+    return word
+
+
+def id_type_words() -> list[str]:
+    """The zh-Hans labels, for the import page."""
+    with translation.override("zh-hans"):
+        return [str(label) for _value, label in IdType.choices]
 
 
 def read_sheet(*, content: bytes, file_name: str) -> Sheet:

@@ -32,6 +32,19 @@ class PersonData:
     room: str = ""
     sex: str = ""
     birth_date: date | None = None
+    clear_phone: bool = False
+
+
+SUFFIXES = {"building": ("号楼", "栋", "幢", "楼"), "unit": ("单元",), "room": ("室", "房", "号")}
+
+
+def address_part(field: str, value: str) -> str:
+    """Building, unit and room are kept bare ("9", not "9栋"): the display adds the words."""
+    value = value.strip()
+    for suffix in SUFFIXES[field]:
+        if value.endswith(suffix) and len(value) > len(suffix):
+            return value[: -len(suffix)].strip()
+    return value
 
 
 @dataclass
@@ -123,7 +136,7 @@ def person_clean(*, actor: Any, data: PersonData) -> CleanPerson:
         birth_date=birth,
         phone=phone,
         grid=grid,
-        building=data.building.strip(),
-        unit=data.unit.strip(),
-        room=data.room.strip(),
+        building=address_part("building", data.building),
+        unit=address_part("unit", data.unit),
+        room=address_part("room", data.room),
     )

@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from fangkong.common.errors import Forbidden, Invalid
+from fangkong.common.errors import Forbidden, Invalid, NotFound
 from fangkong.common.pagination import paginate
 from fangkong.common.views import add_errors, int_param, query_string, staff_view
 from fangkong.orgs.roles import Perm
@@ -111,7 +111,7 @@ def person_create(request: HttpRequest) -> HttpResponse:
 def person_edit(request: HttpRequest, person_id: int) -> HttpResponse:
     person = selectors.person_get(actor=request.user, person_id=person_id, perm=Perm.PEOPLE_CHANGE)
     grids = grids_for(actor=request.user, perm=Perm.PEOPLE_CHANGE)
-    form = PersonForm(request.POST or None, grids=grids, initial=_initial(person))
+    form = PersonForm(request.POST or None, grids=grids, initial=_initial(person), editing=True)
     if request.method == "POST" and _save(request, form, person):
         messages.success(request, _("Saved."))
         return redirect("people:detail", person_id=person.pk)
@@ -140,10 +140,13 @@ def person_merge(request: HttpRequest, person_id: int) -> HttpResponse:
     try:
         if drop_id is None:
             raise Invalid.field("drop_id", _("Give the number of the record to merge."))
-        drop = selectors.person_get(actor=request.user, person_id=drop_id, perm=Perm.PEOPLE_MERGE)
+        try:
+            drop = selectors.person_get(actor=request.user, person_id=drop_id, perm=Perm.PEOPLE_MERGE)
+        except NotFound:
+            raise Invalid.field("drop_id", _("No record %(d)s in your area.") % {"d": drop_id}) from None
         services.person_merge(actor=request.user, keep=keep, drop=drop)
     except Invalid as error:
-        messages.error(request, error.message)
+        messages.error(request, error.text())
     else:
         messages.success(request, _("Record %(d)s merged into this person.") % {"d": drop_id})
     return redirect("people:detail", person_id=keep.pk)

@@ -57,7 +57,9 @@ def item_action(request: HttpRequest, item_id: int, action: str) -> HttpResponse
             services.work_item_cancel(actor=request.user, item=item, reason=request.POST.get("reason", ""))
         else:
             raise Invalid.field("action", _("Unknown action."))
-    except (Conflict, Invalid) as error:
+    except Invalid as error:
+        messages.error(request, error.text())
+    except Conflict as error:
         messages.error(request, error.message)
     else:
         messages.success(request, _("Saved."))
