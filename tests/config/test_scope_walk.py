@@ -17,6 +17,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
+from fangkong.cases.investigations import ItineraryData, itinerary_add
+from fangkong.cases.services import case_register
 from fangkong.config.api import api
 from fangkong.orgs.services import api_token_create
 from fangkong.people.models import PersonImport
@@ -35,6 +37,24 @@ def _far_person(ctx: dict[str, Any]) -> Any:
     return ctx["person"]
 
 
+def _far_case(ctx: dict[str, Any]) -> Any:
+    if "case" not in ctx:
+        ctx["far_epi"] = ctx.get("far_epi") or user_with_role("epidemiologist", ctx["tree"].other_district)
+        ctx["case"] = case_register(
+            actor=ctx["far_epi"],
+            person=_far_person(ctx),
+            classification="suspected",
+            reported_at=timezone.now(),
+        )
+    return ctx["case"]
+
+
+def _far_entry(ctx: dict[str, Any]) -> Any:
+    case = _far_case(ctx)
+    data = ItineraryData(start="2022-05-01 08:00", place="超市")
+    return itinerary_add(actor=ctx["far_epi"], investigation=case.investigation, data=data)
+
+
 MAKERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "person_id": lambda ctx: _far_person(ctx).pk,
     "household_id": lambda ctx: _far_person(ctx).household_id,
@@ -49,13 +69,15 @@ MAKERS: dict[str, Callable[[dict[str, Any]], Any]] = {
         ).pk
     ),
     "token_id": lambda ctx: api_token_create(actor=ctx["far_user"], name="theirs")[0].pk,
+    "case_id": lambda ctx: _far_case(ctx).pk,
+    "entry_id": lambda ctx: _far_entry(ctx).pk,
     "import_id": lambda ctx: (
         PersonImport.objects.create(
             org_unit=ctx["tree"].grid_far, created_by=ctx["far_user"], file_name="theirs.csv", content=b"x"
         ).pk
     ),
 }
-NON_OBJECT_PARAMS: dict[str, str] = {"action": "complete"}
+NON_OBJECT_PARAMS: dict[str, str] = {"action": "complete"}  # any value: the lookup comes first
 
 
 def _walk(patterns: list[Any], prefix: str = "", namespace: str = "") -> Iterator[tuple[str, URLPattern]]:
@@ -114,7 +136,16 @@ def test_the_same_pages_open_for_someone_in_scope(ctx, client: Client):
     """The walk above would pass vacuously if the objects did not exist: they do."""
     client.force_login(UserFactory(is_superuser=True))
     for route, pattern in _staff_routes():
-        if pattern.callback.__name__ in {"item_action", "person_reveal", "person_merge", "token_revoke"}:
+        if pattern.callback.__name__ in {
+            "item_action",
+            "person_reveal",
+            "person_merge",
+            "token_revoke",
+            "case_action",
+            "investigation_action",
+            "itinerary_add",
+            "itinerary_remove",
+        }:
             continue  # POST-only actions
         url = _fill(route, _params(list(pattern.pattern.converters), ctx))
         assert client.get(url).status_code in {200, 302}, url

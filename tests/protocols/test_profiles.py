@@ -409,3 +409,11 @@ def test_day_one_follows_the_exposure_day_and_the_stretch_spans_its_days(
     assert end.time() == time(0)
     assert end - datetime.combine(first, time(0), tzinfo=SHANGHAI) == timedelta(days=stage.days)
     assert all(first <= day <= stage.last_day(last_exposure) for day in stage.test_dates(last_exposure))
+
+
+def test_timeliness_targets_come_from_the_profile():
+    china, who = load_profile("china-9").timeliness, load_profile("who-2021").timeliness
+    assert (china.investigation_hours, china.contact_control_hours) == (24, 24)
+    assert who.contact_control_hours == 72
+    reported = datetime(2022, 5, 3, 23, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+    assert china.investigation_due(reported) == datetime(2022, 5, 4, 23, 30, tzinfo=ZoneInfo("Asia/Shanghai"))

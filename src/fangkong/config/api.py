@@ -13,6 +13,7 @@ from ninja import NinjaAPI
 from ninja.security import HttpBearer, django_auth
 
 from fangkong.audit.api import router as audit_router
+from fangkong.cases.api import router as cases_router
 from fangkong.common.api import domain_error_body
 from fangkong.common.errors import DomainError
 from fangkong.orgs.api import me_router
@@ -42,6 +43,7 @@ api.add_router("/orgs", orgs_router, tags=["orgs"])
 api.add_router("/people", people_router, tags=["people"])
 api.add_router("/work", worklist_router, tags=["worklist"])
 api.add_router("/audit", audit_router, tags=["audit"])
+api.add_router("/cases", cases_router, tags=["cases"])
 
 
 @api.exception_handler(DomainError)

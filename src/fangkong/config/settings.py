@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "fangkong.audit",
     "fangkong.people",
     "fangkong.worklist",
+    "fangkong.cases",
     "fangkong.demo",
 ]
 

@@ -15,6 +15,7 @@ urlpatterns = [
     path("orgs/", include("fangkong.orgs.urls")),
     path("people/", include("fangkong.people.urls")),
     path("work/", include("fangkong.worklist.urls")),
+    path("cases/", include("fangkong.cases.urls")),
     path("audit/", include("fangkong.audit.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),

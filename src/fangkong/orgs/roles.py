@@ -33,12 +33,14 @@ class Perm(models.TextChoices):
     WORK_VIEW = "worklist.view", _("See work items")
     WORK_CHANGE = "worklist.change", _("Create, assign and complete work items")
     AUDIT_VIEW = "audit.view", _("Read the audit trail")
+    CASES_VIEW = "cases.view", _("See cases and their investigations")
+    CASES_CHANGE = "cases.change", _("Register, classify and investigate cases")
 
 
 P = Perm
 PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.COMMANDER: frozenset(
-        {P.ORGS_VIEW, P.PEOPLE_VIEW, P.PEOPLE_REVEAL, P.WORK_VIEW, P.WORK_CHANGE, P.AUDIT_VIEW}
+        {P.ORGS_VIEW, P.PEOPLE_VIEW, P.PEOPLE_REVEAL, P.WORK_VIEW, P.WORK_CHANGE, P.AUDIT_VIEW, P.CASES_VIEW}
     ),
     Role.EPIDEMIOLOGIST: frozenset(
         {
@@ -49,11 +51,15 @@ PERMISSIONS: dict[Role, frozenset[Perm]] = {
             P.PEOPLE_MERGE,
             P.WORK_VIEW,
             P.WORK_CHANGE,
+            P.CASES_VIEW,
+            P.CASES_CHANGE,
         }
     ),
-    Role.GRID_WORKER: frozenset({P.ORGS_VIEW, P.PEOPLE_VIEW, P.PEOPLE_CHANGE, P.WORK_VIEW, P.WORK_CHANGE}),
-    Role.QUARANTINE_STAFF: frozenset({P.ORGS_VIEW, P.PEOPLE_VIEW, P.WORK_VIEW, P.WORK_CHANGE}),
-    Role.LAB: frozenset({P.ORGS_VIEW, P.PEOPLE_VIEW, P.WORK_VIEW}),
+    Role.GRID_WORKER: frozenset(
+        {P.ORGS_VIEW, P.PEOPLE_VIEW, P.PEOPLE_CHANGE, P.WORK_VIEW, P.WORK_CHANGE, P.CASES_VIEW}
+    ),
+    Role.QUARANTINE_STAFF: frozenset({P.ORGS_VIEW, P.PEOPLE_VIEW, P.WORK_VIEW, P.WORK_CHANGE, P.CASES_VIEW}),
+    Role.LAB: frozenset({P.ORGS_VIEW, P.PEOPLE_VIEW, P.WORK_VIEW, P.CASES_VIEW}),
     Role.HOTLINE: frozenset({P.ORGS_VIEW, P.PEOPLE_VIEW, P.WORK_VIEW, P.WORK_CHANGE}),
     Role.PUBLISHER: frozenset({P.ORGS_VIEW}),
     Role.VOLUNTEER_COORDINATOR: frozenset({P.ORGS_VIEW, P.WORK_VIEW, P.WORK_CHANGE}),

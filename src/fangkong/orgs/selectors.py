@@ -65,3 +65,9 @@ def grids_for(*, actor: Any, perm: str) -> QuerySet[OrgUnit]:
 
 def api_token_list(*, actor: Any) -> QuerySet[ApiToken]:
     return ApiToken.objects.filter(user=actor).order_by("-created_at")
+
+
+def org_unit_ancestor(*, unit: OrgUnit, level: str) -> OrgUnit | None:
+    """The unit at ``level`` above (or equal to) ``unit``, found from the path in one query."""
+    codes = [code for code in unit.path.split("/") if code]
+    return OrgUnit.objects.filter(code__in=codes, level=level).first()

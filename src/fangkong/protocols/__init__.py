@@ -24,6 +24,7 @@ from fangkong.protocols.rules import (
     RiskAreaRule,
     RiskLevel,
     SecondaryContactRule,
+    TimelinessRule,
 )
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "RiskAreaRule",
     "RiskLevel",
     "SecondaryContactRule",
+    "TimelinessRule",
     "available_profiles",
     "load_profile",
 ]

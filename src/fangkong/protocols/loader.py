@@ -25,6 +25,7 @@ from fangkong.protocols.rules import (
     QuarantineRule,
     RiskAreaRule,
     SecondaryContactRule,
+    TimelinessRule,
 )
 
 PROFILES_DIR = Path(__file__).resolve().parent / "profiles"
@@ -258,6 +259,14 @@ def _parse(path: Path, data: Mapping[str, object]) -> Profile:
     )
     watch.done()
 
+    pace = root.table("timeliness")
+    timeliness = TimelinessRule(
+        investigation_hours=pace.integer("investigation_hours", minimum=1),
+        contact_identification_hours=pace.integer("contact_identification_hours", minimum=1),
+        contact_control_hours=pace.integer("contact_control_hours", minimum=1),
+    )
+    pace.done()
+
     root.done()
     return Profile(
         name=name,
@@ -273,6 +282,7 @@ def _parse(path: Path, data: Mapping[str, object]) -> Profile:
         colocation=colocation,
         helpdesk=helpdesk,
         monitoring=monitoring,
+        timeliness=timeliness,
         path=path,
     )
 

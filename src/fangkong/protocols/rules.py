@@ -193,6 +193,21 @@ class HelpdeskRule:
 
 
 @dataclass(frozen=True, slots=True)
+class TimelinessRule:
+    """How fast each step after a case report must be done (the timeliness KPIs, 及时)."""
+
+    investigation_hours: int
+    contact_identification_hours: int
+    contact_control_hours: int
+
+    def investigation_due(self, reported_at: datetime) -> datetime:
+        """When the flow investigation of a case reported at ``reported_at`` must be complete."""
+        if reported_at.tzinfo is None or reported_at.utcoffset() is None:
+            raise ValueError(f"reported_at must be timezone-aware, got {reported_at!r}")
+        return reported_at + timedelta(hours=self.investigation_hours)
+
+
+@dataclass(frozen=True, slots=True)
 class MonitoringRule:
     """Daily health checks: what counts as a fever, and when a day's check is due."""
 
@@ -226,4 +241,5 @@ class Profile:
     colocation: ColocationRule
     helpdesk: HelpdeskRule
     monitoring: MonitoringRule
+    timeliness: TimelinessRule
     path: Path
