@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from fangkong.audit.selectors import AuditFilters, audit_action_names, audit_event_list
 from fangkong.common.errors import Forbidden
 from fangkong.common.pagination import paginate
-from fangkong.common.views import int_param, query_string, staff_view
+from fangkong.common.views import date_param, int_param, query_string, staff_view
 from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import can
-
-
-def _date(value: str) -> date | None:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        return None
 
 
 @staff_view
@@ -32,8 +23,8 @@ def event_list(request: HttpRequest) -> HttpResponse:
         actor=g.get("actor", "").strip(),
         target_type=g.get("target_type", ""),
         target_id=g.get("target_id", "").strip(),
-        since=_date(g.get("since", "")),
-        until=_date(g.get("until", "")),
+        since=date_param(request, "since"),
+        until=date_param(request, "until"),
     )
     page = paginate(
         audit_event_list(actor=request.user, filters=filters), page=int_param(request, "page", 1) or 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from fangkong.common.models import TimeStampedModel
 
@@ -52,8 +53,8 @@ class Severity(models.TextChoices):
 
 
 class Origin(models.TextChoices):
-    LOCAL = "local", _("Local")
-    IMPORTED = "imported", _("Imported")
+    LOCAL = "local", pgettext_lazy("case origin", "Local")
+    IMPORTED = "imported", pgettext_lazy("case origin", "Imported")
 
 
 class Case(TimeStampedModel):

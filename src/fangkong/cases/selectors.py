@@ -10,9 +10,8 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from fangkong.cases.models import Case, CaseEvent, Investigation, ItineraryEntry
-from fangkong.common.errors import NotFound
 from fangkong.orgs.roles import Perm
-from fangkong.orgs.scope import visible
+from fangkong.orgs.scope import visible, visible_get
 from fangkong.people.models import Person
 from fangkong.people.selectors import person_search_filter
 
@@ -46,14 +45,8 @@ def case_list(*, actor: Any, filters: CaseFilters) -> QuerySet[Case]:
 
 
 def case_get(*, actor: Any, case_id: int, perm: str = Perm.CASES_VIEW) -> Case:
-    case = (
-        visible(actor, Case.objects.select_related("person", "org_unit", "district"), perm=perm)
-        .filter(pk=case_id)
-        .first()
-    )
-    if case is None:
-        raise NotFound("case")
-    return case
+    qs = Case.objects.select_related("person", "org_unit", "district")
+    return visible_get(actor, qs, perm=perm, pk=case_id, what="case")
 
 
 def case_timeline(*, case: Case) -> QuerySet[CaseEvent]:
@@ -69,11 +62,5 @@ def itinerary_of(*, investigation: Investigation) -> QuerySet[ItineraryEntry]:
 
 
 def itinerary_entry_get(*, actor: Any, entry_id: int, perm: str = Perm.CASES_VIEW) -> ItineraryEntry:
-    entry = (
-        visible(actor, ItineraryEntry.objects.select_related("investigation__case__org_unit"), perm=perm)
-        .filter(pk=entry_id)
-        .first()
-    )
-    if entry is None:
-        raise NotFound("itinerary entry")
-    return entry
+    qs = ItineraryEntry.objects.select_related("investigation__case__org_unit")
+    return visible_get(actor, qs, perm=perm, pk=entry_id, what="itinerary entry")

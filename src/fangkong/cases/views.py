@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from django.contrib import messages
@@ -18,7 +17,7 @@ from fangkong.cases.investigations import TIME_FORMAT, parse_local_time
 from fangkong.cases.models import CLASSIFICATION_MOVES, OUTCOME_MOVES, Case, Classification, Outcome, Severity
 from fangkong.common.errors import Conflict, Forbidden, Invalid
 from fangkong.common.pagination import paginate
-from fangkong.common.views import add_errors, int_param, query_string, staff_view
+from fangkong.common.views import add_errors, date_param, int_param, query_string, staff_view
 from fangkong.orgs.models import Level
 from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import can
@@ -27,21 +26,14 @@ from fangkong.people.models import Person
 from fangkong.people.selectors import person_list
 
 
-def _date(value: str) -> date | None:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        return None
-
-
 @staff_view
 def case_list(request: HttpRequest) -> HttpResponse:
     g = request.GET
     filters = selectors.CaseFilters(
         classification=g.get("classification", ""),
         district_id=int_param(request, "district"),
-        reported_since=_date(g.get("since", "")),
-        reported_until=_date(g.get("until", "")),
+        reported_since=date_param(request, "since"),
+        reported_until=date_param(request, "until"),
         q=g.get("q", ""),
     )
     page = paginate(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from functools import wraps
 from typing import Any
 
@@ -55,3 +56,11 @@ def query_string(request: HttpRequest, *, drop: tuple[str, ...] = ("page",)) -> 
         params.pop(name, None)
     encoded = params.urlencode()
     return f"{encoded}&" if encoded else ""
+
+
+def date_param(request: HttpRequest, name: str) -> date | None:
+    """A ``YYYY-MM-DD`` query parameter; anything else counts as absent."""
+    try:
+        return date.fromisoformat(request.GET.get(name, ""))
+    except ValueError:
+        return None

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from django.db.models import Model, Q, QuerySet
 
+from fangkong.common.errors import NotFound
 from fangkong.orgs.models import Membership, OrgUnit
 from fangkong.orgs.roles import Perm, role_grants
 
@@ -60,3 +61,12 @@ def can(actor: Any, perm: str | Perm, unit: OrgUnit | None = None) -> bool:
 def forget_memberships(actor: Any) -> None:
     """Drop the per-request membership cache after memberships change."""
     actor.__dict__.pop("_fangkong_memberships", None)
+
+
+def visible_get(actor: Any, qs: QuerySet[M], *, perm: str | Perm, pk: int, what: str) -> M:
+    """The object ``pk`` of ``qs`` if ``actor`` may see it with ``perm``; ``NotFound`` otherwise
+    (absent and out of scope answer the same, so a 404 confirms nothing)."""
+    found = visible(actor, qs, perm=perm).filter(pk=pk).first()
+    if found is None:
+        raise NotFound(what)
+    return found

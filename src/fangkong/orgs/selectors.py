@@ -9,7 +9,7 @@ from django.db.models import Count, QuerySet
 from fangkong.common.errors import NotFound
 from fangkong.orgs.models import ApiToken, Level, OrgUnit
 from fangkong.orgs.roles import Perm
-from fangkong.orgs.scope import scope_roots, visible
+from fangkong.orgs.scope import scope_roots, visible, visible_get
 
 
 def org_unit_list(
@@ -26,10 +26,9 @@ def org_unit_list(
 
 
 def org_unit_get(*, actor: Any, unit_id: int, perm: str = Perm.ORGS_VIEW) -> OrgUnit:
-    unit = visible(actor, OrgUnit.objects.select_related("parent"), perm=perm).filter(pk=unit_id).first()
-    if unit is None:
-        raise NotFound("org unit")
-    return unit
+    return visible_get(
+        actor, OrgUnit.objects.select_related("parent"), perm=perm, pk=unit_id, what="org unit"
+    )
 
 
 def org_unit_by_code(*, actor: Any, code: str, perm: str = Perm.ORGS_VIEW) -> OrgUnit:

@@ -8,9 +8,8 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from fangkong.common.errors import NotFound
 from fangkong.orgs.roles import Perm
-from fangkong.orgs.scope import visible
+from fangkong.orgs.scope import visible, visible_get
 from fangkong.orgs.selectors import org_unit_get
 from fangkong.people.crypto import blind_index
 from fangkong.people.idnumbers import InvalidNumber, normalize_mobile
@@ -44,25 +43,13 @@ def person_list(*, actor: Any, q: str = "", org_unit_id: int | None = None) -> Q
 
 
 def person_get(*, actor: Any, person_id: int, perm: str = Perm.PEOPLE_VIEW) -> Person:
-    person = (
-        visible(actor, Person.objects.select_related("org_unit", "household", "merged_into"), perm=perm)
-        .filter(pk=person_id)
-        .first()
-    )
-    if person is None:
-        raise NotFound("person")
-    return person
+    qs = Person.objects.select_related("org_unit", "household", "merged_into")
+    return visible_get(actor, qs, perm=perm, pk=person_id, what="person")
 
 
 def household_get(*, actor: Any, household_id: int) -> Household:
-    household = (
-        visible(actor, Household.objects.select_related("org_unit"), perm=Perm.PEOPLE_VIEW)
-        .filter(pk=household_id)
-        .first()
-    )
-    if household is None:
-        raise NotFound("household")
-    return household
+    qs = Household.objects.select_related("org_unit")
+    return visible_get(actor, qs, perm=Perm.PEOPLE_VIEW, pk=household_id, what="household")
 
 
 def household_members(*, actor: Any, household: Household) -> QuerySet[Person]:
@@ -76,7 +63,5 @@ def person_import_list(*, actor: Any) -> QuerySet[PersonImport]:
 
 
 def person_import_get(*, actor: Any, import_id: int) -> PersonImport:
-    job = person_import_list(actor=actor).filter(pk=import_id).first()
-    if job is None:
-        raise NotFound("import")
-    return job
+    qs = PersonImport.objects.select_related("org_unit", "created_by").defer("content")
+    return visible_get(actor, qs, perm=Perm.PEOPLE_CHANGE, pk=import_id, what="import")

@@ -7,9 +7,8 @@ from typing import Any
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.utils import timezone
 
-from fangkong.common.errors import NotFound
 from fangkong.orgs.roles import Perm
-from fangkong.orgs.scope import visible
+from fangkong.orgs.scope import visible, visible_get
 from fangkong.worklist.models import OPEN_STATUSES, WorkItem
 
 
@@ -45,14 +44,8 @@ def work_item_list(
 
 
 def work_item_get(*, actor: Any, item_id: int) -> WorkItem:
-    item = (
-        visible(actor, WorkItem.objects.select_related("org_unit", "assignee"), perm=Perm.WORK_VIEW)
-        .filter(pk=item_id)
-        .first()
-    )
-    if item is None:
-        raise NotFound("work item")
-    return item
+    qs = WorkItem.objects.select_related("org_unit", "assignee")
+    return visible_get(actor, qs, perm=Perm.WORK_VIEW, pk=item_id, what="work item")
 
 
 def overdue_count(*, actor: Any) -> int:
