@@ -63,3 +63,8 @@ def pytest_configure(config: Any) -> None:
     # Playwright's sync API runs an event loop in the test thread; Django's ORM refuses to run
     # inside one unless told it is safe (each test is single-threaded, so it is).
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture
+def lab_user(tree: Tree) -> Any:
+    return user_with_role("lab", tree.district, username="lab")

@@ -22,8 +22,7 @@ from fangkong.common.errors import Conflict, Forbidden, Invalid
 from fangkong.orgs.models import OrgUnit
 from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import can
-from fangkong.worklist.models import OPEN_STATUSES, WorkItem
-from fangkong.worklist.services import work_item_complete
+from fangkong.worklist.services import work_items_done_by_rule
 
 TIME_FORMAT = "%Y-%m-%d %H:%M"
 
@@ -90,10 +89,9 @@ def investigation_complete(
     investigation.save()
     _timeline(investigation, actor=actor, kind="investigation.complete", at=at)
     case = investigation.case
-    for item in WorkItem.objects.filter(
-        kind="case.investigate", subject_type="cases.case", subject_id=str(case.pk), status__in=OPEN_STATUSES
-    ):
-        work_item_complete(actor=actor, item=item, note=_("Investigation completed."), done_at=at)
+    work_items_done_by_rule(
+        actor=actor, kind="case.investigate", subject=case, note=_("Investigation completed."), done_at=at
+    )
     return investigation
 
 

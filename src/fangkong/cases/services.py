@@ -133,7 +133,18 @@ def case_register(
     ``timeliness.investigation_hours`` of the report, as a work item of the district.
     """
     _require(actor, person.org_unit)
-    details = details or CaseDetails()
+    return _register(
+        actor=actor,
+        person=person,
+        classification=classification,
+        reported_at=reported_at,
+        details=details or CaseDetails(),
+    )
+
+
+def _register(
+    *, actor: Any, person: Person, classification: str, reported_at: datetime, details: CaseDetails
+) -> Case:
     if classification not in INITIAL:
         raise Invalid.field("classification", _("A new case is suspected, confirmed or asymptomatic."))
     if timezone.is_naive(reported_at):
@@ -175,6 +186,22 @@ def case_register(
         priority="urgent",
     )
     return case
+
+
+@transaction.atomic
+def case_register_by_rule(*, actor: Any, person: Person, reported_at: datetime, note: str) -> Case:
+    """Register a suspected case because a rule says so (a positive test in quarantine), whoever
+    recorded the fact: the permission to register cases is not asked of them."""
+    existing = Case.objects.filter(person=person).exclude(classification=Classification.EXCLUDED).first()
+    if existing is not None:
+        return existing
+    return _register(
+        actor=actor,
+        person=person,
+        classification=Classification.SUSPECTED,
+        reported_at=reported_at,
+        details=CaseDetails(note=note),
+    )
 
 
 @transaction.atomic

@@ -39,6 +39,8 @@ INSTALLED_APPS = [
     "fangkong.people",
     "fangkong.worklist",
     "fangkong.cases",
+    "fangkong.quarantine",
+    "fangkong.contacts",
     "fangkong.demo",
 ]
 

@@ -35,12 +35,23 @@ class Perm(models.TextChoices):
     AUDIT_VIEW = "audit.view", _("Read the audit trail")
     CASES_VIEW = "cases.view", _("See cases and their investigations")
     CASES_CHANGE = "cases.change", _("Register, classify and investigate cases")
+    QUARANTINE_VIEW = "quarantine.view", _("See quarantine orders, checks and tests")
+    QUARANTINE_CHANGE = "quarantine.change", _("Record checks and test results, assign rooms, release")
 
 
 P = Perm
 PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.COMMANDER: frozenset(
-        {P.ORGS_VIEW, P.PEOPLE_VIEW, P.PEOPLE_REVEAL, P.WORK_VIEW, P.WORK_CHANGE, P.AUDIT_VIEW, P.CASES_VIEW}
+        {
+            P.ORGS_VIEW,
+            P.PEOPLE_VIEW,
+            P.PEOPLE_REVEAL,
+            P.WORK_VIEW,
+            P.WORK_CHANGE,
+            P.AUDIT_VIEW,
+            P.CASES_VIEW,
+            P.QUARANTINE_VIEW,
+        }
     ),
     Role.EPIDEMIOLOGIST: frozenset(
         {
@@ -53,13 +64,36 @@ PERMISSIONS: dict[Role, frozenset[Perm]] = {
             P.WORK_CHANGE,
             P.CASES_VIEW,
             P.CASES_CHANGE,
+            P.QUARANTINE_VIEW,
+            P.QUARANTINE_CHANGE,
         }
     ),
     Role.GRID_WORKER: frozenset(
-        {P.ORGS_VIEW, P.PEOPLE_VIEW, P.PEOPLE_CHANGE, P.WORK_VIEW, P.WORK_CHANGE, P.CASES_VIEW}
+        {
+            P.ORGS_VIEW,
+            P.PEOPLE_VIEW,
+            P.PEOPLE_CHANGE,
+            P.WORK_VIEW,
+            P.WORK_CHANGE,
+            P.CASES_VIEW,
+            P.QUARANTINE_VIEW,
+            P.QUARANTINE_CHANGE,
+        }
     ),
-    Role.QUARANTINE_STAFF: frozenset({P.ORGS_VIEW, P.PEOPLE_VIEW, P.WORK_VIEW, P.WORK_CHANGE, P.CASES_VIEW}),
-    Role.LAB: frozenset({P.ORGS_VIEW, P.PEOPLE_VIEW, P.WORK_VIEW, P.CASES_VIEW}),
+    Role.QUARANTINE_STAFF: frozenset(
+        {
+            P.ORGS_VIEW,
+            P.PEOPLE_VIEW,
+            P.WORK_VIEW,
+            P.WORK_CHANGE,
+            P.CASES_VIEW,
+            P.QUARANTINE_VIEW,
+            P.QUARANTINE_CHANGE,
+        }
+    ),
+    Role.LAB: frozenset(
+        {P.ORGS_VIEW, P.PEOPLE_VIEW, P.WORK_VIEW, P.CASES_VIEW, P.QUARANTINE_VIEW, P.QUARANTINE_CHANGE}
+    ),
     Role.HOTLINE: frozenset({P.ORGS_VIEW, P.PEOPLE_VIEW, P.WORK_VIEW, P.WORK_CHANGE}),
     Role.PUBLISHER: frozenset({P.ORGS_VIEW}),
     Role.VOLUNTEER_COORDINATOR: frozenset({P.ORGS_VIEW, P.WORK_VIEW, P.WORK_CHANGE}),

@@ -1,7 +1,8 @@
 """The one scoping function. Every selector passes its queryset through ``visible``.
 
 A model declares ``scope_path``: the lookup from the model to its owning unit's ``path``
-(``"org_unit__path"`` for most, ``"path"`` for ``OrgUnit`` itself). An actor sees the rows owned
+(``"org_unit__path"`` for most, ``"path"`` for ``OrgUnit`` itself), or a tuple of lookups when
+an object belongs to more than one unit (a contact: the case's grid and the contact's own grid). An actor sees the rows owned
 by the subtrees of the units where they hold a role granting ``perm``. Superusers see everything.
 Objects outside scope must be answered with 404, never 403.
 """
@@ -44,8 +45,9 @@ def visible(actor: Any, qs: QuerySet[M], *, perm: str | Perm) -> QuerySet[M]:
     roots = scope_roots(actor, str(perm))
     if not roots:
         return qs.none()
-    lookup = f"{qs.model.scope_path}__startswith"  # type: ignore[attr-defined]
-    return qs.filter(reduce(or_, (Q(**{lookup: root.path}) for root in roots)))
+    paths = qs.model.scope_path  # type: ignore[attr-defined]
+    lookups = [f"{path}__startswith" for path in ((paths,) if isinstance(paths, str) else paths)]
+    return qs.filter(reduce(or_, (Q(**{lookup: root.path}) for root in roots for lookup in lookups)))
 
 
 def can(actor: Any, perm: str | Perm, unit: OrgUnit | None = None) -> bool:

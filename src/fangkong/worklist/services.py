@@ -143,3 +143,29 @@ def user_by_username(username: str) -> Any:
     if user is None:
         raise Invalid.field("assignee", _("No user named “%(u)s”.") % {"u": username})
     return user
+
+
+@transaction.atomic
+def work_items_done_by_rule(
+    *, actor: Any, kind: str, subject: models.Model, note: str = "", done_at: datetime | None = None
+) -> int:
+    """Close the open items of ``kind`` about ``subject`` because what they asked for happened
+    (a room was assigned, a result came in). The rule closes them, whoever triggered it, so no
+    worklist permission is asked of ``actor``; each closing is audited."""
+    items = WorkItem.objects.filter(
+        kind=kind,
+        subject_type=subject._meta.label_lower,
+        subject_id=str(subject.pk),
+        status__in=OPEN_STATUSES,
+    )
+    closed = 0
+    for item in items:
+        item.status, item.done_at = Status.DONE, done_at or timezone.now()
+        if note.strip():
+            item.note = (item.note + "\n" + note.strip()).strip()
+        item.save(update_fields=["status", "done_at", "note", "updated_at"])
+        audit_record(
+            actor=actor, action="worklist.item.done_by_rule", target=item, after={"note": note.strip()[:200]}
+        )
+        closed += 1
+    return closed

@@ -1,0 +1,95 @@
+"""Close (密接) and secondary (次密接) contacts of a case, and the chain from contact to case."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from fangkong.common.models import TimeStampedModel
+
+
+class ContactKind(models.TextChoices):
+    CLOSE = "close", _("Close contact")
+    SECONDARY = "secondary", _("Secondary contact")
+
+
+class ExposureType(models.TextChoices):
+    HOUSEHOLD = "household", _("Household")
+    WORKPLACE = "workplace", _("Workplace or school")
+    VENUE = "venue", _("Venue")
+    TRANSPORT = "transport", _("Transport")
+    MEDICAL = "medical", _("Medical care")
+    SOCIAL = "social", _("Social gathering")
+    OTHER = "other", _("Other")
+
+
+class DiscoveredBy(models.TextChoices):
+    MANUAL = "manual", _("Entered by hand")
+    HOUSEHOLD = "household", _("Household of a close contact")
+    VENUE = "venue", _("Venue check-ins")
+    COLOCATION = "colocation", _("Location data")
+
+
+class ContactStatus(models.TextChoices):
+    PROPOSED = "proposed", _("Proposed")
+    CONFIRMED = "confirmed", _("Confirmed")
+    DISMISSED = "dismissed", _("Dismissed")
+
+
+class Contact(TimeStampedModel):
+    """``person`` was exposed to ``source_case`` (directly, or through ``via_contact`` for a
+    secondary contact). Visible to both the case's area and the contact's own grid."""
+
+    scope_path = ("source_case__org_unit__path", "org_unit__path")
+
+    source_case = models.ForeignKey(
+        "cases.Case", verbose_name=_("case"), on_delete=models.CASCADE, related_name="contacts"
+    )
+    person = models.ForeignKey(
+        "people.Person", verbose_name=_("person"), on_delete=models.PROTECT, related_name="contacts"
+    )
+    org_unit = models.ForeignKey(
+        "orgs.OrgUnit", verbose_name=_("grid"), on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=ContactKind.choices, default=ContactKind.CLOSE)
+    via_contact = models.ForeignKey(
+        "self",
+        verbose_name=_("through contact"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="secondary",
+    )
+    exposure_type = models.CharField(_("exposure"), max_length=16, choices=ExposureType.choices)
+    first_exposure = models.DateTimeField(_("first exposure"))
+    last_exposure = models.DateTimeField(_("last exposure"))
+    discovered_by = models.CharField(
+        _("found by"), max_length=16, choices=DiscoveredBy.choices, default=DiscoveredBy.MANUAL
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=ContactStatus.choices, default=ContactStatus.PROPOSED
+    )
+    decided_at = models.DateTimeField(_("confirmed or dismissed at"), null=True, blank=True)
+    became_case = models.ForeignKey(
+        "cases.Case",
+        verbose_name=_("became case"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="from_contacts",
+    )
+    note = models.CharField(_("note"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        ordering = ["-last_exposure", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["source_case", "person", "kind"], name="contact_once_per_case"),
+            models.CheckConstraint(
+                condition=models.Q(last_exposure__gte=models.F("first_exposure")), name="exposure_in_order"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.person_id} ← {self.source_case_id}"

@@ -1,0 +1,30 @@
+"""Reads of contacts, through the scoping function (a contact is seen from the case's area and
+from the contact's own grid)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from fangkong.contacts.models import Contact
+from fangkong.orgs.roles import Perm
+from fangkong.orgs.scope import visible, visible_get
+
+
+def contact_list(*, actor: Any, case_id: int | None = None, status: str = "") -> QuerySet[Contact]:
+    qs = visible(
+        actor,
+        Contact.objects.select_related("person", "source_case", "via_contact__person"),
+        perm=Perm.CASES_VIEW,
+    )
+    if case_id is not None:
+        qs = qs.filter(source_case_id=case_id)
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("kind", "-last_exposure", "id")
+
+
+def contact_get(*, actor: Any, contact_id: int) -> Contact:
+    qs = Contact.objects.select_related("person", "source_case__org_unit", "person__household")
+    return visible_get(actor, qs, perm=Perm.CASES_VIEW, pk=contact_id, what="contact")

@@ -1,0 +1,221 @@
+"""Writes to contacts: register by hand, propose, confirm (→ quarantine orders), dismiss.
+
+The look-back window comes from the active profile: it opens ``lookback_days`` before symptom
+onset (before sampling for an asymptomatic case; before the report when neither is known), at
+00:00 local. An exposure that ended before it is not a contact. A confirmed close contact gets
+the protocol's orders at once; when the protocol tracks secondary contacts, the members of the
+close contact's household are proposed as secondary contacts, for an epidemiologist to confirm.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fangkong.audit.services import audit_record
+from fangkong.cases.models import Case, Classification
+from fangkong.common.errors import Conflict, Forbidden, Invalid
+from fangkong.common.protocol import active_profile
+from fangkong.contacts.models import Contact, ContactKind, ContactStatus, DiscoveredBy, ExposureType
+from fangkong.orgs.roles import Perm
+from fangkong.orgs.scope import can
+from fangkong.people.models import Person
+from fangkong.quarantine.services import orders_for_contact
+
+
+def lookback_reference(case: Case) -> datetime:
+    """The moment the look-back is counted from: onset, or sampling for an asymptomatic case."""
+    if case.classification == Classification.ASYMPTOMATIC and case.sampled_at:
+        return case.sampled_at
+    if case.onset_date:
+        return timezone.make_aware(datetime.combine(case.onset_date, time.min))
+    return case.sampled_at or case.reported_at
+
+
+def _require(actor: Any, case: Case) -> None:
+    if not can(actor, Perm.CASES_CHANGE, case.org_unit):
+        raise Forbidden(_("Your role may not change the contacts of this case."))
+
+
+def _check_exposure(
+    case: Case, person: Person, *, exposure_type: str, first: datetime, last: datetime
+) -> None:
+    errors: dict[str, list[str]] = {}
+    if person.pk == case.person_id:
+        errors["person"] = [_("A case is not its own contact.")]
+    if exposure_type not in ExposureType.values:
+        errors["exposure_type"] = [_("Unknown exposure “%(e)s”.") % {"e": exposure_type}]
+    if timezone.is_naive(first) or timezone.is_naive(last):
+        errors["last_exposure"] = [_("The time must carry a time zone.")]
+    elif last < first:
+        errors["last_exposure"] = [_("The last exposure is before the first.")]
+    elif last > timezone.now():
+        errors["last_exposure"] = [_("The time is in the future.")]
+    else:
+        rule = active_profile().close_contact
+        reference = lookback_reference(case)
+        if not rule.is_within_lookback(last, reference):
+            start = timezone.localtime(rule.lookback_start(reference)).strftime("%Y-%m-%d %H:%M")
+            errors["last_exposure"] = [
+                _(
+                    "Before the look-back window, which opens %(t)s (%(n)d days before onset or sampling): not a close contact."
+                )
+                % {"t": start, "n": rule.lookback_days}
+            ]
+    if errors:
+        raise Invalid(errors)
+
+
+def _create(
+    *,
+    case: Case,
+    person: Person,
+    kind: str,
+    exposure_type: str,
+    first: datetime,
+    last: datetime,
+    discovered_by: str,
+    via: Contact | None = None,
+    note: str = "",
+) -> Contact:
+    try:
+        with transaction.atomic():
+            return Contact.objects.create(
+                source_case=case,
+                person=person,
+                org_unit=person.org_unit,
+                kind=kind,
+                via_contact=via,
+                exposure_type=exposure_type,
+                first_exposure=first,
+                last_exposure=last,
+                discovered_by=discovered_by,
+                note=note[:500],
+            )
+    except IntegrityError:
+        raise Conflict(_("This person is already a contact of case %(n)s.") % {"n": case.number}) from None
+
+
+@transaction.atomic
+def contact_register(
+    *,
+    actor: Any,
+    case: Case,
+    person: Person,
+    exposure_type: str,
+    first_exposure: datetime,
+    last_exposure: datetime,
+    note: str = "",
+) -> Contact:
+    """A close contact found by the investigation: registered confirmed, with its orders."""
+    _require(actor, case)
+    _check_exposure(case, person, exposure_type=exposure_type, first=first_exposure, last=last_exposure)
+    contact = _create(
+        case=case,
+        person=person,
+        kind=ContactKind.CLOSE,
+        exposure_type=exposure_type,
+        first=first_exposure,
+        last=last_exposure,
+        discovered_by=DiscoveredBy.MANUAL,
+        note=note,
+    )
+    audit_record(actor=actor, action="contacts.contact.register", target=contact, after={"case": case.number})
+    return contact_confirm(actor=actor, contact=contact)
+
+
+@transaction.atomic
+def contact_propose(
+    *,
+    case: Case,
+    person: Person,
+    kind: str,
+    exposure_type: str,
+    first_exposure: datetime,
+    last_exposure: datetime,
+    discovered_by: str,
+    via: Contact | None = None,
+) -> Contact | None:
+    """A proposed contact (household, venue, location data) awaiting an epidemiologist; ``None``
+    when the person is already a contact of the case or is the case."""
+    if person.pk == case.person_id or Contact.objects.filter(source_case=case, person=person).exists():
+        return None
+    return _create(
+        case=case,
+        person=person,
+        kind=kind,
+        exposure_type=exposure_type,
+        first=first_exposure,
+        last=last_exposure,
+        discovered_by=discovered_by,
+        via=via,
+    )
+
+
+@transaction.atomic
+def contact_confirm(*, actor: Any, contact: Contact) -> Contact:
+    """Confirm a contact: the protocol's orders follow, and (for a close contact, when tracked)
+    the household is proposed as secondary contacts."""
+    _require(actor, contact.source_case)
+    if contact.status == ContactStatus.CONFIRMED and contact.decided_at is not None:
+        raise Conflict(_("The contact is already confirmed."))
+    if contact.status == ContactStatus.DISMISSED:
+        raise Conflict(_("Cannot confirm a contact that was dismissed."))
+    now = timezone.now()
+    contact.status, contact.decided_at = ContactStatus.CONFIRMED, now
+    contact.save(update_fields=["status", "decided_at", "updated_at"])
+    audit_record(actor=actor, action="contacts.contact.confirm", target=contact)
+    orders_for_contact(actor=actor, contact=contact, confirmed_at=now)
+    if contact.kind == ContactKind.CLOSE and active_profile().secondary_contact.tracked:
+        _propose_household(contact)
+    return contact
+
+
+def _propose_household(contact: Contact) -> int:
+    household = contact.person.household_id
+    if household is None:
+        return 0
+    members = Person.objects.filter(household_id=household, merged_into__isnull=True).exclude(
+        pk=contact.person_id
+    )
+    proposed = 0
+    for member in members:
+        made = contact_propose(
+            case=contact.source_case,
+            person=member,
+            kind=ContactKind.SECONDARY,
+            exposure_type=ExposureType.HOUSEHOLD,
+            first_exposure=contact.first_exposure,
+            last_exposure=contact.last_exposure,
+            discovered_by=DiscoveredBy.HOUSEHOLD,
+            via=contact,
+        )
+        proposed += made is not None
+    return proposed
+
+
+@transaction.atomic
+def contact_dismiss(*, actor: Any, contact: Contact, reason: str) -> Contact:
+    """Dismiss a proposal (not a contact after all); the reason is kept."""
+    _require(actor, contact.source_case)
+    if contact.status != ContactStatus.PROPOSED:
+        raise Conflict(
+            _("Only a proposed contact can be dismissed; this one is %(s)s.")
+            % {"s": contact.get_status_display()}
+        )
+    if not reason.strip():
+        raise Invalid.field("reason", _("Say why this is not a contact."))
+    contact.status, contact.decided_at, contact.note = (
+        ContactStatus.DISMISSED,
+        timezone.now(),
+        reason.strip()[:500],
+    )
+    contact.save(update_fields=["status", "decided_at", "note", "updated_at"])
+    audit_record(
+        actor=actor, action="contacts.contact.dismiss", target=contact, after={"reason": reason.strip()[:200]}
+    )
+    return contact

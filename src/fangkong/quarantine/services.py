@@ -1,0 +1,261 @@
+"""Orders from the protocol, rooms, test results, release. Daily checks are in ``monitoring``.
+
+The cross-domain flow "a contact is confirmed → orders → work items" is started by the contacts
+app and written here: ``orders_for_contact`` computes every stage from the active profile.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fangkong.audit.services import audit_record
+from fangkong.cases.services import case_register_by_rule
+from fangkong.common.errors import Conflict, Forbidden, Invalid
+from fangkong.common.protocol import active_profile
+from fangkong.orgs.roles import Perm
+from fangkong.orgs.scope import can
+from fangkong.people.masking import mask_name
+from fangkong.protocols import QuarantineRule
+from fangkong.quarantine.models import (
+    LIVE_STATUSES,
+    OrderKind,
+    OrderStatus,
+    QuarantineOrder,
+    Room,
+    TestAppointment,
+    TestResult,
+)
+from fangkong.worklist.services import work_item_create, work_items_done_by_rule
+
+SAMPLING_HOUR = time(10, 0)  # platform: a test day's sampling is due by 10:00 local
+
+
+def require_change(actor: Any, order: QuarantineOrder) -> None:
+    if not (
+        can(actor, Perm.QUARANTINE_CHANGE, order.org_unit)
+        or (order.site is not None and can(actor, Perm.QUARANTINE_CHANGE, order.site.org_unit))
+    ):
+        raise Forbidden(_("Your role may not change this quarantine order."))
+
+
+def _local(day: date, at: time) -> datetime:
+    return timezone.make_aware(datetime.combine(day, at))
+
+
+def _add_tests(order: QuarantineOrder, rule: QuarantineRule, last_exposure: datetime) -> None:
+    known = set(order.tests.values_list("date", flat=True))
+    for when in rule.test_dates(last_exposure):
+        if when in known:
+            continue
+        day = (when - order.day_one).days + 1  # counted from the order's own day 1, also when extended
+        TestAppointment.objects.create(order=order, day=day, date=when)
+        work_item_create(
+            actor=None,
+            kind="quarantine.sample",
+            subject=order,
+            org_unit=order.org_unit,
+            title=_("Take a sample: %(p)s, day %(d)d") % {"p": mask_name(order.person.name), "d": day},
+            due_at=_local(when, SAMPLING_HOUR),
+        )
+
+
+def _first_step_item(order: QuarantineOrder, *, due_at: datetime) -> None:
+    who = mask_name(order.person.name)
+    if order.kind == OrderKind.CENTRALISED:
+        kind, title = "quarantine.transfer", _("Transfer %(p)s to a quarantine site") % {"p": who}
+    else:
+        kind, title = "quarantine.notice", _("Deliver the quarantine notice to %(p)s") % {"p": who}
+    work_item_create(
+        actor=None,
+        kind=kind,
+        title=title,
+        org_unit=order.org_unit,
+        due_at=due_at,
+        subject=order,
+        priority="urgent",
+    )
+
+
+@transaction.atomic
+def orders_for_contact(*, actor: Any, contact: Any, confirmed_at: datetime) -> list[QuarantineOrder]:
+    """The orders the protocol gives a confirmed contact, created or extended.
+
+    A person already in quarantine gets the live orders extended to the later dates (and the new
+    test days added), not a second order. Stages are those of the contact's kind: close contacts
+    get the quarantine and its follow-on; secondary contacts theirs when the protocol tracks them.
+    """
+    profile = active_profile()
+    if contact.kind == "close":
+        rules = list(profile.close_contact.stages)
+    elif profile.secondary_contact.tracked and profile.secondary_contact.quarantine is not None:
+        rules = [profile.secondary_contact.quarantine]
+    else:
+        return []
+    person, exposure = contact.person, contact.last_exposure
+    live = list(
+        QuarantineOrder.objects.select_for_update()
+        .filter(person=person, status__in=LIVE_STATUSES)
+        .order_by("day_one", "id")
+    )
+    orders: list[QuarantineOrder] = []
+    previous: QuarantineOrder | None = None
+    for index, rule in enumerate(rules):
+        if index < len(live):
+            order = live[index]
+            new_end = rule.planned_end(exposure)
+            if new_end > order.planned_end:
+                before = order.planned_end
+                order.planned_end, order.last_exposure = new_end, exposure
+                if order.status == OrderStatus.PLANNED:
+                    order.day_one = rule.day_one(exposure)
+                order.contact = contact
+                order.save()
+                _add_tests(order, rule, exposure)
+                audit_record(
+                    actor=actor,
+                    action="quarantine.order.extend",
+                    target=order,
+                    before={"planned_end": before.isoformat()},
+                    after={"planned_end": new_end.isoformat()},
+                )
+        else:
+            order = QuarantineOrder.objects.create(
+                person=person,
+                contact=contact,
+                org_unit=person.org_unit,
+                kind=rule.kind,
+                protocol=profile.name,
+                status=OrderStatus.ACTIVE if previous is None else OrderStatus.PLANNED,
+                last_exposure=exposure,
+                day_one=rule.day_one(exposure),
+                planned_end=rule.planned_end(exposure),
+                follows=previous,
+            )
+            _add_tests(order, rule, exposure)
+            if previous is None:
+                _first_step_item(
+                    order, due_at=confirmed_at + timedelta(hours=profile.timeliness.contact_control_hours)
+                )
+            audit_record(
+                actor=actor,
+                action="quarantine.order.create",
+                target=order,
+                after={
+                    "kind": order.kind,
+                    "day_one": order.day_one.isoformat(),
+                    "planned_end": order.planned_end.isoformat(),
+                },
+            )
+        orders.append(order)
+        previous = order
+    return orders
+
+
+@transaction.atomic
+def order_assign_room(*, actor: Any, order: QuarantineOrder, room: Room) -> QuarantineOrder:
+    """Put the person of a centralised order in ``room``; refused when the room is full."""
+    require_change(actor, order)
+    if order.kind != OrderKind.CENTRALISED or order.status != OrderStatus.ACTIVE:
+        raise Conflict(_("Only an active centralised quarantine gets a room."))
+    locked = Room.objects.select_for_update().select_related("site").get(pk=room.pk)
+    taken = (
+        QuarantineOrder.objects.filter(room=locked, status=OrderStatus.ACTIVE).exclude(pk=order.pk).count()
+    )
+    if taken >= locked.capacity:
+        raise Conflict(
+            _("Room %(r)s is full (%(n)d of %(c)d beds taken).")
+            % {"r": locked, "n": taken, "c": locked.capacity}
+        )
+    order.site, order.room = locked.site, locked
+    order.save(update_fields=["site", "room", "updated_at"])
+    work_items_done_by_rule(actor=actor, kind="quarantine.transfer", subject=order, note=str(locked))
+    audit_record(actor=actor, action="quarantine.order.room", target=order, after={"room": str(locked)})
+    return order
+
+
+@transaction.atomic
+def lab_result_record(
+    *, actor: Any, appointment: TestAppointment, result: str, at: datetime | None = None
+) -> TestAppointment:
+    """Record a test result. A positive result turns the person into a suspected case and the order
+    into ``converted`` (any follow-on order is cancelled)."""
+    order = appointment.order
+    require_change(actor, order)
+    if result not in (TestResult.NEGATIVE, TestResult.POSITIVE):
+        raise Invalid.field("result", _("A result is negative or positive."))
+    if appointment.result != TestResult.PENDING:
+        raise Conflict(_("This test already has a result (%(r)s).") % {"r": appointment.get_result_display()})
+    at = at or timezone.now()
+    appointment.result, appointment.result_at = result, at
+    appointment.save(update_fields=["result", "result_at"])
+    work_items_done_by_rule(
+        actor=actor, kind="quarantine.sample", subject=order, note=appointment.get_result_display()
+    )
+    audit_record(
+        actor=actor,
+        action=f"quarantine.test.{result}",
+        target=order,
+        after={"date": appointment.date.isoformat()},
+    )
+    if result == TestResult.POSITIVE:
+        case = case_register_by_rule(
+            actor=actor,
+            person=order.person,
+            reported_at=at,
+            note=_("Positive test on day %(d)d of quarantine.") % {"d": appointment.day},
+        )
+        QuarantineOrder.objects.filter(follows=order, status=OrderStatus.PLANNED).update(
+            status=OrderStatus.CANCELLED, ended_at=at
+        )
+        order.status, order.ended_at, order.converted_case = OrderStatus.CONVERTED, at, case
+        order.save(update_fields=["status", "ended_at", "converted_case", "updated_at"])
+        if order.contact is not None:  # the chain: this contact became a case
+            order.contact.became_case = case
+            order.contact.save(update_fields=["became_case", "updated_at"])
+    return appointment
+
+
+@transaction.atomic
+def order_release(
+    *, actor: Any, order: QuarantineOrder, at: datetime | None = None, early: bool = False, reason: str = ""
+) -> QuarantineOrder:
+    """Release at the planned end when every test so far is negative; the follow-on order starts.
+
+    ``early`` release (before the planned end, tests notwithstanding) is for orders whose case was
+    excluded: it needs a reason.
+    """
+    require_change(actor, order)
+    at = at or timezone.now()
+    if order.status != OrderStatus.ACTIVE:
+        raise Conflict(_("Cannot release an order that is %(s)s.") % {"s": order.get_status_display()})
+    if early:
+        if not reason.strip():
+            raise Invalid.field("reason", _("Say why the order ends early."))
+    else:
+        if at < order.planned_end:
+            raise Conflict(
+                _("The order runs until %(t)s.")
+                % {"t": timezone.localtime(order.planned_end).strftime("%Y-%m-%d %H:%M")}
+            )
+        missing = [t for t in order.tests.all() if t.result != TestResult.NEGATIVE]
+        if missing:
+            days = "、".join(str(t.day) for t in missing)
+            raise Conflict(_("Release needs negative tests; day(s) %(d)s have none.") % {"d": days})
+    order.status, order.ended_at = OrderStatus.RELEASED, at
+    order.note = reason.strip()[:500] if early else order.note
+    order.save(update_fields=["status", "ended_at", "note", "updated_at"])
+    QuarantineOrder.objects.filter(follows=order, status=OrderStatus.PLANNED).update(
+        status=OrderStatus.ACTIVE
+    )
+    audit_record(
+        actor=actor,
+        action="quarantine.order.release_early" if early else "quarantine.order.release",
+        target=order,
+        after={"reason": reason.strip()[:200]} if early else None,
+    )
+    return order
