@@ -16,10 +16,12 @@ from fangkong.audit.api import router as audit_router
 from fangkong.cases.api import router as cases_router
 from fangkong.common.api import domain_error_body
 from fangkong.common.errors import DomainError
+from fangkong.contacts.api import router as contacts_router
 from fangkong.orgs.api import me_router
 from fangkong.orgs.api import router as orgs_router
 from fangkong.orgs.services import api_token_authenticate
 from fangkong.people.api import router as people_router
+from fangkong.quarantine.api import router as quarantine_router
 from fangkong.worklist.api import router as worklist_router
 
 
@@ -44,6 +46,8 @@ api.add_router("/people", people_router, tags=["people"])
 api.add_router("/work", worklist_router, tags=["worklist"])
 api.add_router("/audit", audit_router, tags=["audit"])
 api.add_router("/cases", cases_router, tags=["cases"])
+api.add_router("/contacts", contacts_router, tags=["contacts"])
+api.add_router("/quarantine", quarantine_router, tags=["quarantine"])
 
 
 @api.exception_handler(DomainError)

@@ -7,6 +7,7 @@ from django.views.generic import RedirectView
 
 from fangkong.config.api import api
 from fangkong.orgs import views as org_views
+from fangkong.quarantine.self_report import self_report
 
 urlpatterns = [
     path("", org_views.home, name="home"),
@@ -16,6 +17,9 @@ urlpatterns = [
     path("people/", include("fangkong.people.urls")),
     path("work/", include("fangkong.worklist.urls")),
     path("cases/", include("fangkong.cases.urls")),
+    path("contacts/", include("fangkong.contacts.urls")),
+    path("quarantine/", include("fangkong.quarantine.urls")),
+    path("r/<str:token>/", self_report, name="self-report"),
     path("audit/", include("fangkong.audit.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),

@@ -73,11 +73,11 @@ def daily_check_record(
         raise Invalid.field("symptoms", _("Unknown symptom(s): %(s)s.") % {"s": ", ".join(unknown)})
     day = day or timezone.localdate()
     last_day = timezone.localtime(order.planned_end - timedelta(seconds=1)).date()
-    if not order.day_one <= day <= last_day:
+    first_day = timezone.localdate(order.last_exposure)  # day 0: checks start when the person is isolated
+    if not first_day <= day <= last_day:
         raise Invalid.field(
             "date",
-            _("Day %(d)s is outside this order (%(a)s – %(b)s).")
-            % {"d": day, "a": order.day_one, "b": last_day},
+            _("Day %(d)s is outside this order (%(a)s – %(b)s).") % {"d": day, "a": first_day, "b": last_day},
         )
     check = DailyCheck.objects.create(
         order=order,

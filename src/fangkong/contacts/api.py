@@ -1,0 +1,89 @@
+"""API of contacts: a case's contacts, register, confirm, dismiss."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Router, Schema
+from ninja.responses import Status
+
+from fangkong.cases.selectors import case_get
+from fangkong.common.api import ErrorOut, actor_of
+from fangkong.contacts import selectors, services
+from fangkong.people.selectors import person_get
+
+router = Router()
+ERRORS: dict[int, Any] = {409: ErrorOut, 422: ErrorOut}
+
+
+class ContactOut(Schema):
+    id: int
+    source_case_id: int
+    person_id: int
+    kind: str
+    via_contact_id: int | None
+    exposure_type: str
+    first_exposure: datetime
+    last_exposure: datetime
+    discovered_by: str
+    status: str
+    decided_at: datetime | None
+    became_case_id: int | None
+
+
+class ContactIn(Schema):
+    person_id: int
+    exposure_type: str
+    first_exposure: datetime
+    last_exposure: datetime
+    note: str = ""
+
+
+class DismissIn(Schema):
+    reason: str
+
+
+@router.get("/cases/{case_id}/contacts", response=list[ContactOut])
+def contact_list(request: HttpRequest, case_id: int, status: str = "") -> Any:
+    case = case_get(actor=actor_of(request), case_id=case_id)
+    return selectors.contact_list(actor=actor_of(request), case_id=case.pk, status=status)
+
+
+@router.post("/cases/{case_id}/contacts", response={201: ContactOut, **ERRORS})
+def contact_register(request: HttpRequest, case_id: int, payload: ContactIn) -> Any:
+    """Register a close contact (confirmed at once: the protocol's orders are made)."""
+    actor = actor_of(request)
+    case = case_get(actor=actor, case_id=case_id)
+    person = person_get(actor=actor, person_id=payload.person_id)
+    contact = services.contact_register(
+        actor=actor,
+        case=case,
+        person=person,
+        exposure_type=payload.exposure_type,
+        first_exposure=payload.first_exposure,
+        last_exposure=payload.last_exposure,
+        note=payload.note,
+    )
+    return Status(201, contact)
+
+
+@router.get("/contacts/{contact_id}", response=ContactOut)
+def contact_detail(request: HttpRequest, contact_id: int) -> Any:
+    return selectors.contact_get(actor=actor_of(request), contact_id=contact_id)
+
+
+@router.post("/contacts/{contact_id}/confirm", response={200: ContactOut, **ERRORS})
+def contact_confirm(request: HttpRequest, contact_id: int) -> Any:
+    actor = actor_of(request)
+    return services.contact_confirm(
+        actor=actor, contact=selectors.contact_get(actor=actor, contact_id=contact_id)
+    )
+
+
+@router.post("/contacts/{contact_id}/dismiss", response={200: ContactOut, **ERRORS})
+def contact_dismiss(request: HttpRequest, contact_id: int, payload: DismissIn) -> Any:
+    actor = actor_of(request)
+    contact = selectors.contact_get(actor=actor, contact_id=contact_id)
+    return services.contact_dismiss(actor=actor, contact=contact, reason=payload.reason)

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from fangkong.contacts import views
+
+app_name = "contacts"
+urlpatterns = [
+    path("case/<int:case_id>/", views.case_contacts, name="case"),
+    path("<int:contact_id>/<slug:decision>/", views.contact_decide, name="decide"),
+]

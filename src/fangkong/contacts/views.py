@@ -1,0 +1,104 @@
+"""Staff pages of contacts: the contacts of a case (register, proposals to confirm or dismiss)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from fangkong.cases.investigations import parse_local_time
+from fangkong.cases.selectors import case_get
+from fangkong.common.errors import Conflict, Invalid
+from fangkong.common.views import staff_view
+from fangkong.contacts import selectors, services
+from fangkong.contacts.models import ExposureType
+from fangkong.orgs.roles import Perm
+from fangkong.orgs.scope import can
+from fangkong.people.selectors import person_list
+
+
+def _find_person(actor: Any, text: str) -> Any:
+    text = text.strip()
+    found = (
+        list(person_list(actor=actor).filter(pk=int(text))[:1]) if text.isdigit() and len(text) <= 10 else []
+    )
+    if not found and text:
+        found = list(person_list(actor=actor, q=text).exclude(name__contains=text)[:2])
+    if len(found) != 1:
+        raise Invalid.field("person", _("No person with this number in your area; register them first."))
+    return found[0]
+
+
+def _page(
+    request: HttpRequest, case_id: int, *, errors: dict[str, list[str]] | None = None, status: int = 200
+) -> HttpResponse:
+    case = case_get(actor=request.user, case_id=case_id)
+    contacts = selectors.contact_list(actor=request.user, case_id=case.pk)
+    return render(
+        request,
+        "contacts/case_contacts.html",
+        {
+            "case": case,
+            "contacts": contacts,
+            "exposure_types": ExposureType.choices,
+            "errors": errors or {},
+            "typed": request.POST if errors else {},
+            "can_change": can(request.user, Perm.CASES_CHANGE, case.org_unit),
+        },
+        status=status,
+    )
+
+
+@staff_view
+def case_contacts(request: HttpRequest, case_id: int) -> HttpResponse:
+    if request.method != "POST":
+        return _page(request, case_id)
+    case = case_get(actor=request.user, case_id=case_id)
+    p = request.POST
+    try:
+        person = _find_person(request.user, p.get("person", ""))
+        first = parse_local_time(p.get("first_exposure", ""), field="first_exposure")
+        last = parse_local_time(p.get("last_exposure", ""), field="last_exposure")
+        contact = services.contact_register(
+            actor=request.user,
+            case=case,
+            person=person,
+            exposure_type=p.get("exposure_type", ""),
+            first_exposure=first,
+            last_exposure=last,
+            note=p.get("note", ""),
+        )
+    except Invalid as error:
+        return _page(request, case_id, errors=error.errors, status=422)
+    except Conflict as error:
+        return _page(request, case_id, errors={"person": [error.message]}, status=409)
+    messages.success(
+        request, _("Close contact registered; quarantine orders made for %(p)s.") % {"p": contact.person}
+    )
+    return redirect("contacts:case", case_id=case.pk)
+
+
+@require_POST
+@staff_view
+def contact_decide(request: HttpRequest, contact_id: int, decision: str) -> HttpResponse:
+    contact = selectors.contact_get(actor=request.user, contact_id=contact_id)
+    try:
+        if decision == "confirm":
+            services.contact_confirm(actor=request.user, contact=contact)
+        elif decision == "dismiss":
+            services.contact_dismiss(
+                actor=request.user, contact=contact, reason=request.POST.get("reason", "")
+            )
+        else:
+            raise Invalid.field("decision", _("Unknown decision."))
+    except Invalid as error:
+        messages.error(request, error.text())
+    except Conflict as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Saved."))
+    return redirect("contacts:case", case_id=contact.source_case_id)
