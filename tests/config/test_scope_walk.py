@@ -172,22 +172,8 @@ def test_the_same_pages_open_for_someone_in_scope(ctx, client: Client):
     """The walk above would pass vacuously if the objects did not exist: they do."""
     client.force_login(UserFactory(is_superuser=True))
     for route, pattern in _staff_routes():
-        if pattern.callback.__name__ in {
-            "item_action",
-            "person_reveal",
-            "person_merge",
-            "token_revoke",
-            "case_action",
-            "investigation_action",
-            "itinerary_add",
-            "itinerary_remove",
-            "contact_decide",
-            "order_action",
-            "test_result",
-        }:
-            continue  # POST-only actions
         url = _fill(route, _params(list(pattern.pattern.converters), ctx))
-        assert client.get(url).status_code in {200, 302}, url
+        assert client.get(url).status_code in {200, 302, 405}, url  # 405: a POST-only action
 
 
 # --- API -------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from fangkong.common.models import TimeStampedModel
 
@@ -31,9 +32,9 @@ class DiscoveredBy(models.TextChoices):
 
 
 class ContactStatus(models.TextChoices):
-    PROPOSED = "proposed", _("Proposed")
-    CONFIRMED = "confirmed", _("Confirmed")
-    DISMISSED = "dismissed", _("Dismissed")
+    PROPOSED = "proposed", pgettext_lazy("contact status", "Proposed")
+    CONFIRMED = "confirmed", pgettext_lazy("contact status", "Confirmed")
+    DISMISSED = "dismissed", pgettext_lazy("contact status", "Dismissed")
 
 
 class Contact(TimeStampedModel):

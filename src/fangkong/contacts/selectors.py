@@ -5,19 +5,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from fangkong.contacts.models import Contact
 from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import visible, visible_get
+from fangkong.quarantine.models import QuarantineOrder
 
 
 def contact_list(*, actor: Any, case_id: int | None = None, status: str = "") -> QuerySet[Contact]:
-    qs = visible(
-        actor,
-        Contact.objects.select_related("person", "source_case", "via_contact__person"),
-        perm=Perm.CASES_VIEW,
+    orders = Prefetch("orders", queryset=QuarantineOrder.objects.order_by("day_one", "id"))
+    qs = Contact.objects.select_related("person", "source_case", "via_contact__person").prefetch_related(
+        orders
     )
+    qs = visible(actor, qs, perm=Perm.CASES_VIEW)
     if case_id is not None:
         qs = qs.filter(source_case_id=case_id)
     if status:

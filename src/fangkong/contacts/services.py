@@ -219,3 +219,22 @@ def contact_dismiss(*, actor: Any, contact: Contact, reason: str) -> Contact:
         actor=actor, action="contacts.contact.dismiss", target=contact, after={"reason": reason.strip()[:200]}
     )
     return contact
+
+
+@transaction.atomic
+def case_contacts_identified(*, actor: Any, case: Case, at: datetime | None = None) -> Case:
+    """The epidemiologist's word that every close contact of ``case`` has been found: the time the
+    KPI "confirmation → all close contacts identified" measures."""
+    _require(actor, case)
+    if case.contacts_identified_at is not None:
+        raise Conflict(
+            _("Already marked at %(t)s.")
+            % {"t": timezone.localtime(case.contacts_identified_at).strftime("%Y-%m-%d %H:%M")}
+        )
+    at = at or timezone.now()
+    if at < case.reported_at or at > timezone.now():
+        raise Invalid.field("at", _("Give a time between the report and now."))
+    case.contacts_identified_at = at
+    case.save(update_fields=["contacts_identified_at", "updated_at"])
+    audit_record(actor=actor, action="contacts.case.identified", target=case, after={"at": at.isoformat()})
+    return case

@@ -5,5 +5,7 @@ from fangkong.contacts import views
 app_name = "contacts"
 urlpatterns = [
     path("case/<int:case_id>/", views.case_contacts, name="case"),
+    path("case/<int:case_id>/identified/", views.contacts_identified, name="identified"),
+    path("timeliness/", views.timeliness_page, name="timeliness"),
     path("<int:contact_id>/<slug:decision>/", views.contact_decide, name="decide"),
 ]

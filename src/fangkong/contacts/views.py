@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from fangkong.cases.investigations import parse_local_time
 from fangkong.cases.selectors import case_get
 from fangkong.common.errors import Conflict, Invalid
-from fangkong.common.views import staff_view
-from fangkong.contacts import selectors, services
+from fangkong.common.views import date_param, staff_view
+from fangkong.contacts import selectors, services, timeliness
 from fangkong.contacts.models import ExposureType
 from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import can
@@ -102,3 +104,36 @@ def contact_decide(request: HttpRequest, contact_id: int, decision: str) -> Http
     else:
         messages.success(request, _("Saved."))
     return redirect("contacts:case", case_id=contact.source_case_id)
+
+
+@require_POST
+@staff_view
+def contacts_identified(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = case_get(actor=request.user, case_id=case_id)
+    try:
+        services.case_contacts_identified(actor=request.user, case=case)
+    except (Conflict, Invalid) as error:
+        messages.error(request, error.text() if isinstance(error, Invalid) else error.message)
+    else:
+        messages.success(request, _("Saved."))
+    return redirect("contacts:case", case_id=case.pk)
+
+
+@staff_view
+def timeliness_page(request: HttpRequest) -> HttpResponse:
+    """Per district: median hours from confirmation to each step and the share within 24 h."""
+    today = timezone.localdate()
+    since = date_param(request, "since") or today - timedelta(days=30)
+    until = date_param(request, "until") or today
+    times = timeliness.case_times(actor=request.user, since=since, until=until)
+    return render(
+        request,
+        "contacts/timeliness.html",
+        {
+            "rows": timeliness.district_rows(times),
+            "cases": sorted(times, key=lambda t: t.confirmed_at, reverse=True)[:200],
+            "since": since,
+            "until": until,
+            "stages": timeliness.STAGES,
+        },
+    )

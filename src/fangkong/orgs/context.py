@@ -15,6 +15,7 @@ NAVIGATION = [
     ("worklist:mine", _("My work"), Perm.WORK_VIEW),
     ("cases:list", _("Cases"), Perm.CASES_VIEW),
     ("quarantine:orders", _("Quarantine"), Perm.QUARANTINE_VIEW),
+    ("contacts:timeliness", _("Timeliness"), Perm.CASES_VIEW),
     ("people:list", _("People"), Perm.PEOPLE_VIEW),
     ("orgs:tree", _("Org tree"), Perm.ORGS_VIEW),
     ("audit:list", _("Audit"), Perm.AUDIT_VIEW),

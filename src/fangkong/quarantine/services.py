@@ -113,7 +113,6 @@ def orders_for_contact(*, actor: Any, contact: Any, confirmed_at: datetime) -> l
                 order.planned_end, order.last_exposure = new_end, exposure
                 if order.status == OrderStatus.PLANNED:
                     order.day_one = rule.day_one(exposure)
-                order.contact = contact
                 order.save()
                 _add_tests(order, rule, exposure)
                 audit_record(
