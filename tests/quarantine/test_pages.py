@@ -118,3 +118,16 @@ def test_sweep_command(order):
     day = timezone.localdate()
     call_command("quarantine_sweep", "--day", (day - timedelta(days=30)).isoformat())
     assert not WorkItem.objects.filter(kind="quarantine.missing_check").exists()  # no order then
+
+
+def test_occupancy_counts_beds_taken(client: Client, tree, order, epidemiologist):
+    from fangkong.quarantine.models import Room, Site
+    from fangkong.quarantine.services import order_assign_room
+
+    site = Site.objects.create(name="湖贝酒店", org_unit=tree.district)
+    room = Room.objects.create(site=site, number="301", capacity=2)
+    Room.objects.create(site=site, number="302", capacity=2)
+    order_assign_room(actor=epidemiologist, order=order, room=room)
+    client.force_login(epidemiologist)
+    page = client.get("/quarantine/occupancy/").content.decode()
+    assert "湖贝酒店" in page and "25%" in page

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 
 from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import visible, visible_get
@@ -55,3 +55,39 @@ def early_release_proposals(*, actor: Any) -> QuerySet[QuarantineOrder]:
 def free_rooms(*, site: Site) -> list[Room]:
     rooms = site.rooms.annotate(taken=Count("orders", filter=Q(orders__status=OrderStatus.ACTIVE)))
     return [room for room in rooms if room.taken < room.capacity]
+
+
+def site_occupancy(*, actor: Any) -> list[dict[str, Any]]:
+    """Per site in scope: rooms, beds, beds taken by active orders, and the share taken."""
+    sites = visible(actor, Site.objects.select_related("org_unit"), perm=Perm.QUARANTINE_VIEW).order_by(
+        "name"
+    )
+    beds = dict(
+        Room.objects.filter(site__in=sites)
+        .values("site")
+        .annotate(beds=Sum("capacity"))
+        .values_list("site", "beds")
+    )
+    rooms = dict(
+        Room.objects.filter(site__in=sites).values("site").annotate(n=Count("id")).values_list("site", "n")
+    )
+    taken = dict(
+        QuarantineOrder.objects.filter(site__in=sites, status=OrderStatus.ACTIVE, room__isnull=False)
+        .values("site")
+        .annotate(n=Count("id"))
+        .values_list("site", "n")
+    )
+    rows = []
+    for site in sites:
+        total, used = beds.get(site.pk) or 0, taken.get(site.pk) or 0
+        rows.append(
+            {
+                "site": site,
+                "rooms": rooms.get(site.pk) or 0,
+                "beds": total,
+                "taken": used,
+                "free": total - used,
+                "percent": round(100 * used / total) if total else 0,
+            }
+        )
+    return rows

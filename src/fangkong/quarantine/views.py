@@ -114,3 +114,10 @@ def test_result(request: HttpRequest, test_id: int) -> HttpResponse:
     else:
         messages.success(request, _("Saved."))
     return redirect("quarantine:order", order_id=test.order_id)
+
+
+@staff_view
+def occupancy(request: HttpRequest) -> HttpResponse:
+    return render(
+        request, "quarantine/occupancy.html", {"rows": selectors.site_occupancy(actor=request.user)}
+    )
