@@ -110,8 +110,10 @@ def contact_register(
     first_exposure: datetime,
     last_exposure: datetime,
     note: str = "",
+    at: datetime | None = None,
 ) -> Contact:
-    """A close contact found by the investigation: registered confirmed, with its orders."""
+    """A close contact found by the investigation: registered confirmed (at ``at``, default now),
+    with its orders."""
     _require(actor, case)
     _check_exposure(case, person, exposure_type=exposure_type, first=first_exposure, last=last_exposure)
     contact = _create(
@@ -125,7 +127,7 @@ def contact_register(
         note=note,
     )
     audit_record(actor=actor, action="contacts.contact.register", target=contact, after={"case": case.number})
-    return contact_confirm(actor=actor, contact=contact)
+    return contact_confirm(actor=actor, contact=contact, at=at)
 
 
 @transaction.atomic
@@ -157,7 +159,7 @@ def contact_propose(
 
 
 @transaction.atomic
-def contact_confirm(*, actor: Any, contact: Contact) -> Contact:
+def contact_confirm(*, actor: Any, contact: Contact, at: datetime | None = None) -> Contact:
     """Confirm a contact: the protocol's orders follow, and (for a close contact, when tracked)
     the household is proposed as secondary contacts."""
     _require(actor, contact.source_case)
@@ -166,6 +168,9 @@ def contact_confirm(*, actor: Any, contact: Contact) -> Contact:
     if contact.status == ContactStatus.DISMISSED:
         raise Conflict(_("Cannot confirm a contact that was dismissed."))
     now = timezone.now()
+    if at is not None and (timezone.is_naive(at) or at > now or at < contact.last_exposure):
+        raise Invalid.field("at", _("Give a time between the last exposure and now."))
+    now = at or now
     contact.status, contact.decided_at = ContactStatus.CONFIRMED, now
     contact.save(update_fields=["status", "decided_at", "updated_at"])
     audit_record(actor=actor, action="contacts.contact.confirm", target=contact)

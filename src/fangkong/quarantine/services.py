@@ -156,7 +156,9 @@ def orders_for_contact(*, actor: Any, contact: Any, confirmed_at: datetime) -> l
 
 
 @transaction.atomic
-def order_assign_room(*, actor: Any, order: QuarantineOrder, room: Room) -> QuarantineOrder:
+def order_assign_room(
+    *, actor: Any, order: QuarantineOrder, room: Room, at: datetime | None = None
+) -> QuarantineOrder:
     """Put the person of a centralised order in ``room``; refused when the room is full."""
     require_change(actor, order)
     if order.kind != OrderKind.CENTRALISED or order.status != OrderStatus.ACTIVE:
@@ -172,7 +174,9 @@ def order_assign_room(*, actor: Any, order: QuarantineOrder, room: Room) -> Quar
         )
     order.site, order.room = locked.site, locked
     order.save(update_fields=["site", "room", "updated_at"])
-    work_items_done_by_rule(actor=actor, kind="quarantine.transfer", subject=order, note=str(locked))
+    work_items_done_by_rule(
+        actor=actor, kind="quarantine.transfer", subject=order, note=str(locked), done_at=at
+    )
     audit_record(actor=actor, action="quarantine.order.room", target=order, after={"room": str(locked)})
     return order
 

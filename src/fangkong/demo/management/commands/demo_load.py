@@ -7,6 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from fangkong.demo.load import DEMO_PASSWORD, demo_load, demo_logins
+from fangkong.demo.outbreak import outbreak_load
 
 
 class Command(BaseCommand):
@@ -19,8 +20,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--residents", type=int, default=50_000, help="Number of residents (default 50000)."
         )
+        parser.add_argument(
+            "--no-outbreak", action="store_true", help="Load the city only, without the demo outbreak."
+        )
 
-    def handle(self, *args: Any, seed: int, residents: int, **options: Any) -> None:
+    def handle(
+        self, *args: Any, seed: int, residents: int, no_outbreak: bool = False, **options: Any
+    ) -> None:
         shown: dict[str, int] = {}
 
         def progress(stage: str, done: int, total: int) -> None:
@@ -44,6 +50,14 @@ class Command(BaseCommand):
             f"{summary.units:,} org units ({summary.grids:,} grids), {summary.households:,} households, "
             f"{summary.residents:,} residents, {summary.users} demo users, {summary.work_items} work items."
         )
+        if not no_outbreak:
+            self.stdout.write("Loading the demo outbreak (cases, contacts, orders, checks)…")
+            outbreak = outbreak_load(seed=seed)
+            verb = "Loaded" if outbreak.created else "Already loaded:"
+            self.stdout.write(
+                f"{verb} {outbreak.cases} cases, {outbreak.contacts} contacts, {outbreak.orders} quarantine orders, "
+                f"{outbreak.checks} health checks ({outbreak.seconds:.1f} s)."
+            )
         self.stdout.write(f"\nDemo logins (password: {DEMO_PASSWORD}):")
         for username, role, unit in demo_logins():
             self.stdout.write(f"  {username:<22} {role:<22} {unit}")
