@@ -152,7 +152,10 @@ def test_a_person_already_in_quarantine_gets_the_order_extended(tree, epidemiolo
     person = make_person(actor=epidemiologist, grid=tree.grid_b)
     register(epidemiologist, case, person, last=yesterday_at(9, 0) - timedelta(days=1))
     other_case = make_case(
-        actor=epidemiologist, grid=tree.grid_a, hours_ago=1, onset_date=timezone.localdate()
+        actor=epidemiologist,
+        grid=tree.grid_a,
+        hours_ago=1,
+        onset_date=timezone.localdate() - timedelta(days=1),
     )
     register(epidemiologist, other_case, person, last=yesterday_at(18, 0))
     orders = QuarantineOrder.objects.filter(person=person).order_by("id")

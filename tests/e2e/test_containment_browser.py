@@ -47,6 +47,10 @@ def test_contacts_orders_and_a_self_reported_fever(live_server, page: Page, brow
     expect(page.get_by_test_id("contact-row")).to_have_count(2)
     expect(page.get_by_test_id("order-link")).to_have_count(4)  # quarantine + follow-on each
 
+    page.get_by_test_id("cluster-link").click()
+    expect(page.locator("#cluster[data-ready='1']")).to_have_count(1)
+    expect(page.get_by_test_id("cluster-summary")).to_contain_text("2")  # 1 case, 2 contacts
+    page.go_back()
     page.get_by_test_id("order-link").first.click()
     day_one = timezone.localdate(last) + timedelta(days=1)
     expect(page.get_by_test_id("day-one")).to_have_text(day_one.strftime("%Y-%m-%d"))

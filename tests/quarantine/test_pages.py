@@ -36,7 +36,9 @@ def order(tree, epidemiologist):
 
 
 def test_register_a_close_contact_from_the_case_page(client: Client, tree, epidemiologist):
-    case = make_case(actor=epidemiologist, grid=tree.grid_a, onset_date=timezone.localdate())
+    case = make_case(
+        actor=epidemiologist, grid=tree.grid_a, onset_date=timezone.localdate() - timedelta(days=1)
+    )
     number = resident_id()
     make_person(actor=epidemiologist, grid=tree.grid_b, id_number=number)
     client.force_login(epidemiologist)

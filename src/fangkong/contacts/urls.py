@@ -7,5 +7,7 @@ urlpatterns = [
     path("case/<int:case_id>/", views.case_contacts, name="case"),
     path("case/<int:case_id>/identified/", views.contacts_identified, name="identified"),
     path("timeliness/", views.timeliness_page, name="timeliness"),
+    path("cluster/<int:case_id>/", views.cluster_page, name="cluster"),
+    path("cluster/<int:case_id>/data.json", views.cluster_data, name="cluster-data"),
     path("<int:contact_id>/<slug:decision>/", views.contact_decide, name="decide"),
 ]

@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,7 +16,7 @@ from fangkong.cases.investigations import parse_local_time
 from fangkong.cases.selectors import case_get
 from fangkong.common.errors import Conflict, Invalid
 from fangkong.common.views import date_param, staff_view
-from fangkong.contacts import selectors, services, timeliness
+from fangkong.contacts import graph, selectors, services, timeliness
 from fangkong.contacts.models import ExposureType
 from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import can
@@ -137,3 +137,15 @@ def timeliness_page(request: HttpRequest) -> HttpResponse:
             "stages": timeliness.STAGES,
         },
     )
+
+
+@staff_view
+def cluster_page(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = case_get(actor=request.user, case_id=case_id)
+    return render(request, "contacts/cluster.html", {"case": case})
+
+
+@staff_view
+def cluster_data(request: HttpRequest, case_id: int) -> JsonResponse:
+    case = case_get(actor=request.user, case_id=case_id)
+    return JsonResponse(graph.cluster_graph(actor=request.user, case=case))
