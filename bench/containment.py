@@ -1,0 +1,196 @@
+"""Containment at scale: contacts confirmed into orders, and the cluster graph of a large outbreak.
+
+    .venv/bin/python bench/containment.py [--contacts 1000] [--cases 5000] [--graph-contacts 20000]
+
+Runs on a fresh SQLite database in a temporary directory (or ``DATABASE_URL`` when set, which must
+be empty). Prints:
+
+1. seconds to confirm ``--contacts`` close contacts through ``contact_register`` (the protocol's
+   orders, test appointments, work items and audit included), per contact and per row written;
+   the peer is the same rows inserted in bulk with no rule applied, so the ratio is the price of
+   the rules;
+2. the server time of the cluster graph of one cluster of ``--cases`` cases and
+   ``--graph-contacts`` contacts (coarse level, as the page draws it), against the peer that
+   builds the full people-level graph of the same cluster; node counts and JSON size of both.
+
+A 10,000-row contact import is not measured: contact import is not built yet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+
+def main(var_dir: str) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--contacts", type=int, default=1_000)
+    parser.add_argument("--cases", type=int, default=5_000)
+    parser.add_argument("--graph-contacts", type=int, default=20_000)
+    args = parser.parse_args()
+    os.environ["FANGKONG_VAR_DIR"] = var_dir
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fangkong.config.settings")
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from fangkong.audit.models import AuditEvent
+    from fangkong.cases.models import Case, CaseCounter, Investigation
+    from fangkong.cases.services import CaseDetails, case_register
+    from fangkong.contacts.graph import cluster_graph
+    from fangkong.contacts.models import Contact
+    from fangkong.contacts.services import contact_register
+    from fangkong.demo.load import demo_load
+    from fangkong.people.models import Person
+    from fangkong.quarantine.models import QuarantineOrder, TestAppointment
+    from fangkong.worklist.models import WorkItem
+
+    db = settings.DATABASES["default"]
+    print(f"database: {db['ENGINE'].rsplit('.', 1)[-1]} {db['NAME']}")
+    call_command("migrate", verbosity=0)
+    residents = max(12_000, args.contacts * 2 + args.cases + 10)
+    demo_load(residents=residents)
+    admin = get_user_model().objects.get(username="admin")
+    people = list(Person.objects.select_related("org_unit").order_by("pk")[: args.contacts + 1])
+    now = timezone.now()
+    case = case_register(
+        actor=admin,
+        person=people[0],
+        classification="confirmed",
+        reported_at=now - timedelta(hours=2),
+        details=CaseDetails(onset_date=timezone.localdate() - timedelta(days=1)),
+    )
+    last = now - timedelta(hours=5)
+
+    def rows() -> int:
+        return sum(
+            m.objects.count() for m in (Contact, QuarantineOrder, TestAppointment, WorkItem, AuditEvent)
+        )
+
+    before = rows()
+    started = time.perf_counter()
+    for person in people[1:]:
+        contact_register(
+            actor=admin,
+            case=case,
+            person=person,
+            exposure_type="social",
+            first_exposure=last - timedelta(hours=1),
+            last_exposure=last,
+        )
+    service_s = time.perf_counter() - started
+    written = rows() - before
+    print(
+        f"confirm {args.contacts:,} close contacts (orders, tests, work items, audit): {service_s:.2f} s, "
+        f"{args.contacts / service_s:,.0f} contacts/s, {written:,} rows ({written / service_s:,.0f} rows/s)"
+    )
+
+    # peer: the same number of rows, bulk-inserted with no rule (work items stand in for every row)
+    template = WorkItem.objects.filter(kind="quarantine.sample").first()
+    assert template is not None
+    started = time.perf_counter()
+    with transaction.atomic():
+        WorkItem.objects.bulk_create(
+            [
+                WorkItem(kind="bench.peer", title="peer", org_unit_id=template.org_unit_id, due_at=now)
+                for _ in range(written)
+            ],
+            batch_size=2000,
+        )
+    peer_s = time.perf_counter() - started
+    print(
+        f"peer: {written:,} rows bulk-inserted with no rules: {peer_s:.2f} s ({written / peer_s:,.0f} rows/s); "
+        f"the rules cost {service_s / peer_s:.1f}× the bare inserts"
+    )
+
+    # a cluster of --cases cases chained together, with --graph-contacts contacts in all
+    persons = list(Person.objects.order_by("-pk").values_list("pk", "org_unit_id")[: args.cases])
+    district = case.district
+    started = time.perf_counter()
+    with transaction.atomic():
+        counter = CaseCounter.objects.get(district=district, year=timezone.localdate().year)
+        base = counter.last
+        cases = Case.objects.bulk_create(
+            [
+                Case(
+                    number=f"B-{base + i}",
+                    person_id=pk,
+                    org_unit_id=unit,
+                    district=district,
+                    classification="confirmed",
+                    reported_at=now - timedelta(days=1),
+                    confirmed_at=now - timedelta(days=1),
+                )
+                for i, (pk, unit) in enumerate(persons)
+            ],
+            batch_size=2000,
+        )
+        Investigation.objects.bulk_create([Investigation(case=c) for c in cases], batch_size=2000)
+        chain_people = [c.person_id for c in cases]
+        contacts = []
+        per_case = max(1, args.graph_contacts // len(cases))
+        for i, c in enumerate(cases):
+            for j in range(per_case):
+                became = cases[i + 1] if j == 0 and i + 1 < len(cases) else None
+                person = chain_people[i + 1] if became else persons[(i * per_case + j) % len(persons)][0]
+                contacts.append(
+                    Contact(
+                        source_case=c,
+                        person_id=person,
+                        org_unit_id=c.org_unit_id,
+                        kind="close",
+                        exposure_type="social",
+                        first_exposure=last,
+                        last_exposure=last,
+                        status="confirmed",
+                        became_case=became,
+                    )
+                )
+        Contact.objects.bulk_create(contacts, batch_size=2000, ignore_conflicts=True)
+    print(
+        f"(made a cluster of {len(cases):,} cases and {Contact.objects.filter(source_case__in=cases).count():,} "
+        f"contacts in {time.perf_counter() - started:.1f} s)"
+    )
+    root = cases[0]
+    connection.queries_log.clear()
+    started = time.perf_counter()
+    graph = cluster_graph(actor=admin, case=root)
+    graph_s = time.perf_counter() - started
+    size = len(json.dumps(graph))
+    started = time.perf_counter()
+    full = cluster_graph(actor=admin, case=root, people_limit=10**9, cases_limit=10**9)
+    full_s = time.perf_counter() - started
+    full_size = len(json.dumps(full))
+    print(
+        f"cluster graph ({graph['level']} level): {graph_s * 1000:,.0f} ms server time, "
+        f"{len(graph['nodes']):,} nodes, {len(graph['links']):,} links, {size / 1024:,.0f} KiB JSON"
+    )
+    print(
+        f"peer: every person drawn: {full_s * 1000:,.0f} ms, {len(full['nodes']):,} nodes, "
+        f"{len(full['links']):,} links, {full_size / 1024:,.0f} KiB JSON — "
+        f"{len(full['nodes']) / max(1, len(graph['nodes'])):.0f}× the nodes the browser would lay out"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    if os.environ.get("DATABASE_URL"):
+        sys.exit(main(tempfile.mkdtemp(prefix="fangkong-bench-")))
+    directory = tempfile.mkdtemp(prefix="fangkong-bench-")
+    try:
+        sys.exit(main(directory))
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
