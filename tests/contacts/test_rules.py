@@ -216,22 +216,77 @@ def test_missing_checks_become_work_after_the_deadline_once(tree, epidemiologist
     assert missing_checks_sweep(day=today, now=local(f"{today} 22:00")) == 0
 
 
-def test_release_needs_negative_tests_and_the_end(tree, epidemiologist, case):
+def test_release_needs_negative_tests_and_the_end(tree, epidemiologist):
+    old_case = make_case(
+        actor=epidemiologist,
+        grid=tree.grid_a,
+        hours_ago=11 * 24,
+        onset_date=timezone.localdate() - timedelta(days=12),
+    )
+    person = make_person(actor=epidemiologist, grid=tree.grid_b)
+    register(epidemiologist, old_case, person, last=timezone.now() - timedelta(days=10, hours=1))
+    order = QuarantineOrder.objects.get(person=person, status="active")
+    assert order.planned_end < timezone.now()  # the 7 days are over
+    tests = list(order.tests.all())
+    for test in tests[:-1]:
+        lab_result_record(actor=epidemiologist, appointment=test, result="negative")
+    with pytest.raises(Conflict, match="7"):
+        order_release(actor=epidemiologist, order=order)
+    lab_result_record(actor=epidemiologist, appointment=tests[-1], result="negative")
+    order_release(actor=epidemiologist, order=order)
+    follow = QuarantineOrder.objects.get(follows=order)
+    assert (order.status, follow.status) == ("released", "active")
+    assert (
+        WorkItem.objects.filter(kind="quarantine.sample", subject_id=str(order.pk), status="done").count()
+        == 5
+    )
+
+
+def test_release_waits_for_the_planned_end_and_results_wait_for_their_day(tree, epidemiologist, case):
     person = make_person(actor=epidemiologist, grid=tree.grid_b)
     register(epidemiologist, case, person, last=yesterday_at(8, 0))
     order = QuarantineOrder.objects.get(person=person, status="active")
     with pytest.raises(Conflict):
         order_release(actor=epidemiologist, order=order)  # not yet at the end
-    end = order.planned_end + timedelta(minutes=1)
-    tests = list(order.tests.all())
-    for test in tests[:-1]:
-        lab_result_record(actor=epidemiologist, appointment=test, result="negative")
-    with pytest.raises(Conflict, match="7"):
-        order_release(actor=epidemiologist, order=order, at=end)
-    lab_result_record(actor=epidemiologist, appointment=tests[-1], result="negative")
-    order_release(actor=epidemiologist, order=order, at=end)
-    follow = QuarantineOrder.objects.get(follows=order)
-    assert (order.status, follow.status) == ("released", "active")
+    first, *_rest, last = order.tests.all()
+    lab_result_record(actor=epidemiologist, appointment=first, result="negative")
+    assert (
+        WorkItem.objects.filter(kind="quarantine.sample", subject_id=str(order.pk), status="open").count()
+        == 4
+    )
+    with pytest.raises(Invalid):
+        lab_result_record(actor=epidemiologist, appointment=last, result="negative")  # day 7 is not here yet
+
+
+def test_early_release_only_when_the_case_was_excluded(tree, epidemiologist, case):
+    person = make_person(actor=epidemiologist, grid=tree.grid_b)
+    register(epidemiologist, case, person, last=yesterday_at(8, 0))
+    order = QuarantineOrder.objects.get(person=person, status="active")
+    with pytest.raises(Conflict):
+        order_release(actor=epidemiologist, order=order, early=True, reason="想回家")
+
+
+def test_someone_on_health_monitoring_exposed_again_goes_back_to_centralised_quarantine(
+    tree, epidemiologist, case
+):
+    person = make_person(actor=epidemiologist, grid=tree.grid_b)
+    register(epidemiologist, case, person, last=yesterday_at(8, 0))
+    first = QuarantineOrder.objects.get(person=person, status="active")
+    QuarantineOrder.objects.filter(pk=first.pk).update(status="released")
+    QuarantineOrder.objects.filter(follows=first).update(status="active")
+    monitoring = QuarantineOrder.objects.get(follows=first)
+    other = make_case(
+        actor=epidemiologist,
+        grid=tree.grid_a,
+        hours_ago=1,
+        onset_date=timezone.localdate() - timedelta(days=1),
+    )
+    register(epidemiologist, other, person, last=timezone.now() - timedelta(minutes=30))
+    centralised = QuarantineOrder.objects.get(person=person, status="active")
+    monitoring.refresh_from_db()
+    assert centralised.kind == "centralised" and centralised.pk != first.pk
+    assert (monitoring.status, monitoring.follows) == ("planned", centralised)
+    assert QuarantineOrder.objects.filter(person=person, kind="home_health_monitoring").count() == 1
 
 
 def test_a_positive_test_makes_a_suspected_case_and_links_the_chain(tree, epidemiologist, case, lab_user):

@@ -21,7 +21,7 @@ from fangkong.cases.models import Case, CaseEvent, Investigation, ItineraryEntry
 from fangkong.common.errors import Conflict, Forbidden, Invalid
 from fangkong.orgs.models import OrgUnit
 from fangkong.orgs.roles import Perm
-from fangkong.orgs.scope import can
+from fangkong.orgs.scope import can, visible
 from fangkong.worklist.services import work_items_done_by_rule
 
 TIME_FORMAT = "%Y-%m-%d %H:%M"
@@ -160,7 +160,7 @@ def itinerary_add(*, actor: Any, investigation: Investigation, data: ItineraryDa
         errors["longitude"] = [_("Give both longitude and latitude, or neither.")]
     unit = None
     if data.org_unit_id is not None:
-        unit = OrgUnit.objects.filter(pk=data.org_unit_id).first()
+        unit = visible(actor, OrgUnit.objects.all(), perm=Perm.ORGS_VIEW).filter(pk=data.org_unit_id).first()
         if unit is None:
             errors["org_unit"] = [_("Unknown org unit.")]
     if errors:

@@ -99,6 +99,13 @@ class Case(TimeStampedModel):
         verbose_name_plural = _("cases")
         ordering = ["-reported_at", "-id"]
         indexes = [models.Index(fields=["district", "classification", "reported_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person"],
+                condition=~models.Q(classification="excluded"),
+                name="one_open_case_per_person",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.number

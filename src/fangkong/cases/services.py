@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -172,8 +172,12 @@ def _register(
     )
     if classification in TIMESTAMP_OF:
         setattr(case, TIMESTAMP_OF[Classification(classification)], reported_at)
-    case.full_clean()
-    case.save()
+    case.full_clean(validate_constraints=False)  # the database checks the one-open-case rule
+    try:
+        with transaction.atomic():
+            case.save()
+    except IntegrityError:  # a concurrent registration of the same person won
+        raise Conflict(_("This person is already a case.")) from None
     _event(case, actor=actor, kind="register", at=reported_at, after=classification)
     investigation_open(case=case)
     work_item_create(
@@ -244,6 +248,7 @@ def case_set_severity(*, actor: Any, case: Case, severity: str, at: datetime) ->
     _require(actor, case)
     if severity not in Severity.values:
         raise Invalid.field("severity", _("Unknown severity “%(s)s”.") % {"s": severity})
+    _lock(case)
     if case.classification != Classification.CONFIRMED:
         raise Conflict(
             _("Severity is kept for confirmed cases; this one is %(s)s.")
@@ -279,9 +284,10 @@ def case_set_outcome(*, actor: Any, case: Case, outcome: str, at: datetime) -> C
 def case_update(*, actor: Any, case: Case, details: CaseDetails) -> Case:
     """Edit origin, hospital, onset, sampling time and note."""
     _require(actor, case)
+    _lock(case)
     _check_details(details, reported_at=case.reported_at)
     case.origin, case.hospital, case.note = details.origin, details.hospital.strip(), details.note.strip()
     case.onset_date, case.sampled_at = details.onset_date, details.sampled_at
-    case.save()
+    case.save(update_fields=["origin", "hospital", "note", "onset_date", "sampled_at", "updated_at"])
     _event(case, actor=actor, kind="details", at=timezone.now())
     return case

@@ -28,12 +28,12 @@ from fangkong.quarantine.services import orders_for_contact
 
 
 def lookback_reference(case: Case) -> datetime:
-    """The moment the look-back is counted from: onset, or sampling for an asymptomatic case."""
-    if case.classification == Classification.ASYMPTOMATIC and case.sampled_at:
-        return case.sampled_at
-    if case.onset_date:
-        return timezone.make_aware(datetime.combine(case.onset_date, time.min))
-    return case.sampled_at or case.reported_at
+    """The moment the look-back is counted from: the earlier of symptom onset (00:00 local) and
+    sampling — sampling alone for an asymptomatic infection; the report when neither is known."""
+    onset = timezone.make_aware(datetime.combine(case.onset_date, time.min)) if case.onset_date else None
+    if case.classification == Classification.ASYMPTOMATIC or onset is None:
+        return case.sampled_at or onset or case.reported_at
+    return min(onset, case.sampled_at) if case.sampled_at else onset
 
 
 def _require(actor: Any, case: Case) -> None:
@@ -181,6 +181,9 @@ def contact_confirm(*, actor: Any, contact: Contact, at: datetime | None = None)
 
 
 def _propose_household(contact: Contact) -> int:
+    """Household members of a confirmed close contact, as proposed secondary contacts. They live
+    with the close contact until the close contact is isolated: their exposure lasts until the
+    confirmation, so their quarantine counts from then."""
     household = contact.person.household_id
     if household is None:
         return 0
@@ -195,7 +198,7 @@ def _propose_household(contact: Contact) -> int:
             kind=ContactKind.SECONDARY,
             exposure_type=ExposureType.HOUSEHOLD,
             first_exposure=contact.first_exposure,
-            last_exposure=contact.last_exposure,
+            last_exposure=max(contact.last_exposure, contact.decided_at or contact.last_exposure),
             discovered_by=DiscoveredBy.HOUSEHOLD,
             via=contact,
         )

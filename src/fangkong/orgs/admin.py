@@ -32,6 +32,19 @@ class OrgUnitAdmin(admin.ModelAdmin[OrgUnit]):
         fields = list(super().get_readonly_fields(request, obj))
         return [*fields, "code", "parent"] if obj is not None else fields
 
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        """Memberships edited inline are audited like any other grant or removal."""
+        super().save_formset(request, form, formset, change)
+        for membership in formset.new_objects + [obj for obj, _fields in formset.changed_objects]:
+            audit_record(actor=request.user, action="orgs.membership.admin_save", target=membership)
+        for membership in formset.deleted_objects:
+            audit_record(
+                actor=request.user,
+                action="orgs.membership.admin_delete",
+                target=membership,
+                org_unit=membership.org_unit,
+            )
+
     def save_model(self, request: HttpRequest, obj: OrgUnit, form: Any, change: bool) -> None:
         """Level and path follow from the parent, as in ``org_unit_create``."""
         obj.level = child_level(obj.parent)

@@ -23,7 +23,7 @@ from fangkong.common.protocol import active_profile
 from fangkong.people.masking import mask_name
 from fangkong.quarantine.models import LIVE_STATUSES, CheckSource, DailyCheck, OrderStatus, QuarantineOrder
 from fangkong.quarantine.services import require_change
-from fangkong.worklist.models import WorkItem
+from fangkong.worklist.models import OPEN_STATUSES, WorkItem
 from fangkong.worklist.services import work_item_create
 
 FEVER_FOLLOW_UP = timedelta(hours=1)  # platform: someone calls back within the hour
@@ -99,6 +99,8 @@ def daily_check_record(
 
 
 def _fever_work(order: QuarantineOrder, check: DailyCheck) -> None:
+    """Urgent follow-up for the grid (and the site): one open item per unit per order and day —
+    further reports that day are added to its note rather than making more work."""
     title = _("Follow up: %(p)s reports %(t)s °C %(s)s") % {
         "p": mask_name(order.person.name),
         "t": check.temperature,
@@ -106,6 +108,18 @@ def _fever_work(order: QuarantineOrder, check: DailyCheck) -> None:
     }
     units = [order.org_unit] + ([order.site.org_unit] if order.site is not None else [])
     for unit in dict.fromkeys(units):
+        open_item = WorkItem.objects.filter(
+            kind="quarantine.fever",
+            subject_type="quarantine.quarantineorder",
+            subject_id=str(order.pk),
+            org_unit=unit,
+            status__in=OPEN_STATUSES,
+            note__startswith=check.date.isoformat(),
+        ).first()
+        if open_item is not None:
+            open_item.note = f"{open_item.note}\n{title.strip()}"[:2000]
+            open_item.save(update_fields=["note", "updated_at"])
+            continue
         work_item_create(
             actor=None,
             kind="quarantine.fever",
@@ -114,6 +128,7 @@ def _fever_work(order: QuarantineOrder, check: DailyCheck) -> None:
             subject=order,
             due_at=timezone.now() + FEVER_FOLLOW_UP,
             priority="urgent",
+            note=check.date.isoformat(),
         )
 
 
@@ -159,9 +174,9 @@ def missing_checks_sweep(*, day: date, now: datetime | None = None) -> int:
         .select_related("person", "org_unit")
     )
     done = set(
-        WorkItem.objects.filter(kind="quarantine.missing_check", note=day.isoformat()).values_list(
-            "subject_id", flat=True
-        )
+        WorkItem.objects.filter(
+            kind="quarantine.missing_check", note__startswith=day.isoformat()
+        ).values_list("subject_id", flat=True)
     )
     created = 0
     for order in orders:

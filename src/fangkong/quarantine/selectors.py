@@ -23,7 +23,7 @@ def order_list(
 ) -> QuerySet[QuarantineOrder]:
     qs = visible(
         actor,
-        QuarantineOrder.objects.select_related("person", "org_unit", "site", "room"),
+        QuarantineOrder.objects.select_related("person", "org_unit", "site", "room__site"),
         perm=Perm.QUARANTINE_VIEW,
     )
     if status == "live":

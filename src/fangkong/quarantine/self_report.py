@@ -14,7 +14,7 @@ from django.views.decorators.cache import never_cache
 
 from fangkong.common.errors import Conflict, Invalid, NotFound
 from fangkong.common.protocol import active_profile
-from fangkong.common.ratelimit import rate_count, rate_limited
+from fangkong.common.ratelimit import rate_count
 from fangkong.people.masking import mask_name
 from fangkong.quarantine.models import CheckSource
 from fangkong.quarantine.monitoring import SYMPTOMS, daily_check_record, order_from_token
@@ -37,10 +37,9 @@ def self_report(request: HttpRequest, token: str) -> HttpResponse:
     }
     if request.method == "POST":
         key = f"self-report:{order.pk}"
-        if rate_limited(key=key, limit=LIMIT, window=WINDOW):
+        if rate_count(key=key, window=WINDOW) > LIMIT:  # count first: parallel posts cannot slip through
             context["errors"] = {"__all__": [_("Too many reports from this link; try again later.")]}
             return render(request, "quarantine/self_report.html", context, status=429)
-        rate_count(key=key, window=WINDOW)
         try:
             check = daily_check_record(
                 actor=None,

@@ -20,6 +20,7 @@ from fangkong.common.protocol import active_profile
 from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import can
 from fangkong.people.masking import mask_name
+from fangkong.people.models import Person
 from fangkong.protocols import QuarantineRule
 from fangkong.quarantine.models import (
     LIVE_STATUSES,
@@ -85,9 +86,12 @@ def _first_step_item(order: QuarantineOrder, *, due_at: datetime) -> None:
 def orders_for_contact(*, actor: Any, contact: Any, confirmed_at: datetime) -> list[QuarantineOrder]:
     """The orders the protocol gives a confirmed contact, created or extended.
 
-    A person already in quarantine gets the live orders extended to the later dates (and the new
-    test days added), not a second order. Stages are those of the contact's kind: close contacts
-    get the quarantine and its follow-on; secondary contacts theirs when the protocol tracks them.
+    Stages are those of the contact's kind: close contacts get the quarantine and its follow-on,
+    secondary contacts theirs when the protocol tracks them. A stage whose kind the person already
+    has a live order of extends that order to the later dates (new test days added) instead of
+    making a second one; a stage with no live order of its kind is created, and a live order that
+    now comes after a new one waits for it (e.g. someone on home health monitoring who is a close
+    contact again goes back to centralised quarantine first).
     """
     profile = active_profile()
     if contact.kind == "close":
@@ -97,6 +101,9 @@ def orders_for_contact(*, actor: Any, contact: Any, confirmed_at: datetime) -> l
     else:
         return []
     person, exposure = contact.person, contact.last_exposure
+    Person.objects.select_for_update().filter(pk=person.pk).values_list(
+        "pk", flat=True
+    ).first()  # one chain at a time
     live = list(
         QuarantineOrder.objects.select_for_update()
         .filter(person=person, status__in=LIVE_STATUSES)
@@ -104,55 +111,80 @@ def orders_for_contact(*, actor: Any, contact: Any, confirmed_at: datetime) -> l
     )
     orders: list[QuarantineOrder] = []
     previous: QuarantineOrder | None = None
-    for index, rule in enumerate(rules):
-        if index < len(live):
-            order = live[index]
-            new_end = rule.planned_end(exposure)
-            if new_end > order.planned_end:
-                before = order.planned_end
-                order.planned_end, order.last_exposure = new_end, exposure
-                if order.status == OrderStatus.PLANNED:
-                    order.day_one = rule.day_one(exposure)
-                order.save()
-                _add_tests(order, rule, exposure)
-                audit_record(
-                    actor=actor,
-                    action="quarantine.order.extend",
-                    target=order,
-                    before={"planned_end": before.isoformat()},
-                    after={"planned_end": new_end.isoformat()},
-                )
+    created_before = False
+    for rule in rules:
+        order = next((o for o in live if o.kind == rule.kind and o not in orders), None)
+        if order is not None:
+            _extend(actor, order, rule, exposure)
+            if created_before and previous is not None and order.follows_id != previous.pk:
+                QuarantineOrder.objects.filter(follows=previous).exclude(pk=order.pk).update(follows=None)
+                order.follows, order.status = previous, OrderStatus.PLANNED
+                order.save(update_fields=["follows", "status", "updated_at"])
         else:
-            order = QuarantineOrder.objects.create(
-                person=person,
-                contact=contact,
-                org_unit=person.org_unit,
-                kind=rule.kind,
-                protocol=profile.name,
-                status=OrderStatus.ACTIVE if previous is None else OrderStatus.PLANNED,
-                last_exposure=exposure,
-                day_one=rule.day_one(exposure),
-                planned_end=rule.planned_end(exposure),
-                follows=previous,
-            )
-            _add_tests(order, rule, exposure)
+            order = _create(actor, contact, rule, exposure, previous=previous, profile_name=profile.name)
             if previous is None:
                 _first_step_item(
                     order, due_at=confirmed_at + timedelta(hours=profile.timeliness.contact_control_hours)
                 )
-            audit_record(
-                actor=actor,
-                action="quarantine.order.create",
-                target=order,
-                after={
-                    "kind": order.kind,
-                    "day_one": order.day_one.isoformat(),
-                    "planned_end": order.planned_end.isoformat(),
-                },
-            )
+            created_before = True
         orders.append(order)
         previous = order
     return orders
+
+
+def _extend(actor: Any, order: QuarantineOrder, rule: QuarantineRule, exposure: datetime) -> None:
+    new_end = rule.planned_end(exposure)
+    if new_end <= order.planned_end:
+        return
+    before = order.planned_end
+    order.planned_end, order.last_exposure = new_end, exposure
+    if order.status == OrderStatus.PLANNED:
+        order.day_one = rule.day_one(exposure)
+    order.save()
+    _add_tests(order, rule, exposure)
+    audit_record(
+        actor=actor,
+        action="quarantine.order.extend",
+        target=order,
+        before={"planned_end": before.isoformat()},
+        after={"planned_end": new_end.isoformat()},
+    )
+
+
+def _create(
+    actor: Any,
+    contact: Any,
+    rule: QuarantineRule,
+    exposure: datetime,
+    *,
+    previous: QuarantineOrder | None,
+    profile_name: str,
+) -> QuarantineOrder:
+    person = contact.person
+    order = QuarantineOrder.objects.create(
+        person=person,
+        contact=contact,
+        org_unit=person.org_unit,
+        kind=rule.kind,
+        protocol=profile_name,
+        status=OrderStatus.ACTIVE if previous is None else OrderStatus.PLANNED,
+        last_exposure=exposure,
+        day_one=rule.day_one(exposure),
+        planned_end=rule.planned_end(exposure),
+        follows=previous,
+    )
+    _add_tests(order, rule, exposure)
+    audit_record(
+        actor=actor,
+        action="quarantine.order.create",
+        target=order,
+        after={
+            "kind": order.kind,
+            "day_one": order.day_one.isoformat(),
+            "planned_end": order.planned_end.isoformat(),
+        },
+    )
+    return order
 
 
 @transaction.atomic
@@ -185,19 +217,33 @@ def order_assign_room(
 def lab_result_record(
     *, actor: Any, appointment: TestAppointment, result: str, at: datetime | None = None
 ) -> TestAppointment:
-    """Record a test result. A positive result turns the person into a suspected case and the order
-    into ``converted`` (any follow-on order is cancelled)."""
-    order = appointment.order
+    """Record a test result of an active order, on or after its day. A positive result turns the
+    person into a suspected case and the order into ``converted`` (its follow-on is cancelled)."""
+    order = _lock(appointment.order)
     require_change(actor, order)
+    appointment = TestAppointment.objects.select_for_update().get(pk=appointment.pk)
     if result not in (TestResult.NEGATIVE, TestResult.POSITIVE):
         raise Invalid.field("result", _("A result is negative or positive."))
     if appointment.result != TestResult.PENDING:
         raise Conflict(_("This test already has a result (%(r)s).") % {"r": appointment.get_result_display()})
+    if order.status != OrderStatus.ACTIVE:
+        raise Conflict(
+            _("Results are recorded for active orders; this one is %(s)s.")
+            % {"s": order.get_status_display()}
+        )
     at = at or timezone.now()
+    if at > timezone.now():
+        raise Invalid.field("result_at", _("The time is in the future."))
+    if timezone.localdate(at) < appointment.date:
+        raise Invalid.field("result", _("This test is due on %(d)s.") % {"d": appointment.date.isoformat()})
     appointment.result, appointment.result_at = result, at
     appointment.save(update_fields=["result", "result_at"])
     work_items_done_by_rule(
-        actor=actor, kind="quarantine.sample", subject=order, note=appointment.get_result_display()
+        actor=actor,
+        kind="quarantine.sample",
+        subject=order,
+        note=appointment.get_result_display(),
+        due_on=appointment.date,
     )
     audit_record(
         actor=actor,
@@ -212,7 +258,7 @@ def lab_result_record(
             reported_at=at,
             note=_("Positive test on day %(d)d of quarantine.") % {"d": appointment.day},
         )
-        QuarantineOrder.objects.filter(follows=order, status=OrderStatus.PLANNED).update(
+        QuarantineOrder.objects.filter(follows=order, status__in=LIVE_STATUSES).update(
             status=OrderStatus.CANCELLED, ended_at=at
         )
         order.status, order.ended_at, order.converted_case = OrderStatus.CONVERTED, at, case
@@ -223,20 +269,30 @@ def lab_result_record(
     return appointment
 
 
+def _lock(order: QuarantineOrder) -> QuarantineOrder:
+    """Lock the order for this transaction and read its current state into it."""
+    QuarantineOrder.objects.select_for_update().filter(pk=order.pk).values_list("pk", flat=True).first()
+    order.refresh_from_db()
+    return order
+
+
 @transaction.atomic
 def order_release(
     *, actor: Any, order: QuarantineOrder, at: datetime | None = None, early: bool = False, reason: str = ""
 ) -> QuarantineOrder:
     """Release at the planned end when every test so far is negative; the follow-on order starts.
 
-    ``early`` release (before the planned end, tests notwithstanding) is for orders whose case was
-    excluded: it needs a reason.
+    ``early`` release (before the planned end, tests notwithstanding) is only for orders whose case
+    was excluded, and needs a reason; the follow-on order is then cancelled, not started.
     """
     require_change(actor, order)
+    _lock(order)
     at = at or timezone.now()
     if order.status != OrderStatus.ACTIVE:
         raise Conflict(_("Cannot release an order that is %(s)s.") % {"s": order.get_status_display()})
     if early:
+        if order.contact is None or order.contact.source_case.classification != "excluded":
+            raise Conflict(_("Early release is for orders whose case was excluded; this case was not."))
         if not reason.strip():
             raise Invalid.field("reason", _("Say why the order ends early."))
     else:
@@ -253,7 +309,7 @@ def order_release(
     order.note = reason.strip()[:500] if early else order.note
     order.save(update_fields=["status", "ended_at", "note", "updated_at"])
     QuarantineOrder.objects.filter(follows=order, status=OrderStatus.PLANNED).update(
-        status=OrderStatus.ACTIVE
+        status=OrderStatus.CANCELLED if early else OrderStatus.ACTIVE, ended_at=at if early else None
     )
     audit_record(
         actor=actor,

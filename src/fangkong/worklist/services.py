@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -147,7 +147,13 @@ def user_by_username(username: str) -> Any:
 
 @transaction.atomic
 def work_items_done_by_rule(
-    *, actor: Any, kind: str, subject: models.Model, note: str = "", done_at: datetime | None = None
+    *,
+    actor: Any,
+    kind: str,
+    subject: models.Model,
+    note: str = "",
+    done_at: datetime | None = None,
+    due_on: date | None = None,
 ) -> int:
     """Close the open items of ``kind`` about ``subject`` because what they asked for happened
     (a room was assigned, a result came in). The rule closes them, whoever triggered it, so no
@@ -158,6 +164,12 @@ def work_items_done_by_rule(
         subject_id=str(subject.pk),
         status__in=OPEN_STATUSES,
     )
+    if due_on is not None:  # only the item due that day (e.g. the one test of an order)
+        tz = timezone.get_current_timezone()
+        items = items.filter(
+            due_at__gte=datetime.combine(due_on, time.min, tzinfo=tz),
+            due_at__lte=datetime.combine(due_on, time.max, tzinfo=tz),
+        )
     closed = 0
     for item in items:
         item.status, item.done_at = Status.DONE, done_at or timezone.now()
