@@ -194,6 +194,12 @@ def test_a_fever_raises_urgent_work_for_the_grid_and_the_site(tree, epidemiologi
         WorkItem.objects.filter(kind="quarantine.fever", priority="urgent").values_list("org_unit", flat=True)
     )
     assert units == {tree.grid_b.pk, tree.other_district.pk}
+    daily_check_record(
+        actor=epidemiologist, order=order, temperature="38.5", symptoms=["cough"]
+    )  # same day again
+    assert (
+        WorkItem.objects.filter(kind="quarantine.fever").count() == 2
+    )  # one per unit and day, note extended
     with pytest.raises(Invalid):
         daily_check_record(actor=epidemiologist, order=order, temperature="45", symptoms=[])
 
