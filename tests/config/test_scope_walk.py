@@ -20,6 +20,7 @@ from django.utils import timezone
 from fangkong.cases.investigations import ItineraryData, itinerary_add
 from fangkong.cases.services import case_register
 from fangkong.config.api import api
+from fangkong.contacts.models import ContactImport
 from fangkong.contacts.services import contact_register
 from fangkong.orgs.services import api_token_create
 from fangkong.people.models import PersonImport
@@ -92,6 +93,11 @@ MAKERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     ),
     "token_id": lambda ctx: api_token_create(actor=ctx["far_user"], name="theirs")[0].pk,
     "case_id": lambda ctx: _far_case(ctx).pk,
+    "contact_import_id": lambda ctx: (
+        ContactImport.objects.create(
+            case=_far_case(ctx), created_by=ctx["far_epi"], file_name="theirs.csv", content=b"x"
+        ).pk
+    ),
     "contact_id": lambda ctx: _far_contact(ctx).pk,
     "order_id": lambda ctx: _far_order(ctx).pk,
     "test_id": lambda ctx: _far_order(ctx).tests.first().pk,

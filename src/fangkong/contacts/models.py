@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from fangkong.common.models import TimeStampedModel
+from fangkong.people.models import SpreadsheetImport
 
 
 class ContactKind(models.TextChoices):
@@ -94,3 +97,22 @@ class Contact(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.person_id} ← {self.source_case_id}"
+
+
+class ContactImport(SpreadsheetImport):
+    """A list of close contacts of one case, from a spreadsheet: all rows or none."""
+
+    scope_path = "case__org_unit__path"
+
+    case = models.ForeignKey(
+        "cases.Case", verbose_name=_("case"), on_delete=models.CASCADE, related_name="contact_imports"
+    )
+
+    class Meta(SpreadsheetImport.Meta):
+        verbose_name = _("contact import")
+        verbose_name_plural = _("contact imports")
+
+    @property
+    def org_unit(self) -> Any:
+        """Owned like its case (for the audit trail's scope)."""
+        return self.case.org_unit

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
-from fangkong.contacts.models import Contact
+from fangkong.contacts.models import Contact, ContactImport
 from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import visible, visible_get
 from fangkong.quarantine.models import QuarantineOrder
@@ -29,3 +29,8 @@ def contact_list(*, actor: Any, case_id: int | None = None, status: str = "") ->
 def contact_get(*, actor: Any, contact_id: int) -> Contact:
     qs = Contact.objects.select_related("person", "source_case__org_unit", "person__household")
     return visible_get(actor, qs, perm=Perm.CASES_VIEW, pk=contact_id, what="contact")
+
+
+def contact_import_get(*, actor: Any, import_id: int) -> ContactImport:
+    qs = ContactImport.objects.select_related("case", "created_by").defer("content")
+    return visible_get(actor, qs, perm=Perm.CASES_CHANGE, pk=import_id, what="contact import")

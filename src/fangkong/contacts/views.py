@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import csv
 from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -17,6 +19,7 @@ from fangkong.cases.selectors import case_get
 from fangkong.common.errors import Conflict, Invalid
 from fangkong.common.views import date_param, staff_view
 from fangkong.contacts import graph, selectors, services, timeliness
+from fangkong.contacts.imports import TEMPLATE_HEADER, contact_import_create
 from fangkong.contacts.models import ExposureType
 from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import can
@@ -149,3 +152,43 @@ def cluster_page(request: HttpRequest, case_id: int) -> HttpResponse:
 def cluster_data(request: HttpRequest, case_id: int) -> JsonResponse:
     case = case_get(actor=request.user, case_id=case_id)
     return JsonResponse(graph.cluster_graph(actor=request.user, case=case))
+
+
+@require_POST
+@staff_view
+def contact_import_upload(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = case_get(actor=request.user, case_id=case_id)
+    upload = request.FILES.get("file")
+    try:
+        if upload is None:
+            raise Invalid.field("file", _("Choose a file."))
+        job = contact_import_create(
+            actor=request.user, case=case, file_name=upload.name or "", content=upload.read()
+        )
+    except Invalid as error:
+        messages.error(request, error.text())
+        return redirect("contacts:case", case_id=case.pk)
+    return redirect("contacts:import", contact_import_id=job.pk)
+
+
+@staff_view
+def contact_import_detail(request: HttpRequest, contact_import_id: int) -> HttpResponse:
+    job = selectors.contact_import_get(actor=request.user, import_id=contact_import_id)
+    shown = 200 if request.GET.get("errors") is None else 100_000
+    context = {
+        "job": job,
+        "errors": job.errors[:shown],
+        "more": max(0, len(job.errors) - shown),
+        "poll_url": reverse("contacts:import", args=[job.pk]),
+    }
+    template = "people/_import_status.html" if request.headers.get("HX-Request") else "contacts/import.html"
+    return render(request, template, context)
+
+
+@staff_view
+def contact_import_template(request: HttpRequest) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="contacts-import-template.csv"'
+    response.write("\ufeff")
+    csv.writer(response).writerow(TEMPLATE_HEADER)
+    return response

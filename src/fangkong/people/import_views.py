@@ -6,6 +6,7 @@ import csv
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 
 from fangkong.common.errors import Forbidden, Invalid
 from fangkong.common.views import add_errors, int_param, staff_view
@@ -45,7 +46,12 @@ def import_list(request: HttpRequest) -> HttpResponse:
 def import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
     job = selectors.person_import_get(actor=request.user, import_id=import_id)
     shown = int_param(request, "errors", 200) or 200
-    context = {"job": job, "errors": job.errors[:shown], "more": max(0, len(job.errors) - shown)}
+    context = {
+        "job": job,
+        "errors": job.errors[:shown],
+        "more": max(0, len(job.errors) - shown),
+        "poll_url": reverse("people:import", args=[job.pk]),
+    }
     template = "people/_import_status.html" if request.headers.get("HX-Request") else "people/import.html"
     return render(request, template, context)
 

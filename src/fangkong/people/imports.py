@@ -8,7 +8,7 @@ number and column, and writes nothing unless every row is good. Progress is save
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import transaction
 from django.utils import timezone
@@ -21,12 +21,13 @@ from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import can
 from fangkong.orgs.selectors import grids_for
 from fangkong.people.masking import mask_id_number
-from fangkong.people.models import Household, ImportStatus, Person, PersonImport
+from fangkong.people.models import Household, ImportStatus, Person, PersonImport, SpreadsheetImport
 from fangkong.people.services import id_index, masked_snapshot, person_fill
 from fangkong.people.spreadsheets import MAX_BYTES, Sheet, SpreadsheetError, id_type_of, read_sheet
 from fangkong.people.validation import CleanPerson, PersonData, person_clean
 
 PROGRESS_EVERY = 200
+J = TypeVar("J", bound=SpreadsheetImport)
 FIELD_TO_COLUMN = {"org_unit": "grid_code"}
 
 
@@ -51,7 +52,7 @@ def person_import_create(*, actor: Any, org_unit: OrgUnit, file_name: str, conte
     return job
 
 
-def _error(row: int | None, column: str | None, message: str) -> dict[str, Any]:
+def import_error(row: int | None, column: str | None, message: str) -> dict[str, Any]:
     return {"row": row, "column": column, "message": message}
 
 
@@ -79,7 +80,7 @@ def _check_rows(
             "birth_date",
         )
     }
-    errors = [_error(p.row, p.column, p.message) for p in sheet.problems]
+    errors = [import_error(p.row, p.column, p.message) for p in sheet.problems]
     unreadable = {(p.row, p.column) for p in sheet.problems}
     clean_rows: list[tuple[int, CleanPerson]] = []
     seen: dict[tuple[str, str], int] = {}
@@ -105,7 +106,7 @@ def _check_rows(
                         _("Unknown grid code “%(c)s”, or not in %(u)s.") % {"c": code, "u": job.org_unit.name}
                     ]
                 errors.extend(
-                    _error(row, column.get(field, field), m)
+                    import_error(row, column.get(field, field), m)
                     for m in messages
                     if (row, column.get(field, field)) not in unreadable
                 )
@@ -113,7 +114,9 @@ def _check_rows(
             key = (clean.id_type, clean.id_number)
             if key in seen:
                 errors.append(
-                    _error(row, column["id_number"], _("Same document as row %(r)d.") % {"r": seen[key]})
+                    import_error(
+                        row, column["id_number"], _("Same document as row %(r)d.") % {"r": seen[key]}
+                    )
                 )
             else:
                 seen[key] = row
@@ -130,7 +133,7 @@ def _already_registered(rows: list[tuple[int, CleanPerson]], column: str) -> lis
         "id_type", "id_number_index"
     )
     return [
-        _error(
+        import_error(
             by_index[key][0],
             column,
             _("Already registered (%(n)s).") % {"n": mask_id_number(by_index[key][1].id_number)},
@@ -173,38 +176,37 @@ def person_import_run(*, import_id: int) -> PersonImport:
     try:
         sheet = read_sheet(content=bytes(job.content), file_name=job.file_name)
     except SpreadsheetError as problem:
-        return _finish(
-            job, ImportStatus.REJECTED, errors=[_error(problem.row, problem.column, problem.message)]
+        return import_finish(
+            job, ImportStatus.REJECTED, errors=[import_error(problem.row, problem.column, problem.message)]
         )
     job.total_rows = len(sheet.rows)
     job.save(update_fields=["total_rows", "updated_at"])
     rows, errors = _check_rows(job, sheet)
     job.processed_rows = len(sheet.rows)
     if errors:
-        return _finish(job, ImportStatus.REJECTED, errors=errors)
+        return import_finish(job, ImportStatus.REJECTED, errors=errors)
     job.status = ImportStatus.WRITING
     job.save(update_fields=["status", "processed_rows", "updated_at"])
     people = _write(job, rows)
-    return _finish(job, ImportStatus.SUCCEEDED, created=len(people))
+    return import_finish(job, ImportStatus.SUCCEEDED, created=len(people))
 
 
 def person_import_fail(*, import_id: int, reason: str) -> None:
     """Mark an import failed after an unexpected error (nothing was written: the write is atomic)."""
     job = PersonImport.objects.select_related("created_by").get(pk=import_id)
     if not job.is_finished:
-        _finish(job, ImportStatus.FAILED, errors=[_error(None, None, reason)])
+        import_finish(job, ImportStatus.FAILED, errors=[import_error(None, None, reason)])
 
 
-def _finish(
-    job: PersonImport, status: str, *, errors: list[dict[str, Any]] | None = None, created: int = 0
-) -> PersonImport:
+def import_finish(job: J, status: str, *, errors: list[dict[str, Any]] | None = None, created: int = 0) -> J:
+    """Close an import (people or contacts) with its status, errors and count; audited."""
     job.status, job.errors, job.created_count, job.finished_at = status, errors or [], created, timezone.now()
     job.save(
         update_fields=["status", "errors", "created_count", "finished_at", "processed_rows", "updated_at"]
     )
     audit_record(
         actor=job.created_by,
-        action=f"people.import.{status}",
+        action=f"{job._meta.app_label}.import.{status}",
         target=job,
         after={"rows": job.total_rows, "created": created, "errors": len(job.errors)},
     )

@@ -117,18 +117,13 @@ class ImportStatus(models.TextChoices):
     FAILED = "failed", _("Failed: nothing imported")
 
 
-class PersonImport(TimeStampedModel):
-    """A spreadsheet of residents registered in the background, all rows or none.
+class SpreadsheetImport(TimeStampedModel):
+    """A spreadsheet imported in the background, all rows or none (residents, contacts).
 
     The file is kept in the database so that any worker can read it; ``errors`` lists every
     rejected row as ``{"row": n, "column": header, "message": text}``.
     """
 
-    scope_path = "org_unit__path"
-
-    org_unit = models.ForeignKey(
-        "orgs.OrgUnit", verbose_name=_("for unit"), on_delete=models.PROTECT, related_name="person_imports"
-    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.PROTECT, related_name="+"
     )
@@ -139,14 +134,13 @@ class PersonImport(TimeStampedModel):
     )
     total_rows = models.PositiveIntegerField(_("rows"), default=0)
     processed_rows = models.PositiveIntegerField(_("rows checked"), default=0)
-    created_count = models.PositiveIntegerField(_("people registered"), default=0)
+    created_count = models.PositiveIntegerField(_("rows imported"), default=0)
     errors = models.JSONField(_("errors"), default=list, blank=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
     class Meta:
-        verbose_name = _("people import")
-        verbose_name_plural = _("people imports")
+        abstract = True
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
@@ -161,3 +155,17 @@ class PersonImport(TimeStampedModel):
         if self.status == ImportStatus.SUCCEEDED:
             return 100
         return int(100 * self.processed_rows / self.total_rows) if self.total_rows else 0
+
+
+class PersonImport(SpreadsheetImport):
+    """A spreadsheet of residents for an org unit."""
+
+    scope_path = "org_unit__path"
+
+    org_unit = models.ForeignKey(
+        "orgs.OrgUnit", verbose_name=_("for unit"), on_delete=models.PROTECT, related_name="person_imports"
+    )
+
+    class Meta(SpreadsheetImport.Meta):
+        verbose_name = _("people import")
+        verbose_name_plural = _("people imports")

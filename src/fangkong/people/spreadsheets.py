@@ -11,6 +11,7 @@ import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -59,6 +60,8 @@ class Sheet:
 def _cell(value: object, *, field: str, row: int, header: str) -> str:
     if value is None:
         return ""
+    if isinstance(value, datetime):  # a time typed in Excel as a date-time cell
+        return value.strftime("%Y-%m-%d %H:%M")
     if isinstance(value, float) and field == "id_number":
         raise SpreadsheetError(
             _("The ID number is stored as a number, which Excel rounds; format the column as text."),
@@ -70,9 +73,11 @@ def _cell(value: object, *, field: str, row: int, header: str) -> str:
     return str(value).strip()
 
 
-def _fields(header_row: list[object]) -> dict[int, tuple[str, str]]:
+def _fields(
+    header_row: list[object], columns: dict[str, tuple[str, ...]], required: tuple[str, ...]
+) -> dict[int, tuple[str, str]]:
     """Column index → (field, header text); unknown or repeated headers are refused."""
-    by_header = {h.lower(): field for field, names in COLUMNS.items() for h in names}
+    by_header = {h.lower(): field for field, names in columns.items() for h in names}
     found: dict[int, tuple[str, str]] = {}
     for index, raw in enumerate(header_row):
         header = str(raw or "").strip()
@@ -84,7 +89,7 @@ def _fields(header_row: list[object]) -> dict[int, tuple[str, str]]:
         if field in {f for f, _h in found.values()}:
             raise SpreadsheetError(_("Column “%(h)s” appears twice.") % {"h": header}, row=1, column=header)
         found[index] = (field, header)
-    missing = [COLUMNS[f][0] for f in REQUIRED if f not in {f for f, _h in found.values()}]
+    missing = [columns[f][0] for f in required if f not in {f for f, _h in found.values()}]
     if missing:
         raise SpreadsheetError(
             _("Missing column(s): %(c)s.") % {"c": "、".join(missing)}, row=1, column=missing[0]
@@ -138,8 +143,17 @@ def id_type_words() -> list[str]:
         return [str(label) for _value, label in IdType.choices]
 
 
-def read_sheet(*, content: bytes, file_name: str) -> Sheet:
-    """All data rows of the first sheet, blank rows skipped."""
+def read_sheet(
+    *,
+    content: bytes,
+    file_name: str,
+    columns: dict[str, tuple[str, ...]] | None = None,
+    required: tuple[str, ...] | None = None,
+) -> Sheet:
+    """All data rows of the first sheet, blank rows skipped; ``columns`` maps each field to the
+    headers accepted for it (residents' columns by default)."""
+    columns = columns if columns is not None else COLUMNS
+    required = required if required is not None else REQUIRED
     if not file_name.lower().endswith((".xlsx", ".csv")):
         raise SpreadsheetError(_("Upload an .xlsx or .csv file."))
     if len(content) > MAX_BYTES:
@@ -148,7 +162,7 @@ def read_sheet(*, content: bytes, file_name: str) -> Sheet:
     header_row = next(raw, None)
     if header_row is None:
         raise SpreadsheetError(_("The file is empty."))
-    fields = _fields(header_row)
+    fields = _fields(header_row, columns, required)
     rows: list[tuple[int, dict[str, str]]] = []
     problems: list[SpreadsheetError] = []
     for number, values in enumerate(raw, start=2):

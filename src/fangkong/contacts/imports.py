@@ -1,0 +1,257 @@
+"""Close contacts of a case from a spreadsheet, in the background, all rows or none.
+
+Each row names a person (found by document number, or registered from the row) and the exposure.
+Every row is checked as the forms check it — the person's details, the exposure type, the times
+(``2022-05-03 14:30``) and the protocol's look-back window — and every rejected row is reported
+with its row number and column. Only when all rows are good are the people registered and the
+contacts confirmed (each with the protocol's orders), in one transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from fangkong.audit.services import audit_record
+from fangkong.cases.investigations import parse_local_time
+from fangkong.cases.models import Case
+from fangkong.common.errors import Invalid
+from fangkong.contacts.models import Contact, ContactImport, ExposureType
+from fangkong.contacts.services import _check_exposure, _require, contact_register
+from fangkong.orgs.roles import Perm
+from fangkong.orgs.selectors import grids_for
+from fangkong.people.imports import import_error, import_finish
+from fangkong.people.models import ImportStatus, Person
+from fangkong.people.services import id_index, person_fill
+from fangkong.people.spreadsheets import COLUMNS as PERSON_COLUMNS
+from fangkong.people.spreadsheets import MAX_BYTES, SpreadsheetError, id_type_of, read_sheet
+from fangkong.people.validation import CleanPerson, PersonData, person_clean
+
+COLUMNS = {
+    **PERSON_COLUMNS,
+    "exposure_type": ("暴露方式", "exposure_type", "exposure"),
+    "first_exposure": ("首次暴露时间", "first_exposure"),
+    "last_exposure": ("末次暴露时间", "last_exposure"),
+}
+REQUIRED = ("id_number", "exposure_type", "first_exposure", "last_exposure")
+TEMPLATE_HEADER = [
+    "姓名",
+    "证件类型",
+    "证件号码",
+    "手机号",
+    "网格编码",
+    "楼栋",
+    "单元",
+    "房号",
+    "暴露方式",
+    "首次暴露时间",
+    "末次暴露时间",
+]
+PROGRESS_EVERY = 200
+
+
+EXPOSURE_SYNONYMS = {
+    "同住": "household",
+    "家庭": "household",
+    "共同居住": "household",
+    "工作": "workplace",
+    "工作场所": "workplace",
+    "同事": "workplace",
+    "学校": "workplace",
+    "同学": "workplace",
+    "场所": "venue",
+    "交通": "transport",
+    "同乘": "transport",
+    "就医": "medical",
+    "医疗": "medical",
+    "聚餐": "social",
+    "聚会": "social",
+    "其他": "other",
+}
+
+
+def exposure_of(word: str) -> str:
+    """The exposure code for a code, its label (zh-Hans or English) or a common word for it."""
+    word = word.strip()
+    if word in EXPOSURE_SYNONYMS:
+        return EXPOSURE_SYNONYMS[word]
+    for value, label in ExposureType.choices:
+        with translation.override("zh-hans"):
+            chinese = str(label)
+        with translation.override("en"):
+            english = str(label).lower()
+        if word.lower() in {value, english} or word == chinese:
+            return value
+    return word
+
+
+@transaction.atomic
+def contact_import_create(*, actor: Any, case: Case, file_name: str, content: bytes) -> ContactImport:
+    """Keep the uploaded list and queue it for the worker."""
+    from fangkong.contacts.tasks import contact_import_task
+
+    _require(actor, case)
+    if not file_name.lower().endswith((".xlsx", ".csv")):
+        raise Invalid.field("file", _("Upload an .xlsx or .csv file."))
+    if not content:
+        raise Invalid.field("file", _("The file is empty."))
+    if len(content) > MAX_BYTES:
+        raise Invalid.field("file", _("The file is larger than 5 MB; split it."))
+    job = ContactImport.objects.create(
+        case=case, created_by=actor, file_name=file_name[:200], content=content
+    )
+    audit_record(actor=actor, action="contacts.import.create", target=job, after={"file": job.file_name})
+    transaction.on_commit(lambda: contact_import_task.enqueue(import_id=job.pk))
+    return job
+
+
+@dataclass
+class _Row:
+    row: int
+    person: Person | None
+    new_person: CleanPerson | None
+    exposure_type: str
+    first: datetime
+    last: datetime
+
+
+def _check_rows(
+    job: ContactImport, headers: dict[str, str], rows: list[tuple[int, dict[str, str]]]
+) -> tuple[list[_Row], list[dict[str, Any]]]:
+    actor, case = job.created_by, job.case
+    grids = {g.code: g.pk for g in grids_for(actor=actor, perm=Perm.PEOPLE_CHANGE)}
+    column = {f: headers.get(f, COLUMNS[f][0]) for f in COLUMNS} | {
+        "org_unit": headers.get("grid_code", "网格编码")
+    }
+    existing = Contact.objects.filter(source_case=case).values_list("person_id", flat=True)
+    already = set(existing)
+    good: list[_Row] = []
+    errors: list[dict[str, Any]] = []
+    seen: dict[tuple[str, str], int] = {}
+    for done, (row, values) in enumerate(rows, start=1):
+        row_errors: dict[str, list[str]] = {}
+        id_type = id_type_of(values.get("id_type", ""))
+        number = values.get("id_number", "").strip().upper().replace(" ", "")
+        person = (
+            Person.objects.select_related("org_unit")
+            .filter(
+                id_type=id_type,
+                id_number_index=id_index(id_type=id_type, number=number),
+                merged_into__isnull=True,
+            )
+            .first()
+            if number
+            else None
+        )
+        new_person = None
+        if person is None:
+            code = values.get("grid_code", "")
+            data = PersonData(
+                name=values.get("name", ""),
+                id_type=id_type,
+                id_number=number,
+                phone=values.get("phone", ""),
+                org_unit_id=grids.get(code, -1) if code else None,
+                building=values.get("building", ""),
+                unit=values.get("unit", ""),
+                room=values.get("room", ""),
+            )
+            try:
+                new_person = person_clean(actor=actor, data=data)
+            except Invalid as invalid:
+                row_errors.update(invalid.errors)
+        elif person.pk in already:
+            row_errors["id_number"] = [_("Already a contact of this case.")]
+        exposure = exposure_of(values.get("exposure_type", ""))
+        first = last = None
+        try:
+            first = parse_local_time(values.get("first_exposure", ""), field="first_exposure")
+            last = parse_local_time(values.get("last_exposure", ""), field="last_exposure")
+        except Invalid as invalid:
+            row_errors.update(invalid.errors)
+        if first and last and (person or new_person):
+            probe = person or Person(pk=-1)
+            try:
+                _check_exposure(case, probe, exposure_type=exposure, first=first, last=last)
+            except Invalid as invalid:
+                row_errors.update(invalid.errors)
+        key = (id_type, number)
+        if number and key in seen:
+            row_errors["id_number"] = [_("Same document as row %(r)d.") % {"r": seen[key]}]
+        seen.setdefault(key, row)
+        if row_errors:
+            errors.extend(import_error(row, column.get(f, f), m) for f, ms in row_errors.items() for m in ms)
+        else:
+            assert first is not None and last is not None
+            good.append(
+                _Row(
+                    row=row,
+                    person=person,
+                    new_person=new_person,
+                    exposure_type=exposure,
+                    first=first,
+                    last=last,
+                )
+            )
+        if done % PROGRESS_EVERY == 0:
+            ContactImport.objects.filter(pk=job.pk).update(processed_rows=done)
+    return good, errors
+
+
+@transaction.atomic
+def _write(job: ContactImport, rows: list[_Row]) -> int:
+    for row in rows:
+        person = row.person
+        if person is None:
+            assert row.new_person is not None
+            person = Person()
+            person_fill(person, row.new_person, household=None)
+            person.save()
+            audit_record(
+                actor=job.created_by, action="people.person.create", target=person, after={"import": job.pk}
+            )
+        contact_register(
+            actor=job.created_by,
+            case=job.case,
+            person=person,
+            exposure_type=row.exposure_type,
+            first_exposure=row.first,
+            last_exposure=row.last,
+        )
+    return len(rows)
+
+
+def contact_import_run(*, import_id: int) -> ContactImport:
+    """Check every row, then register all the contacts (and new people) at once, or none."""
+    job = ContactImport.objects.select_related("created_by", "case__org_unit").get(pk=import_id)
+    if job.is_finished:
+        return job
+    job.status, job.started_at, job.errors = ImportStatus.VALIDATING, timezone.now(), []
+    job.save(update_fields=["status", "started_at", "errors", "updated_at"])
+    try:
+        sheet = read_sheet(
+            content=bytes(job.content), file_name=job.file_name, columns=COLUMNS, required=REQUIRED
+        )
+    except SpreadsheetError as problem:
+        return import_finish(
+            job, ImportStatus.REJECTED, errors=[import_error(problem.row, problem.column, problem.message)]
+        )
+    job.total_rows = len(sheet.rows)
+    job.save(update_fields=["total_rows", "updated_at"])
+    rows, errors = _check_rows(job, sheet.headers, sheet.rows)
+    errors = [import_error(p.row, p.column, p.message) for p in sheet.problems] + errors
+    job.processed_rows = len(sheet.rows)
+    if errors:
+        return import_finish(
+            job,
+            ImportStatus.REJECTED,
+            errors=sorted(errors, key=lambda e: (e["row"] or 0, e["column"] or "")),
+        )
+    job.status = ImportStatus.WRITING
+    job.save(update_fields=["status", "processed_rows", "updated_at"])
+    return import_finish(job, ImportStatus.SUCCEEDED, created=_write(job, rows))

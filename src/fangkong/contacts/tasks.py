@@ -1,0 +1,28 @@
+"""Background work of contacts (run by ``fangkong worker``)."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+from fangkong.contacts.imports import contact_import_run
+from fangkong.people.imports import import_error, import_finish
+from fangkong.people.models import ImportStatus
+
+
+@task()
+def contact_import_task(*, import_id: int) -> int:
+    """Run one contact-list import; returns how many contacts were registered."""
+    try:
+        job = contact_import_run(import_id=import_id)
+    except Exception as error:
+        from fangkong.contacts.models import ContactImport
+
+        job = ContactImport.objects.select_related("created_by", "case__org_unit").get(pk=import_id)
+        if not job.is_finished:
+            import_finish(
+                job,
+                ImportStatus.FAILED,
+                errors=[import_error(None, None, f"{type(error).__name__}: {error}")],
+            )
+        raise
+    return job.created_count
