@@ -22,7 +22,7 @@ from fangkong.cases.investigations import parse_local_time
 from fangkong.cases.models import Case
 from fangkong.common.errors import Invalid
 from fangkong.contacts.models import Contact, ContactImport, ExposureType
-from fangkong.contacts.services import _check_exposure, _require, contact_register
+from fangkong.contacts.services import contact_register, exposure_check, require_case_change
 from fangkong.orgs.roles import Perm
 from fangkong.orgs.selectors import grids_for
 from fangkong.people.imports import import_error, import_finish
@@ -95,7 +95,7 @@ def contact_import_create(*, actor: Any, case: Case, file_name: str, content: by
     """Keep the uploaded list and queue it for the worker."""
     from fangkong.contacts.tasks import contact_import_task
 
-    _require(actor, case)
+    require_case_change(actor, case)
     if not file_name.lower().endswith((".xlsx", ".csv")):
         raise Invalid.field("file", _("Upload an .xlsx or .csv file."))
     if not content:
@@ -177,7 +177,7 @@ def _check_rows(
         if first and last and (person or new_person):
             probe = person or Person(pk=-1)
             try:
-                _check_exposure(case, probe, exposure_type=exposure, first=first, last=last)
+                exposure_check(case, probe, exposure_type=exposure, first=first, last=last)
             except Invalid as invalid:
                 row_errors.update(invalid.errors)
         key = (id_type, number)

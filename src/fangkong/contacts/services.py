@@ -36,14 +36,17 @@ def lookback_reference(case: Case) -> datetime:
     return min(onset, case.sampled_at) if case.sampled_at else onset
 
 
-def _require(actor: Any, case: Case) -> None:
+def require_case_change(actor: Any, case: Case) -> None:
     if not can(actor, Perm.CASES_CHANGE, case.org_unit):
         raise Forbidden(_("Your role may not change the contacts of this case."))
 
 
-def _check_exposure(
+def exposure_check(
     case: Case, person: Person, *, exposure_type: str, first: datetime, last: datetime
 ) -> None:
+    """Refuse, naming each field, an exposure that cannot make ``person`` a contact of ``case``:
+    the case itself, an unknown type, times out of order or in the future, or a last exposure
+    before the protocol's look-back window."""
     errors: dict[str, list[str]] = {}
     if person.pk == case.person_id:
         errors["person"] = [_("A case is not its own contact.")]
@@ -114,8 +117,8 @@ def contact_register(
 ) -> Contact:
     """A close contact found by the investigation: registered confirmed (at ``at``, default now),
     with its orders."""
-    _require(actor, case)
-    _check_exposure(case, person, exposure_type=exposure_type, first=first_exposure, last=last_exposure)
+    require_case_change(actor, case)
+    exposure_check(case, person, exposure_type=exposure_type, first=first_exposure, last=last_exposure)
     contact = _create(
         case=case,
         person=person,
@@ -162,7 +165,7 @@ def contact_propose(
 def contact_confirm(*, actor: Any, contact: Contact, at: datetime | None = None) -> Contact:
     """Confirm a contact: the protocol's orders follow, and (for a close contact, when tracked)
     the household is proposed as secondary contacts."""
-    _require(actor, contact.source_case)
+    require_case_change(actor, contact.source_case)
     if contact.status == ContactStatus.CONFIRMED and contact.decided_at is not None:
         raise Conflict(_("The contact is already confirmed."))
     if contact.status == ContactStatus.DISMISSED:
@@ -209,7 +212,7 @@ def _propose_household(contact: Contact) -> int:
 @transaction.atomic
 def contact_dismiss(*, actor: Any, contact: Contact, reason: str) -> Contact:
     """Dismiss a proposal (not a contact after all); the reason is kept."""
-    _require(actor, contact.source_case)
+    require_case_change(actor, contact.source_case)
     if contact.status != ContactStatus.PROPOSED:
         raise Conflict(
             _("Only a proposed contact can be dismissed; this one is %(s)s.")
@@ -233,7 +236,7 @@ def contact_dismiss(*, actor: Any, contact: Contact, reason: str) -> Contact:
 def case_contacts_identified(*, actor: Any, case: Case, at: datetime | None = None) -> Case:
     """The epidemiologist's word that every close contact of ``case`` has been found: the time the
     KPI "confirmation → all close contacts identified" measures."""
-    _require(actor, case)
+    require_case_change(actor, case)
     if case.contacts_identified_at is not None:
         raise Conflict(
             _("Already marked at %(t)s.")
