@@ -14,10 +14,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_concurrent_registrations_get_distinct_sequential_numbers(tree, epidemiologist):
-    if connection.vendor == "sqlite" and connection.settings_dict["NAME"].startswith(
-        ("file:memorydb", ":memory:")
-    ):
-        pytest.skip("an in-memory SQLite database is not shared between threads")
     people = [
         make_person(actor=epidemiologist, grid=tree.grid_a, building="", unit="", room="") for _ in range(6)
     ]

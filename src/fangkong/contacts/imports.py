@@ -25,11 +25,11 @@ from fangkong.contacts.models import Contact, ContactImport, ExposureType
 from fangkong.contacts.services import contact_register, exposure_check, require_case_change
 from fangkong.orgs.roles import Perm
 from fangkong.orgs.selectors import grids_for
-from fangkong.people.imports import import_error, import_finish
+from fangkong.people.imports import import_error, import_finish, upload_check
 from fangkong.people.models import ImportStatus, Person
 from fangkong.people.services import id_index, person_fill
 from fangkong.people.spreadsheets import COLUMNS as PERSON_COLUMNS
-from fangkong.people.spreadsheets import MAX_BYTES, SpreadsheetError, id_type_of, read_sheet
+from fangkong.people.spreadsheets import SpreadsheetError, id_type_of, read_sheet
 from fangkong.people.validation import CleanPerson, PersonData, person_clean
 
 COLUMNS = {
@@ -96,12 +96,7 @@ def contact_import_create(*, actor: Any, case: Case, file_name: str, content: by
     from fangkong.contacts.tasks import contact_import_task
 
     require_case_change(actor, case)
-    if not file_name.lower().endswith((".xlsx", ".csv")):
-        raise Invalid.field("file", _("Upload an .xlsx or .csv file."))
-    if not content:
-        raise Invalid.field("file", _("The file is empty."))
-    if len(content) > MAX_BYTES:
-        raise Invalid.field("file", _("The file is larger than 5 MB; split it."))
+    upload_check(file_name=file_name, content=content)
     job = ContactImport.objects.create(
         case=case, created_by=actor, file_name=file_name[:200], content=content
     )

@@ -38,18 +38,23 @@ def person_import_create(*, actor: Any, org_unit: OrgUnit, file_name: str, conte
 
     if not can(actor, Perm.PEOPLE_CHANGE, org_unit):
         raise Invalid.field("org_unit", _("Unknown org unit, or not one you may register people in."))
-    if not file_name.lower().endswith((".xlsx", ".csv")):
-        raise Invalid.field("file", _("Upload an .xlsx or .csv file."))
-    if not content:
-        raise Invalid.field("file", _("The file is empty."))
-    if len(content) > MAX_BYTES:
-        raise Invalid.field("file", _("The file is larger than 5 MB; split it."))
+    upload_check(file_name=file_name, content=content)
     job = PersonImport.objects.create(
         org_unit=org_unit, created_by=actor, file_name=file_name[:200], content=content
     )
     audit_record(actor=actor, action="people.import.create", target=job, after={"file": job.file_name})
     transaction.on_commit(lambda: person_import_task.enqueue(import_id=job.pk))
     return job
+
+
+def upload_check(*, file_name: str, content: bytes) -> None:
+    """Refuse, on the ``file`` field, an upload that cannot be a spreadsheet to import."""
+    if not file_name.lower().endswith((".xlsx", ".csv")):
+        raise Invalid.field("file", _("Upload an .xlsx or .csv file."))
+    if not content:
+        raise Invalid.field("file", _("The file is empty."))
+    if len(content) > MAX_BYTES:
+        raise Invalid.field("file", _("The file is larger than 5 MB; split it."))
 
 
 def import_error(row: int | None, column: str | None, message: str) -> dict[str, Any]:
