@@ -185,6 +185,7 @@ def main(var_dir: str) -> int:
         f"{len(full['links']):,} links, {full_size / 1024:,.0f} KiB JSON — "
         f"{len(full['nodes']) / max(1, len(graph['nodes'])):.0f}× the nodes the browser would lay out"
     )
+    browser_render(root_id=root.pk, var_dir=os.environ["FANGKONG_VAR_DIR"])
 
     # 3. a contact list of --import-rows existing residents for a fresh case
     import csv
@@ -234,6 +235,67 @@ def main(var_dir: str) -> int:
         f"{rows_n / import_s:,.0f} rows/s ({(rows_n / import_s) / (args.contacts / service_s):.2f}× the one-by-one rate)"
     )
     return 0
+
+
+def browser_render(*, root_id: int, var_dir: str) -> None:
+    """Serve the app on a free loopback port and time the cluster page in Chromium, from the
+    request to the drawn chart (data fetched, layout done, one frame painted)."""
+    import socket
+    import subprocess
+    import urllib.request
+
+    from fangkong.demo.users import DEMO_PASSWORD
+
+    chromium = "/usr/bin/chromium"
+    if not os.path.exists(chromium):
+        print("cluster page in Chromium: skipped (no /usr/bin/chromium)")
+        return
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = dict(os.environ, FANGKONG_VAR_DIR=var_dir, DEBUG="0")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "fangkong.cli", "runserver", f"127.0.0.1:{port}", "--noreload"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"{base}/accounts/login/", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=chromium,
+                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+            )
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(f"{base}/accounts/login/")
+            page.fill("input[name=username]", "admin")
+            page.fill("input[name=password]", DEMO_PASSWORD)
+            page.click("button[type=submit]")
+            page.wait_for_load_state()
+            timings = []
+            for _ in range(3):
+                started = time.perf_counter()
+                page.goto(f"{base}/contacts/cluster/{root_id}/")
+                page.wait_for_selector("#cluster[data-ready='1']", timeout=60_000)
+                page.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+                timings.append(time.perf_counter() - started)
+            browser.close()
+        print(
+            f"cluster page in Chromium (request → chart drawn): best {min(timings) * 1000:,.0f} ms, "
+            f"worst {max(timings) * 1000:,.0f} ms of 3 loads"
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
 
 
 if __name__ == "__main__":
