@@ -133,3 +133,22 @@ def test_occupancy_counts_beds_taken(client: Client, tree, order, epidemiologist
     client.force_login(epidemiologist)
     page = client.get("/quarantine/occupancy/").content.decode()
     assert "湖贝酒店" in page and "25%" in page
+
+
+def test_a_fresh_fever_is_shown_above_older_overdue_work(client: Client, order, epidemiologist):
+    for n in range(30):
+        WorkItem.objects.create(
+            kind="test.old",
+            title=f"旧任务{n}",
+            org_unit=order.org_unit,
+            priority="urgent",
+            due_at=timezone.now() - timedelta(days=3),
+        )
+    client.post(f"/r/{self_report_token(order=order)}/", {"temperature": "38.4"})
+    client.force_login(epidemiologist)
+    page = client.get("/work/").content.decode()
+    banner = page.split('data-testid="urgent-work"')[1].split("</div>")[0]
+    assert "38.4" in banner
+    fever = WorkItem.objects.get(kind="quarantine.fever")
+    detail = client.get(f"/work/{fever.pk}/").content.decode()
+    assert f'href="/quarantine/{order.pk}/"' in detail

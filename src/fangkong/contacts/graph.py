@@ -50,10 +50,11 @@ def cluster_graph(
     )
     contacts = list(
         visible(actor, Contact.objects.filter(source_case_id__in=ids), perm=Perm.CASES_VIEW).values_list(
-            "pk", "source_case_id", "became_case_id", "kind", "status"
+            "pk", "source_case_id", "became_case_id", "kind", "status", "via_contact_id"
         )
     )
     chain = [(c[1], c[2]) for c in contacts if c[2] is not None]
+    drawn = {c[0] for c in contacts if c[2] is None}
     nodes: list[dict[str, Any]]
     links: list[dict[str, Any]]
     if len(cases) + len(contacts) <= people_limit:
@@ -61,18 +62,19 @@ def cluster_graph(
         nodes = [_case_node(c, root=case.pk) for c in cases]
         nodes += [
             {"id": f"p{pk}", "name": "", "category": f"contact_{kind}", "symbolSize": 6, "value": status}
-            for pk, _src, became, kind, status in contacts
+            for pk, _src, became, kind, status, _via in contacts
             if became is None
         ]
+        # a secondary contact hangs off the close contact it came through (when that one is drawn)
         links = [
-            {"source": f"c{src}", "target": f"p{pk}"}
-            for pk, src, became, _k, _s in contacts
+            {"source": f"p{via}" if via in drawn else f"c{src}", "target": f"p{pk}"}
+            for pk, src, became, _k, _s, via in contacts
             if became is None
         ]
         links += [{"source": f"c{a}", "target": f"c{b}"} for a, b in chain]
     elif len(cases) <= cases_limit:
         level = "cases"
-        counts = Counter(src for _pk, src, became, _k, _s in contacts if became is None)
+        counts = Counter(src for _pk, src, became, _k, _s, _v in contacts if became is None)
         nodes = [_case_node(c, root=case.pk) for c in cases]
         nodes += [
             {

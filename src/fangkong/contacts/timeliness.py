@@ -45,14 +45,17 @@ class DistrictRow:
     cases: int = 0
     hours: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     within: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    judged: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
     def median(self, stage: str) -> float | None:
         values = self.hours.get(stage) or []
         return round(median(values), 1) if values else None
 
     def share(self, stage: str) -> int | None:
-        """Per cent of the district's cases done within 24 h (cases not done yet count as late)."""
-        return round(100 * self.within.get(stage, 0) / self.cases) if self.cases else None
+        """Per cent done within 24 h, of the cases that are done or whose 24 h have passed (a case
+        confirmed an hour ago and not done yet is not late yet; one confirmed two days ago is)."""
+        judged = self.judged.get(stage, 0)
+        return round(100 * self.within.get(stage, 0) / judged) if judged else None
 
 
 def _controlled_at(case_ids: list[int]) -> dict[int, datetime | None]:
@@ -118,7 +121,8 @@ def case_times(*, actor: Any, since: date, until: date) -> list[CaseTimes]:
     return rows
 
 
-def district_rows(times: list[CaseTimes]) -> list[DistrictRow]:
+def district_rows(times: list[CaseTimes], *, now: datetime | None = None) -> list[DistrictRow]:
+    now = now or timezone.now()
     rows: dict[str, DistrictRow] = {}
     for t in times:
         row = rows.setdefault(t.case.district.name, DistrictRow(district=t.case.district.name))
@@ -128,4 +132,6 @@ def district_rows(times: list[CaseTimes]) -> list[DistrictRow]:
             if value is not None:
                 row.hours[stage].append(value.total_seconds() / 3600)
                 row.within[stage] += value <= WITHIN
+            if value is not None or now - t.confirmed_at > WITHIN:
+                row.judged[stage] += 1
     return sorted(rows.values(), key=lambda r: r.district)

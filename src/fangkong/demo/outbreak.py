@@ -269,24 +269,25 @@ class _Outbreak:
                 order_assign_room(actor=self.actor, order=order, room=free_rooms.pop(), at=done)
             elif order.kind != OrderKind.CENTRALISED:
                 work_item_complete(actor=self.actor, item=item, done_at=done, note="已送达")
-        for test in TestAppointment.objects.filter(
-            result=TestResult.PENDING, date__lt=today, order__status=OrderStatus.ACTIVE
-        ).select_related("order"):
-            lab_result_record(
-                actor=self.actor,
-                appointment=test,
-                result=TestResult.NEGATIVE,
-                at=timezone.make_aware(datetime.combine(test.date, datetime.min.time()))
-                + timedelta(hours=16),
-            )
-        for order in QuarantineOrder.objects.filter(
-            status=OrderStatus.ACTIVE, planned_end__lt=self.now
-        ).order_by("planned_end"):
-            if order.tests.exclude(result=TestResult.NEGATIVE).exists():
-                continue
-            order_release(
-                actor=self.actor, order=order, at=min(order.planned_end + self.hours(1, 6), self.now)
-            )
+        for _round in range(2):  # a released order's follow-on becomes active: settle it too
+            for test in TestAppointment.objects.filter(
+                result=TestResult.PENDING, date__lt=today, order__status=OrderStatus.ACTIVE
+            ).select_related("order"):
+                lab_result_record(
+                    actor=self.actor,
+                    appointment=test,
+                    result=TestResult.NEGATIVE,
+                    at=timezone.make_aware(datetime.combine(test.date, datetime.min.time()))
+                    + timedelta(hours=16),
+                )
+            for order in QuarantineOrder.objects.filter(
+                status=OrderStatus.ACTIVE, planned_end__lt=self.now
+            ).order_by("planned_end"):
+                if order.tests.exclude(result=TestResult.NEGATIVE).exists():
+                    continue
+                order_release(
+                    actor=self.actor, order=order, at=min(order.planned_end + self.hours(1, 6), self.now)
+                )
         self._checks(today)
 
     def _checks(self, today: date) -> None:

@@ -12,14 +12,24 @@ from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import can
 
 NAVIGATION = [
-    ("worklist:mine", _("My work"), Perm.WORK_VIEW),
-    ("cases:list", _("Cases"), Perm.CASES_VIEW),
-    ("quarantine:orders", _("Quarantine"), Perm.QUARANTINE_VIEW),
-    ("contacts:timeliness", _("Timeliness"), Perm.CASES_VIEW),
-    ("people:list", _("People"), Perm.PEOPLE_VIEW),
-    ("orgs:tree", _("Org tree"), Perm.ORGS_VIEW),
-    ("audit:list", _("Audit"), Perm.AUDIT_VIEW),
+    # (url name, label, permission, view names or namespaces that light this entry up)
+    ("worklist:mine", _("My work"), Perm.WORK_VIEW, ("worklist",)),
+    (
+        "cases:list",
+        _("Cases"),
+        Perm.CASES_VIEW,
+        ("cases", "contacts:case", "contacts:cluster", "contacts:import"),
+    ),
+    ("quarantine:orders", _("Quarantine"), Perm.QUARANTINE_VIEW, ("quarantine",)),
+    ("contacts:timeliness", _("Timeliness"), Perm.CASES_VIEW, ("contacts:timeliness",)),
+    ("people:list", _("People"), Perm.PEOPLE_VIEW, ("people",)),
+    ("orgs:tree", _("Org tree"), Perm.ORGS_VIEW, ("orgs",)),
+    ("audit:list", _("Audit"), Perm.AUDIT_VIEW, ("audit",)),
 ]
+
+
+def _lights(current: str, patterns: tuple[str, ...]) -> bool:
+    return any(current == p or current.split(":")[0] == p for p in patterns)
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -28,8 +38,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         return {"navigation": []}
     current = request.resolver_match.view_name if request.resolver_match else ""
     entries = [
-        {"url": reverse(name), "label": label, "active": current.split(":")[0] == name.split(":")[0]}
-        for name, label, perm in NAVIGATION
+        {"url": reverse(name), "label": label, "active": _lights(current, patterns)}
+        for name, label, perm, patterns in NAVIGATION
         if can(user, perm)
     ]
     return {"navigation": entries}

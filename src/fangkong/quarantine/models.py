@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fangkong.common.models import TimeStampedModel
@@ -125,7 +128,17 @@ class QuarantineOrder(TimeStampedModel):
         indexes = [models.Index(fields=["status", "planned_end"])]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.day_one:%m-%d}→{self.planned_end:%m-%d}"
+        return f"{self.get_kind_display()} {self.day_one:%m-%d}→{self.last_day:%m-%d}"
+
+    @property
+    def last_day(self) -> date:
+        """The last day of the order (``planned_end`` is 00:00 of the day after)."""
+        return timezone.localtime(self.planned_end - timedelta(seconds=1)).date()
+
+    @property
+    def overdue(self) -> bool:
+        """Still live after its planned end: a release (or a result) is missing."""
+        return self.status in LIVE_STATUSES and self.planned_end < timezone.now()
 
 
 class TestResult(models.TextChoices):

@@ -14,8 +14,9 @@ from typing import Any
 
 from django.core import signing
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from fangkong.audit.services import audit_record
 from fangkong.common.errors import Conflict, Invalid, NotFound
@@ -29,13 +30,13 @@ from fangkong.worklist.services import work_item_create
 FEVER_FOLLOW_UP = timedelta(hours=1)  # platform: someone calls back within the hour
 MISSING_CHECK_FOLLOW_UP = timedelta(hours=2)
 SYMPTOMS = {
-    "fever": "发热",
-    "cough": "咳嗽",
-    "sore_throat": "咽痛",
-    "fatigue": "乏力",
-    "taste_smell": "嗅觉味觉减退",
-    "diarrhoea": "腹泻",
-    "breathless": "气促",
+    "fever": gettext_lazy("Fever"),
+    "cough": gettext_lazy("Cough"),
+    "sore_throat": gettext_lazy("Sore throat"),
+    "fatigue": gettext_lazy("Fatigue"),
+    "taste_smell": gettext_lazy("Loss of taste or smell"),
+    "diarrhoea": gettext_lazy("Diarrhoea"),
+    "breathless": gettext_lazy("Shortness of breath"),
 }
 SALT = "fangkong.quarantine.self-report"
 
@@ -83,7 +84,7 @@ def daily_check_record(
         order=order,
         date=day,
         temperature=value,
-        symptoms="、".join(SYMPTOMS[s] for s in symptoms),
+        symptoms=_symptom_words(symptoms),
         source=source,
         actor=actor if getattr(actor, "is_authenticated", False) else None,
     )
@@ -96,6 +97,12 @@ def daily_check_record(
     if active_profile().monitoring.is_fever(float(value)) or symptoms:
         _fever_work(order, check)
     return check
+
+
+def _symptom_words(codes: list[str]) -> str:
+    """The symptoms as kept on the record: in zh-Hans, the platform's language, whoever reported."""
+    with translation.override("zh-hans"):
+        return "、".join(str(SYMPTOMS[code]) for code in codes)
 
 
 def _fever_work(order: QuarantineOrder, check: DailyCheck) -> None:

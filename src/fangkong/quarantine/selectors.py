@@ -49,7 +49,9 @@ def test_get(*, actor: Any, test_id: int) -> TestAppointment:
 
 def early_release_proposals(*, actor: Any) -> QuerySet[QuarantineOrder]:
     """Live orders whose case was excluded after its contacts were isolated: propose ending them."""
-    return order_list(actor=actor).filter(contact__source_case__classification="excluded")
+    return order_list(actor=actor, status=OrderStatus.ACTIVE).filter(
+        contact__source_case__classification="excluded"
+    )
 
 
 def free_rooms(*, site: Site) -> list[Room]:

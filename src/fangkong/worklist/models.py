@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -23,6 +24,22 @@ OPEN_STATUSES = (Status.OPEN, Status.IN_PROGRESS)
 class Priority(models.TextChoices):
     NORMAL = "normal", _("Normal")
     URGENT = "urgent", _("Urgent")
+
+
+# The page each kind of subject opens on (URL names only: the worklist imports no domain app).
+SUBJECT_PAGES: dict[str, tuple[str, str]] = {
+    "cases.case": ("cases:detail", "case_id"),
+    "quarantine.quarantineorder": ("quarantine:order", "order_id"),
+    "people.person": ("people:detail", "person_id"),
+}
+KIND_LABELS = {
+    "case.investigate": _("Flow investigation"),
+    "quarantine.transfer": _("Transfer to a quarantine site"),
+    "quarantine.notice": _("Deliver the quarantine notice"),
+    "quarantine.sample": _("Take a sample"),
+    "quarantine.fever": _("Follow up a fever or symptom"),
+    "quarantine.missing_check": _("Missing health check"),
+}
 
 
 class WorkItem(TimeStampedModel):
@@ -61,6 +78,21 @@ class WorkItem(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def kind_label(self) -> str:
+        return str(KIND_LABELS.get(self.kind, self.kind))
+
+    @property
+    def subject_url(self) -> str:
+        """The page of what the item is about, or "" when it has none."""
+        page = SUBJECT_PAGES.get(self.subject_type)
+        if page is None or not self.subject_id.isdigit():
+            return ""
+        try:
+            return reverse(page[0], kwargs={page[1]: int(self.subject_id)})
+        except NoReverseMatch:
+            return ""
 
     @property
     def is_open(self) -> bool:

@@ -50,3 +50,10 @@ def work_item_get(*, actor: Any, item_id: int) -> WorkItem:
 
 def overdue_count(*, actor: Any) -> int:
     return work_item_list(actor=actor).filter(due_at__lt=timezone.now()).count()
+
+
+def urgent_open(*, actor: Any) -> QuerySet[WorkItem]:
+    """Open urgent items in scope, newest first: a fresh alert (a fever) is seen at once, above the
+    list, however many older items are overdue."""
+    qs = visible(actor, WorkItem.objects.select_related("org_unit"), perm=Perm.WORK_VIEW)
+    return qs.filter(status__in=OPEN_STATUSES, priority="urgent").order_by("-created_at", "-id")

@@ -34,6 +34,7 @@ def my_work(request: HttpRequest) -> HttpResponse:
             "mine": mine,
             "statuses": Status.choices,
             "overdue": selectors.overdue_count(actor=request.user),
+            "urgent": selectors.urgent_open(actor=request.user)[:10],
         },
     )
 
