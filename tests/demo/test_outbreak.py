@@ -15,9 +15,14 @@ pytestmark = pytest.mark.django_db
 def test_the_outbreak_is_written_through_the_rules_and_only_once():
     demo_load(residents=3000)
     summary = outbreak_load(max_cases=12)
-    assert summary.created and 6 <= summary.cases <= 12
+    waiting = Case.objects.filter(
+        classification="suspected", reported_at__gte=timezone.now() - timedelta(hours=7)
+    )
+    assert waiting.count() >= 3  # reported this morning, awaiting confirmation
+    assert all(c.district.code == "440303" for c in waiting.filter(investigation__itinerary__isnull=True))
+    assert summary.created and 6 + 3 <= summary.cases <= 12 + 3
     assert not ItineraryEntry.objects.filter(investigation__case__isnull=True).exists()
-    assert ItineraryEntry.objects.count() == 3 * Case.objects.count()
+    assert ItineraryEntry.objects.count() == 3 * (Case.objects.count() - 3)
     close = Contact.objects.filter(kind="close", status="confirmed")
     assert close.exists()
     checked = 0

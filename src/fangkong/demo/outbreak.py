@@ -135,6 +135,27 @@ class _Outbreak:
                 if self.rng.random() < ATTACK_RATE:
                     heapq.heappush(queue, (infected_at, exposed, contact))
         self._follow_orders()
+        self._awaiting_confirmation()
+
+    def _awaiting_confirmation(self, count: int = 3) -> None:
+        """A few suspected cases reported this morning in the demo epidemiologist's district
+        (东湖区), not yet confirmed nor investigated: work waiting for whoever logs in."""
+        district = OrgUnit.objects.filter(level=Level.DISTRICT).order_by("code").first()
+        assert district is not None
+        candidates = list(
+            Person.objects.filter(org_unit__path__startswith=district.path, cases__isnull=True)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:2000]
+        )
+        for index in self.rng.choice(len(candidates), size=count, replace=False):
+            person = Person.objects.select_related("org_unit").get(pk=candidates[int(index)])
+            when = self.now - self.hours(1, 6)
+            details = CaseDetails(
+                onset_date=timezone.localdate(when) - timedelta(days=1), sampled_at=when - timedelta(hours=2)
+            )
+            case_register(
+                actor=self.actor, person=person, classification="suspected", reported_at=when, details=details
+            )
 
     def _sites(self) -> None:
         for district in OrgUnit.objects.filter(level=Level.DISTRICT).order_by("code"):
