@@ -59,7 +59,7 @@ VENUES = [
     "连锁超市",
 ]
 INDEX_CASES = 6
-ATTACK_RATE = 0.2  # chance that a close contact becomes a case (R ≈ 1.4 with ~7 close contacts)
+ATTACK_RATE = 0.21  # chance that a close contact becomes a case (R ≈ 1.5 with ~7 close contacts)
 
 
 @dataclass
@@ -86,7 +86,7 @@ def _summary(created: bool, started: float) -> OutbreakSummary:
 
 
 def outbreak_load(
-    *, seed: int = 2022, days: int = 30, max_cases: int = 220, now: datetime | None = None
+    *, seed: int = 2022, days: int = 30, max_cases: int = 300, now: datetime | None = None
 ) -> OutbreakSummary:
     """Load the outbreak once (nothing is written when the city already has cases)."""
     started = clock.perf_counter()
