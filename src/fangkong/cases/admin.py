@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
 from fangkong.cases.models import Case, CaseEvent
+from fangkong.common.admin import ReadOnlyAdmin
 
 
 class CaseEventInline(admin.TabularInline):  # type: ignore[type-arg]
@@ -18,18 +16,9 @@ class CaseEventInline(admin.TabularInline):  # type: ignore[type-arg]
 
 
 @admin.register(Case)
-class CaseAdmin(admin.ModelAdmin[Case]):
+class CaseAdmin(ReadOnlyAdmin):
     list_display = ["number", "classification", "severity", "outcome", "district", "reported_at"]
     list_filter = ["classification", "outcome", "origin"]
     search_fields = ["number"]
     exclude = ["person"]
     inlines = [CaseEventInline]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

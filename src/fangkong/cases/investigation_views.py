@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from fangkong.cases import investigations, selectors
-from fangkong.common.errors import Conflict, Invalid
-from fangkong.common.views import int_param, staff_view
+from fangkong.common.errors import Invalid
+from fangkong.common.views import int_param, page_action, staff_view
 from fangkong.orgs.roles import Perm
 
 
@@ -19,7 +18,7 @@ from fangkong.orgs.roles import Perm
 def investigation_action(request: HttpRequest, case_id: int, action: str) -> HttpResponse:
     case = selectors.case_get(actor=request.user, case_id=case_id)
     investigation = selectors.investigation_of(case=case)
-    try:
+    with page_action(request):
         if action == "start":
             investigations.investigation_start(actor=request.user, investigation=investigation)
         elif action == "complete":
@@ -31,10 +30,6 @@ def investigation_action(request: HttpRequest, case_id: int, action: str) -> Htt
             )
         else:
             raise Invalid.field("action", _("Unknown action."))
-    except (Conflict, Invalid) as error:
-        messages.error(request, error.text() if isinstance(error, Invalid) else error.message)
-    else:
-        messages.success(request, _("Saved."))
     return redirect("cases:detail", case_id=case.pk)
 
 

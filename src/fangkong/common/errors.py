@@ -20,6 +20,10 @@ class DomainError(Exception):
         super().__init__(message)
         self.message = message
 
+    def text(self) -> str:
+        """What a person reads."""
+        return self.message
+
 
 class NotFound(DomainError):
     status = 404

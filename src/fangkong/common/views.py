@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from functools import wraps
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 
-from fangkong.common.errors import Forbidden, NotFound
+from fangkong.common.errors import Conflict, Forbidden, Invalid, NotFound
 
 View = Callable[..., HttpResponse]
 
@@ -44,8 +47,8 @@ def int_param(
 
 def add_errors(form: Any, errors: dict[str, list[str]]) -> None:
     """Put a service's field errors on a Django form (unknown fields go to the form itself)."""
-    for field, messages in errors.items():
-        for message in messages:
+    for field, texts in errors.items():
+        for message in texts:
             form.add_error(field if field in form.fields else None, message)
 
 
@@ -64,3 +67,15 @@ def date_param(request: HttpRequest, name: str) -> date | None:
         return date.fromisoformat(request.GET.get(name, ""))
     except ValueError:
         return None
+
+
+@contextmanager
+def page_action(request: HttpRequest) -> Iterator[None]:
+    """Run the action of a page's button: refused (bad input or a move not allowed now), it leaves
+    an error message saying why; done, it leaves "Saved."."""
+    try:
+        yield
+    except (Invalid, Conflict) as error:
+        messages.error(request, error.text())
+    else:
+        messages.success(request, _("Saved."))

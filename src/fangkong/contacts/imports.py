@@ -25,12 +25,12 @@ from fangkong.contacts.models import Contact, ContactImport, ExposureType
 from fangkong.contacts.services import contact_register, exposure_check, require_case_change
 from fangkong.orgs.roles import Perm
 from fangkong.orgs.selectors import grids_for
-from fangkong.people.imports import import_error, import_finish, upload_check
+from fangkong.people.imports import import_error, import_finish, person_data_from_row, upload_check
 from fangkong.people.models import ImportStatus, Person
 from fangkong.people.services import id_index, person_fill
 from fangkong.people.spreadsheets import COLUMNS as PERSON_COLUMNS
 from fangkong.people.spreadsheets import SpreadsheetError, id_type_of, read_sheet
-from fangkong.people.validation import CleanPerson, PersonData, person_clean
+from fangkong.people.validation import CleanPerson, person_clean
 
 COLUMNS = {
     **PERSON_COLUMNS,
@@ -145,19 +145,8 @@ def _check_rows(
         )
         new_person = None
         if person is None:
-            code = values.get("grid_code", "")
-            data = PersonData(
-                name=values.get("name", ""),
-                id_type=id_type,
-                id_number=number,
-                phone=values.get("phone", ""),
-                org_unit_id=grids.get(code, -1) if code else None,
-                building=values.get("building", ""),
-                unit=values.get("unit", ""),
-                room=values.get("room", ""),
-            )
             try:
-                new_person = person_clean(actor=actor, data=data)
+                new_person = person_clean(actor=actor, data=person_data_from_row(values, grids=grids))
             except Invalid as invalid:
                 row_errors.update(invalid.errors)
         elif person.pk in already:

@@ -17,12 +17,13 @@ from django.views.decorators.http import require_POST
 from fangkong.cases.investigations import parse_local_time
 from fangkong.cases.selectors import case_get
 from fangkong.common.errors import Conflict, Invalid
-from fangkong.common.views import date_param, staff_view
+from fangkong.common.views import date_param, page_action, staff_view
 from fangkong.contacts import graph, selectors, services, timeliness
 from fangkong.contacts.imports import TEMPLATE_HEADER, contact_import_create
 from fangkong.contacts.models import ExposureType
 from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import can
+from fangkong.people.import_views import import_status_page
 from fangkong.people.selectors import person_list
 
 
@@ -91,7 +92,7 @@ def case_contacts(request: HttpRequest, case_id: int) -> HttpResponse:
 @staff_view
 def contact_decide(request: HttpRequest, contact_id: int, decision: str) -> HttpResponse:
     contact = selectors.contact_get(actor=request.user, contact_id=contact_id)
-    try:
+    with page_action(request):
         if decision == "confirm":
             services.contact_confirm(actor=request.user, contact=contact)
         elif decision == "dismiss":
@@ -100,12 +101,6 @@ def contact_decide(request: HttpRequest, contact_id: int, decision: str) -> Http
             )
         else:
             raise Invalid.field("decision", _("Unknown decision."))
-    except Invalid as error:
-        messages.error(request, error.text())
-    except Conflict as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, _("Saved."))
     return redirect("contacts:case", case_id=contact.source_case_id)
 
 
@@ -113,12 +108,8 @@ def contact_decide(request: HttpRequest, contact_id: int, decision: str) -> Http
 @staff_view
 def contacts_identified(request: HttpRequest, case_id: int) -> HttpResponse:
     case = case_get(actor=request.user, case_id=case_id)
-    try:
+    with page_action(request):
         services.case_contacts_identified(actor=request.user, case=case)
-    except (Conflict, Invalid) as error:
-        messages.error(request, error.text() if isinstance(error, Invalid) else error.message)
-    else:
-        messages.success(request, _("Saved."))
     return redirect("contacts:case", case_id=case.pk)
 
 
@@ -174,15 +165,8 @@ def contact_import_upload(request: HttpRequest, case_id: int) -> HttpResponse:
 @staff_view
 def contact_import_detail(request: HttpRequest, contact_import_id: int) -> HttpResponse:
     job = selectors.contact_import_get(actor=request.user, import_id=contact_import_id)
-    shown = 200 if request.GET.get("errors") is None else 100_000
-    context = {
-        "job": job,
-        "errors": job.errors[:shown],
-        "more": max(0, len(job.errors) - shown),
-        "poll_url": reverse("contacts:import", args=[job.pk]),
-    }
-    template = "people/_import_status.html" if request.headers.get("HX-Request") else "contacts/import.html"
-    return render(request, template, context)
+    poll_url = reverse("contacts:import", args=[job.pk])
+    return import_status_page(request, job, poll_url=poll_url, page="contacts/import.html")
 
 
 @staff_view

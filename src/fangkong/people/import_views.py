@@ -16,6 +16,7 @@ from fangkong.orgs.selectors import org_unit_list
 from fangkong.people import selectors
 from fangkong.people.forms import ImportForm
 from fangkong.people.imports import person_import_create
+from fangkong.people.models import SpreadsheetImport
 from fangkong.people.spreadsheets import TEMPLATE_HEADER, id_type_words
 
 
@@ -45,14 +46,24 @@ def import_list(request: HttpRequest) -> HttpResponse:
 @staff_view
 def import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
     job = selectors.person_import_get(actor=request.user, import_id=import_id)
+    return import_status_page(
+        request, job, poll_url=reverse("people:import", args=[job.pk]), page="people/import.html"
+    )
+
+
+def import_status_page(
+    request: HttpRequest, job: SpreadsheetImport, *, poll_url: str, page: str
+) -> HttpResponse:
+    """The page of an import (``page``), or only its status block when htmx polls ``poll_url``.
+    The first 200 rejected rows are listed; ``?errors=N`` shows more."""
     shown = int_param(request, "errors", 200) or 200
     context = {
         "job": job,
         "errors": job.errors[:shown],
         "more": max(0, len(job.errors) - shown),
-        "poll_url": reverse("people:import", args=[job.pk]),
+        "poll_url": poll_url,
     }
-    template = "people/_import_status.html" if request.headers.get("HX-Request") else "people/import.html"
+    template = "people/_import_status.html" if request.headers.get("HX-Request") else page
     return render(request, template, context)
 
 

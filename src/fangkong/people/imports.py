@@ -57,6 +57,22 @@ def upload_check(*, file_name: str, content: bytes) -> None:
         raise Invalid.field("file", _("The file is larger than 5 MB; split it."))
 
 
+def person_data_from_row(values: dict[str, str], *, grids: dict[str, int]) -> PersonData:
+    """A spreadsheet row as the registration form's data; the grid is found by its code among
+    ``grids`` (code → id of the grids the uploader may register in; an unknown code gives -1)."""
+    code = values.get("grid_code", "")
+    return PersonData(
+        name=values.get("name", ""),
+        id_type=id_type_of(values.get("id_type", "")),
+        id_number=values.get("id_number", ""),
+        phone=values.get("phone", ""),
+        org_unit_id=grids.get(code, -1) if code else None,
+        building=values.get("building", ""),
+        unit=values.get("unit", ""),
+        room=values.get("room", ""),
+    )
+
+
 def import_error(row: int | None, column: str | None, message: str) -> dict[str, Any]:
     return {"row": row, "column": column, "message": message}
 
@@ -90,18 +106,8 @@ def _check_rows(
     clean_rows: list[tuple[int, CleanPerson]] = []
     seen: dict[tuple[str, str], int] = {}
     for done, (row, values) in enumerate(sheet.rows, start=1):
-        id_type = id_type_of(values.get("id_type", ""))
         code = values.get("grid_code", "")
-        data = PersonData(
-            name=values.get("name", ""),
-            id_type=id_type,
-            id_number=values.get("id_number", ""),
-            phone=values.get("phone", ""),
-            org_unit_id=grids.get(code, -1) if code else None,
-            building=values.get("building", ""),
-            unit=values.get("unit", ""),
-            room=values.get("room", ""),
-        )
+        data = person_data_from_row(values, grids=grids)
         try:
             clean = person_clean(actor=actor, data=data)
         except Invalid as invalid:

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from fangkong.common.errors import Conflict, Invalid
+from fangkong.common.errors import Invalid
 from fangkong.common.pagination import paginate
-from fangkong.common.views import int_param, query_string, staff_view
+from fangkong.common.views import int_param, page_action, query_string, staff_view
 from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import can, visible
 from fangkong.quarantine import monitoring, selectors, services
@@ -68,7 +67,7 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
 def order_action(request: HttpRequest, order_id: int, action: str) -> HttpResponse:
     order = selectors.order_get(actor=request.user, order_id=order_id)
     p = request.POST
-    try:
+    with page_action(request):
         if action == "check":
             monitoring.daily_check_record(
                 actor=request.user,
@@ -90,12 +89,6 @@ def order_action(request: HttpRequest, order_id: int, action: str) -> HttpRespon
             )
         else:
             raise Invalid.field("action", _("Unknown action."))
-    except Invalid as error:
-        messages.error(request, error.text())
-    except Conflict as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, _("Saved."))
     return redirect("quarantine:order", order_id=order.pk)
 
 
@@ -103,16 +96,10 @@ def order_action(request: HttpRequest, order_id: int, action: str) -> HttpRespon
 @staff_view
 def test_result(request: HttpRequest, test_id: int) -> HttpResponse:
     test = selectors.test_get(actor=request.user, test_id=test_id)
-    try:
+    with page_action(request):
         services.lab_result_record(
             actor=request.user, appointment=test, result=request.POST.get("result", "")
         )
-    except Invalid as error:
-        messages.error(request, error.text())
-    except Conflict as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, _("Saved."))
     return redirect("quarantine:order", order_id=test.order_id)
 
 

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from fangkong.common.errors import Conflict, Invalid
+from fangkong.common.errors import Invalid
 from fangkong.common.pagination import paginate
-from fangkong.common.views import int_param, query_string, staff_view
+from fangkong.common.views import int_param, page_action, query_string, staff_view
 from fangkong.worklist import selectors, services
 from fangkong.worklist.models import Status
 
@@ -49,7 +48,7 @@ def item_detail(request: HttpRequest, item_id: int) -> HttpResponse:
 @staff_view
 def item_action(request: HttpRequest, item_id: int, action: str) -> HttpResponse:
     item = selectors.work_item_get(actor=request.user, item_id=item_id)
-    try:
+    with page_action(request):
         if action == "complete":
             services.work_item_complete(actor=request.user, item=item, note=request.POST.get("note", ""))
         elif action == "take":
@@ -58,10 +57,4 @@ def item_action(request: HttpRequest, item_id: int, action: str) -> HttpResponse
             services.work_item_cancel(actor=request.user, item=item, reason=request.POST.get("reason", ""))
         else:
             raise Invalid.field("action", _("Unknown action."))
-    except Invalid as error:
-        messages.error(request, error.text())
-    except Conflict as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, _("Saved."))
     return redirect("worklist:item", item_id=item.pk)
