@@ -41,6 +41,9 @@ INSTALLED_APPS = [
     "fangkong.cases",
     "fangkong.quarantine",
     "fangkong.contacts",
+    "fangkong.portal",
+    "fangkong.helpdesk",
+    "fangkong.volunteers",
     "fangkong.demo",
 ]
 

@@ -20,6 +20,13 @@ urlpatterns = [
     path("contacts/", include("fangkong.contacts.urls")),
     path("quarantine/", include("fangkong.quarantine.urls")),
     path("r/<str:token>/", self_report, name="self-report"),
+    path("publish/", include("fangkong.portal.urls")),
+    path("helpdesk/", include("fangkong.helpdesk.urls")),
+    path("volunteers/", include("fangkong.volunteers.urls")),
+    # public pages, no login: the portal, the help-request form and ticket lookup, volunteer sign-up
+    path("portal/help/", include("fangkong.helpdesk.public_urls")),
+    path("portal/volunteer/", include("fangkong.volunteers.public_urls")),
+    path("portal/", include("fangkong.portal.public_urls")),
     path("audit/", include("fangkong.audit.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),

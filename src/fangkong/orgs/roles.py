@@ -37,6 +37,12 @@ class Perm(models.TextChoices):
     CASES_CHANGE = "cases.change", _("Register, classify and investigate cases")
     QUARANTINE_VIEW = "quarantine.view", _("See quarantine orders, checks and tests")
     QUARANTINE_CHANGE = "quarantine.change", _("Record checks and test results, assign rooms, release")
+    PORTAL_PUBLISH = "portal.publish", _("Draft and publish bulletins, rebuttals and articles")
+    PORTAL_APPROVE = "portal.approve", _("Designate risk areas, approve downgrades and bulletins")
+    HELPDESK_VIEW = "helpdesk.view", _("See help requests and their call backs")
+    HELPDESK_CHANGE = "helpdesk.change", _("Claim help requests, log call backs, resolve")
+    VOLUNTEERS_VIEW = "volunteers.view", _("See volunteers, their dispatches and hours")
+    VOLUNTEERS_CHANGE = "volunteers.change", _("Approve, dispatch and commend volunteers")
 
 
 P = Perm
@@ -51,6 +57,9 @@ PERMISSIONS: dict[Role, frozenset[Perm]] = {
             P.AUDIT_VIEW,
             P.CASES_VIEW,
             P.QUARANTINE_VIEW,
+            P.PORTAL_APPROVE,
+            P.HELPDESK_VIEW,
+            P.VOLUNTEERS_VIEW,
         }
     ),
     Role.EPIDEMIOLOGIST: frozenset(
@@ -94,9 +103,13 @@ PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.LAB: frozenset(
         {P.ORGS_VIEW, P.PEOPLE_VIEW, P.WORK_VIEW, P.CASES_VIEW, P.QUARANTINE_VIEW, P.QUARANTINE_CHANGE}
     ),
-    Role.HOTLINE: frozenset({P.ORGS_VIEW, P.PEOPLE_VIEW, P.WORK_VIEW, P.WORK_CHANGE}),
-    Role.PUBLISHER: frozenset({P.ORGS_VIEW}),
-    Role.VOLUNTEER_COORDINATOR: frozenset({P.ORGS_VIEW, P.WORK_VIEW, P.WORK_CHANGE}),
+    Role.HOTLINE: frozenset(
+        {P.ORGS_VIEW, P.PEOPLE_VIEW, P.WORK_VIEW, P.WORK_CHANGE, P.HELPDESK_VIEW, P.HELPDESK_CHANGE}
+    ),
+    Role.PUBLISHER: frozenset({P.ORGS_VIEW, P.PORTAL_PUBLISH}),
+    Role.VOLUNTEER_COORDINATOR: frozenset(
+        {P.ORGS_VIEW, P.WORK_VIEW, P.WORK_CHANGE, P.VOLUNTEERS_VIEW, P.VOLUNTEERS_CHANGE}
+    ),
     Role.ADMIN: frozenset(Perm),
 }
 

@@ -1,0 +1,6 @@
+"""URLs: public pages of the portal (no login)."""
+
+from django.urls import path  # noqa: F401
+
+app_name = "portal"
+urlpatterns: list = []
