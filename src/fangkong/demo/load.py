@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from fangkong.audit.services import audit_record
 from fangkong.demo.city import CITY_CODE, UnitSpec, city_spec, grid_refs
+from fangkong.demo.geometry import unit_outlines
 from fangkong.demo.residents import residents_generate, residents_insert
 from fangkong.demo.users import (
     DEMO_LOGINS,
@@ -90,6 +91,7 @@ def demo_load(
 def _tree_create(spec: UnitSpec) -> dict[str, OrgUnit]:
     """Every unit of ``spec``, written level by level so parents have keys; returned by code."""
     units: dict[str, OrgUnit] = {}
+    outlines = unit_outlines(spec)
     level: list[tuple[UnitSpec, OrgUnit | None]] = [(spec, None)]
     depth = 0
     while level:
@@ -101,6 +103,7 @@ def _tree_create(spec: UnitSpec) -> dict[str, OrgUnit]:
                 parent=parent,
                 depth=depth,
                 path=unit_path(code=node.code, parent=parent),
+                geometry=outlines[node.code],
             )
             for node, parent in level
         ]

@@ -46,6 +46,12 @@ class OrgUnit(TimeStampedModel):
     )
     path = models.CharField(_("path"), max_length=255, unique=True, editable=False)
     depth = models.PositiveSmallIntegerField(_("depth"), default=0, editable=False)
+    geometry = models.JSONField(
+        _("outline"),
+        null=True,
+        blank=True,
+        help_text=_("GeoJSON geometry (WGS 84 longitude/latitude) drawn on the maps."),
+    )
 
     class Meta:
         verbose_name = _("org unit")
