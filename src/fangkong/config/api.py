@@ -17,6 +17,7 @@ from fangkong.cases.api import router as cases_router
 from fangkong.common.api import domain_error_body
 from fangkong.common.errors import DomainError
 from fangkong.contacts.api import router as contacts_router
+from fangkong.helpdesk.api import router as helpdesk_router
 from fangkong.orgs.api import me_router
 from fangkong.orgs.api import router as orgs_router
 from fangkong.orgs.services import api_token_authenticate
@@ -48,6 +49,7 @@ api.add_router("/audit", audit_router, tags=["audit"])
 api.add_router("/cases", cases_router, tags=["cases"])
 api.add_router("/contacts", contacts_router, tags=["contacts"])
 api.add_router("/quarantine", quarantine_router, tags=["quarantine"])
+api.add_router("/helpdesk", helpdesk_router, tags=["helpdesk"])
 
 
 @api.exception_handler(DomainError)

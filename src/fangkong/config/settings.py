@@ -131,6 +131,10 @@ if not DEBUG:
 
 FANGKONG_PAGE_SIZE = 25
 FANGKONG_API_TOKEN_DAYS = int(env("FANGKONG_API_TOKEN_DAYS", "90") or "90")
+# Whether a commander must approve a bulletin before a publisher may publish it (portal).
+FANGKONG_BULLETIN_APPROVAL = env_bool("FANGKONG_BULLETIN_APPROVAL", default=False)
+# Reverse proxies in front of the platform whose X-Forwarded-For is trusted (0: none, use REMOTE_ADDR).
+FANGKONG_TRUSTED_PROXIES = int(env("FANGKONG_TRUSTED_PROXIES", "0") or "0")
 
 LOGGING = {
     "version": 1,

@@ -22,6 +22,7 @@ NAVIGATION = [
     ),
     ("quarantine:orders", _("Quarantine"), Perm.QUARANTINE_VIEW, ("quarantine",)),
     ("contacts:timeliness", _("Timeliness"), Perm.CASES_VIEW, ("contacts:timeliness",)),
+    ("helpdesk:queue", _("Help requests"), Perm.HELPDESK_VIEW, ("helpdesk",)),
     ("people:list", _("People"), Perm.PEOPLE_VIEW, ("people",)),
     ("orgs:tree", _("Org tree"), Perm.ORGS_VIEW, ("orgs",)),
     ("audit:list", _("Audit"), Perm.AUDIT_VIEW, ("audit",)),

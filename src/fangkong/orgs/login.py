@@ -9,6 +9,7 @@ from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
+from fangkong.common.context import client_address
 from fangkong.common.ratelimit import rate_count, rate_limited, retry_after
 
 WINDOW = timedelta(minutes=15)
@@ -19,7 +20,7 @@ LIMIT_PER_USERNAME = 8
 def _keys(request: HttpRequest) -> list[tuple[str, int]]:
     username = (request.POST.get("username") or "").strip().lower()[:150]
     return [
-        (f"login:ip:{request.META.get('REMOTE_ADDR', '')}", LIMIT_PER_ADDRESS),
+        (f"login:ip:{client_address(request)}", LIMIT_PER_ADDRESS),
         (f"login:user:{username}", LIMIT_PER_USERNAME),
     ]
 

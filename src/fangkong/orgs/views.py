@@ -13,13 +13,16 @@ from django.views.decorators.http import require_POST
 from fangkong.common.errors import Invalid
 from fangkong.common.views import staff_view
 from fangkong.orgs import selectors, services
+from fangkong.orgs.context import navigation
 from fangkong.orgs.models import Membership
 from fangkong.orgs.roles import PERMISSIONS, Role
 
 
 @staff_view
 def home(request: HttpRequest) -> HttpResponse:
-    return redirect("worklist:mine")
+    """The first page of the navigation the user may open (their work list for most roles)."""
+    entries = navigation(request)["navigation"]
+    return redirect(entries[0]["url"] if entries else "profile")
 
 
 @staff_view

@@ -31,6 +31,7 @@ SUBJECT_PAGES: dict[str, tuple[str, str]] = {
     "cases.case": ("cases:detail", "case_id"),
     "quarantine.quarantineorder": ("quarantine:order", "order_id"),
     "people.person": ("people:detail", "person_id"),
+    "helpdesk.helprequest": ("helpdesk:detail", "request_id"),
 }
 KIND_LABELS = {
     "case.investigate": _("Flow investigation"),
@@ -39,6 +40,7 @@ KIND_LABELS = {
     "quarantine.sample": _("Take a sample"),
     "quarantine.fever": _("Follow up a fever or symptom"),
     "quarantine.missing_check": _("Missing health check"),
+    "helpdesk.escalated": _("Help request not called back in time"),
 }
 
 

@@ -1,0 +1,126 @@
+"""Reads of the help desk, every one through the scope (``orgs.scope.visible``).
+
+The queue puts what is still to be called back first, the nearest deadline (or the longest
+overdue) on top; then requests being handled; resolved ones only when asked for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
+from django.utils.translation import gettext as _
+
+from fangkong.common.errors import NotFound
+from fangkong.helpdesk.models import UNRESOLVED, HelpRequest, Status
+from fangkong.helpdesk.services import normalise_ticket
+from fangkong.orgs.models import Level, OrgUnit
+from fangkong.orgs.roles import Perm
+from fangkong.orgs.scope import visible, visible_get
+
+
+@dataclass(frozen=True, slots=True)
+class QueueFilter:
+    status: str = "unresolved"  # unresolved | open | claimed | resolved | all
+    urgency: str = ""
+    category: str = ""
+    mine: bool = False
+    escalated: bool = False
+    q: str = ""
+
+
+def help_requests_visible(*, actor: Any) -> QuerySet[HelpRequest]:
+    return visible(actor, HelpRequest.objects.all(), perm=Perm.HELPDESK_VIEW)
+
+
+def help_request_queue(*, actor: Any, filters: QueueFilter) -> QuerySet[HelpRequest]:
+    qs = help_requests_visible(actor=actor).select_related("org_unit", "claimed_by", "escalated_to")
+    if filters.status == "unresolved":
+        qs = qs.filter(status__in=UNRESOLVED)
+    elif filters.status in Status.values:
+        qs = qs.filter(status=filters.status)
+    if filters.urgency:
+        qs = qs.filter(urgency=filters.urgency)
+    if filters.category:
+        qs = qs.filter(category=filters.category)
+    if filters.mine:
+        qs = qs.filter(claimed_by=actor)
+    if filters.escalated:
+        qs = qs.filter(escalated_to__isnull=False)
+    if filters.q.strip():
+        text = filters.q.strip()
+        qs = qs.filter(Q(ticket=normalise_ticket(text)) | Q(description__icontains=text) | Q(name=text))
+    waiting = Case(
+        When(called_back_at__isnull=True, status__in=UNRESOLVED, then=Value(0)),
+        When(status__in=UNRESOLVED, then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    )
+    return qs.annotate(waiting=waiting).order_by("waiting", "due_at", "id")
+
+
+def help_request_get(*, actor: Any, request_id: int) -> HelpRequest:
+    return visible_get(
+        actor,
+        HelpRequest.objects.select_related("org_unit", "grid", "claimed_by", "escalated_to"),
+        perm=Perm.HELPDESK_VIEW,
+        pk=request_id,
+        what=_("help request"),
+    )
+
+
+def help_request_by_ticket(*, ticket: str) -> HelpRequest:
+    """The public lookup: the code is the only key (unguessable, and lookups are rate-limited)."""
+    found = HelpRequest.objects.select_related("org_unit").filter(ticket=normalise_ticket(ticket)).first()
+    if found is None:
+        raise NotFound(_("ticket"))
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class SlaRow:
+    unit: OrgUnit
+    submitted: int
+    called_back: int
+    within_sla: int
+    overdue_now: int
+    escalated: int
+
+    @property
+    def share_within(self) -> float | None:
+        """Called back within the deadline, among those whose deadline has passed or were called."""
+        measured = self.within_sla + self.late
+        return None if measured == 0 else self.within_sla / measured
+
+    @property
+    def late(self) -> int:
+        return self.called_back - self.within_sla + self.overdue_now
+
+
+def sla_by_district(*, actor: Any, since: datetime, now: datetime) -> list[SlaRow]:
+    """Per district in scope: requests submitted since ``since`` and how their call backs went."""
+    qs = help_requests_visible(actor=actor).filter(submitted_at__gte=since)
+    rows = []
+    districts = visible(actor, OrgUnit.objects.filter(level=Level.DISTRICT), perm=Perm.HELPDESK_VIEW)
+    for district in districts.order_by("path"):
+        in_district = qs.filter(org_unit__path__startswith=district.path)
+        counts = in_district.aggregate(
+            submitted=Count("id"),
+            called_back=Count("id", filter=Q(called_back_at__isnull=False)),
+            within=Count("id", filter=Q(called_back_at__isnull=False, called_back_at__lte=F("due_at"))),
+            overdue=Count("id", filter=Q(called_back_at__isnull=True, status__in=UNRESOLVED, due_at__lt=now)),
+            escalated=Count("id", filter=Q(escalated_to__isnull=False)),
+        )
+        rows.append(
+            SlaRow(
+                unit=district,
+                submitted=counts["submitted"],
+                called_back=counts["called_back"],
+                within_sla=counts["within"],
+                overdue_now=counts["overdue"],
+                escalated=counts["escalated"],
+            )
+        )
+    return rows
