@@ -223,3 +223,14 @@ def test_escalation_one_level_per_missed_period_with_a_frozen_clock(tree, operat
     assert not WorkItem.objects.filter(
         kind="helpdesk.escalated", subject_id=str(request.pk), status__in=["open", "in_progress"]
     ).exists()
+
+
+def test_a_call_logged_afterwards_keeps_its_time_within_bounds(tree, operator):
+    request = make_request(community=tree.community, now=T0)
+    with time_machine.travel(T0 + timedelta(minutes=40), tick=False):
+        with pytest.raises(Invalid):
+            call_log(actor=operator, request=request, outcome="reached", called_at=T0 - timedelta(minutes=1))
+        with pytest.raises(Invalid):
+            call_log(actor=operator, request=request, outcome="reached", called_at=T0 + timedelta(hours=1))
+        call_log(actor=operator, request=request, outcome="reached", called_at=T0 + timedelta(minutes=20))
+    assert request.called_back_at == T0 + timedelta(minutes=20) and request.within_sla

@@ -46,6 +46,7 @@ class HelpRequestOut(Schema):
 class CallIn(Schema):
     outcome: str
     note: str = ""
+    called_at: datetime | None = None
 
 
 class CallOut(Schema):
@@ -87,7 +88,14 @@ def call(request: HttpRequest, request_id: int, payload: CallIn) -> Any:
     actor = actor_of(request)
     found = selectors.help_request_get(actor=actor, request_id=request_id)
     return Status(
-        201, services.call_log(actor=actor, request=found, outcome=payload.outcome, note=payload.note)
+        201,
+        services.call_log(
+            actor=actor,
+            request=found,
+            outcome=payload.outcome,
+            note=payload.note,
+            called_at=payload.called_at,
+        ),
     )
 
 

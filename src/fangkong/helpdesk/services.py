@@ -175,6 +175,20 @@ def help_request_submit(*, data: RequestData, now: datetime | None = None) -> Su
     return Submitted(request, duplicate=False)
 
 
+def _past_moment(moment: datetime | None, *, request: HelpRequest, field: str) -> datetime:
+    """``moment`` (now when None), refused when in the future or before the request was sent."""
+    now = timezone.now()
+    if moment is None:
+        return now
+    if timezone.is_naive(moment):
+        raise Invalid.field(field, _("The time must carry a time zone."))
+    if moment > now + timedelta(minutes=1):
+        raise Invalid.field(field, _("The time cannot be in the future."))
+    if moment < request.submitted_at:
+        raise Invalid.field(field, _("The time cannot be before the request was sent."))
+    return moment
+
+
 def _require_change(actor: Any, request: HelpRequest) -> None:
     if not can(actor, Perm.HELPDESK_CHANGE, request.org_unit):
         raise Forbidden(_("You may see this request but not handle it."))
@@ -231,16 +245,24 @@ def _own(actor: Any, request: HelpRequest) -> HelpRequest:
 
 
 @transaction.atomic
-def call_log(*, actor: Any, request: HelpRequest, outcome: str, note: str = "") -> CallLog:
-    """Log a call to the resident; the first one is the call back the deadline measures."""
+def call_log(
+    *, actor: Any, request: HelpRequest, outcome: str, note: str = "", called_at: datetime | None = None
+) -> CallLog:
+    """Log a call to the resident; the earliest one is the call back the deadline measures.
+
+    ``called_at`` is for a call logged after it was made: not in the future, not before the request.
+    """
     _require_change(actor, request)
     if outcome not in Outcome.values:
         raise Invalid.field("outcome", _("Choose the outcome of the call."))
     if len(note) > 2000:
         raise Invalid.field("note", _("At most 2000 characters."))
+    when = _past_moment(called_at, request=request, field="called_at")
     locked = _own(actor, request)
-    call = CallLog.objects.create(request=locked, operator=actor, outcome=outcome, note=note.strip())
-    if locked.called_back_at is None:
+    call = CallLog.objects.create(
+        request=locked, operator=actor, outcome=outcome, note=note.strip(), called_at=when
+    )
+    if locked.called_back_at is None or call.called_at < locked.called_back_at:
         locked.called_back_at = call.called_at
         locked.save(update_fields=["called_back_at", "updated_at"])
     audit_record(
@@ -257,9 +279,12 @@ def call_log(*, actor: Any, request: HelpRequest, outcome: str, note: str = "") 
 
 
 @transaction.atomic
-def help_request_resolve(*, actor: Any, request: HelpRequest, resolution: str) -> HelpRequest:
+def help_request_resolve(
+    *, actor: Any, request: HelpRequest, resolution: str, resolved_at: datetime | None = None
+) -> HelpRequest:
     """Close a request with what was done; a call must have been logged first."""
     _require_change(actor, request)
+    when = _past_moment(resolved_at, request=request, field="resolved_at")
     text = resolution.strip()
     if len(text) < 4:
         raise Invalid.field("resolution", _("Say what was done (at least 4 characters)."))
@@ -268,7 +293,7 @@ def help_request_resolve(*, actor: Any, request: HelpRequest, resolution: str) -
     locked = _own(actor, request)
     if not locked.calls.exists():
         raise Conflict(_("Log the call back to the resident before resolving."))
-    locked.status, locked.resolution, locked.resolved_at = Status.RESOLVED, text, timezone.now()
+    locked.status, locked.resolution, locked.resolved_at = Status.RESOLVED, text, when
     locked.save(update_fields=["status", "resolution", "resolved_at", "updated_at"])
     audit_record(actor=actor, action="helpdesk.resolve", target=locked, after={"resolution": text[:200]})
     request.refresh_from_db()

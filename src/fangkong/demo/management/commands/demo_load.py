@@ -7,6 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from fangkong.demo.load import DEMO_PASSWORD, demo_load, demo_logins
+from fangkong.demo.helpdesk_demo import helpdesk_demo_load
 from fangkong.demo.outbreak import outbreak_load
 
 
@@ -58,6 +59,12 @@ class Command(BaseCommand):
                 f"{verb} {outbreak.cases} cases, {outbreak.contacts} contacts, {outbreak.orders} quarantine orders, "
                 f"{outbreak.checks} health checks ({outbreak.seconds:.1f} s)."
             )
+            help_desk = helpdesk_demo_load(seed=seed)
+            if help_desk.requests:
+                self.stdout.write(
+                    f"Help desk: {help_desk.requests} requests, {help_desk.resolved} resolved, "
+                    f"{help_desk.escalated} escalated."
+                )
         self.stdout.write(f"\nDemo logins (password: {DEMO_PASSWORD}):")
         for username, role, unit in demo_logins():
             self.stdout.write(f"  {username:<22} {role:<22} {unit}")
