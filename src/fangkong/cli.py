@@ -3,12 +3,15 @@
 fangkong demo        migrate, load the demo city once, run the web server and the worker
 fangkong serve       the web server (gunicorn in production: see README)
 fangkong worker      the background worker (Django tasks, database queue)
+fangkong scheduler   the clock: enqueues the periodic sweeps (escalation each minute, daily sweeps)
 fangkong <command>   any Django management command (migrate, createsuperuser, demo_load, ...)
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import runpy
 import signal
 import subprocess
 import sys
@@ -38,6 +41,7 @@ def demo(addr: str = DEFAULT_ADDR) -> int:
     _django(["migrate", "--no-input", "-v", "0"])
     _django(["demo_load"])
     worker = _spawn(["db_worker", "--queue-name", "*", "--no-reload"])
+    clock = _spawn(["scheduler"])
     server = _spawn(["runserver", addr, "--noreload", "--skip-checks"])
     print(
         f"\nfangkong is running at http://{addr}/  (API docs: http://{addr}/api/docs) — Ctrl-C stops it.\n",
@@ -48,14 +52,22 @@ def demo(addr: str = DEFAULT_ADDR) -> int:
     except KeyboardInterrupt:
         return 0
     finally:
-        for process in (server, worker):
+        for process in (server, worker, clock):
             if process.poll() is None:
                 process.send_signal(signal.SIGINT)
-        for process in (server, worker):
+        for process in (server, worker, clock):
             try:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+def scheduler() -> int:
+    """Run the clock (``fangkong.config.schedule``) until stopped; SIGTERM or Ctrl-C end it quietly."""
+    signal.signal(signal.SIGTERM, _interrupt)
+    with contextlib.suppress(KeyboardInterrupt):
+        runpy.run_module("fangkong.config.schedule", run_name="__main__")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -69,6 +81,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if command == "serve":
         _django(["runserver", rest[0] if rest else DEFAULT_ADDR, "--noreload"])
         return 0
+    if command == "scheduler":
+        return scheduler()
     if command == "worker":
         _django(["db_worker", "--queue-name", "*", "--no-reload", *rest])
         return 0

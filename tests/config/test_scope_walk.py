@@ -77,11 +77,107 @@ def _far_contact(ctx: dict[str, Any]) -> Any:
     return ctx["contact"]
 
 
+def _far_volunteer(ctx: dict[str, Any]) -> Any:
+    """An approved volunteer serving grid_far, with one dispatch and one commendation."""
+    if "volunteer" not in ctx:
+        from fangkong.volunteers.services import commendation_create, dispatch_create, volunteer_decide
+        from tests.volunteers.factories import make_volunteer
+
+        coordinator = user_with_role("volunteer_coordinator", ctx["tree"].grid_far.parent.parent)
+        volunteer = make_volunteer(area=ctx["tree"].grid_far)
+        volunteer_decide(actor=coordinator, volunteer=volunteer, decision="approve")
+        item = work_item_create(
+            actor=None,
+            kind="quarantine.notice",
+            title="送告知书",
+            org_unit=ctx["tree"].grid_far,
+            due_at=timezone.now() + timedelta(hours=2),
+        )
+        ctx["volunteer"] = volunteer
+        ctx["dispatch"] = dispatch_create(actor=coordinator, volunteer=volunteer, work_item=item)
+        ctx["commendation"] = commendation_create(
+            actor=coordinator, volunteer=volunteer, citation="好", commended_on=timezone.localdate()
+        )
+    return ctx["volunteer"]
+
+
 def _far_order(ctx: dict[str, Any]) -> Any:
     return QuarantineOrder.objects.filter(contact=_far_contact(ctx), status="active").get()
 
 
+def _far_portal(ctx: dict[str, Any], role: str) -> Any:
+    key = f"far_{role}"
+    if key not in ctx:
+        ctx[key] = user_with_role(role, ctx["tree"].other_district)
+    return ctx[key]
+
+
+def _far_area(ctx: dict[str, Any]) -> Any:
+    from datetime import date
+
+    from fangkong.portal.risk import risk_area_designate
+
+    if "area" not in ctx:
+        ctx["area"] = risk_area_designate(
+            actor=_far_portal(ctx, "commander"),
+            unit=ctx["tree"].grid_far,
+            level="high",
+            since=date(2022, 5, 1),
+            reason="theirs",
+        )
+    return ctx["area"]
+
+
+def _far_proposal(ctx: dict[str, Any]) -> Any:
+    from fangkong.portal.models import RiskAreaChange
+
+    area = _far_area(ctx)
+    if "proposal" not in ctx:
+        ctx["proposal"] = RiskAreaChange.objects.create(
+            area=area, kind="proposed", from_level="high", to_level="medium", day=area.since
+        )
+    return ctx["proposal"]
+
+
+def _far_bulletin(ctx: dict[str, Any]) -> Any:
+    from datetime import date
+
+    from fangkong.portal.services import bulletin_draft
+
+    if "bulletin" not in ctx:
+        ctx["bulletin"] = bulletin_draft(
+            actor=_far_portal(ctx, "publisher"), unit=ctx["tree"].other_district, day=date(2022, 5, 1)
+        )
+    return ctx["bulletin"]
+
+
+def _far_rebuttal(ctx: dict[str, Any]) -> Any:
+    from fangkong.portal.content import RebuttalData, rebuttal_create
+
+    data = RebuttalData(claim="theirs", verdict="false", explanation="x")
+    return rebuttal_create(actor=_far_portal(ctx, "publisher"), unit=ctx["tree"].other_district, data=data)
+
+
+def _far_article(ctx: dict[str, Any]) -> Any:
+    from fangkong.portal.content import ArticleData, article_create
+
+    data = ArticleData(title="theirs", body="x")
+    return article_create(actor=_far_portal(ctx, "publisher"), unit=ctx["tree"].other_district, data=data)
+
+
+def _far_help_request(ctx: dict[str, Any]) -> Any:
+    from tests.helpdesk.factories import make_request
+
+    return make_request(community=ctx["tree"].grid_far.parent)
+
+
 MAKERS: dict[str, Callable[[dict[str, Any]], Any]] = {
+    # portal (staff side, namespace "publish")
+    "bulletin_id": lambda ctx: _far_bulletin(ctx).pk,
+    "area_id": lambda ctx: _far_area(ctx).pk,
+    "change_id": lambda ctx: _far_proposal(ctx).pk,
+    "rebuttal_id": lambda ctx: _far_rebuttal(ctx).pk,
+    "article_id": lambda ctx: _far_article(ctx).pk,
     "person_id": lambda ctx: _far_person(ctx).pk,
     "household_id": lambda ctx: _far_person(ctx).household_id,
     "unit_id": lambda ctx: ctx["tree"].grid_far.pk,
@@ -105,6 +201,10 @@ MAKERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "order_id": lambda ctx: _far_order(ctx).pk,
     "test_id": lambda ctx: _far_order(ctx).tests.first().pk,
     "entry_id": lambda ctx: _far_entry(ctx).pk,
+    "volunteer_id": lambda ctx: _far_volunteer(ctx).pk,
+    "request_id": lambda ctx: _far_help_request(ctx).pk,
+    "dispatch_id": lambda ctx: (_far_volunteer(ctx), ctx["dispatch"])[1].pk,
+    "commendation_id": lambda ctx: (_far_volunteer(ctx), ctx["commendation"])[1].pk,
     "import_id": lambda ctx: (
         PersonImport.objects.create(
             org_unit=ctx["tree"].grid_far, created_by=ctx["far_user"], file_name="theirs.csv", content=b"x"

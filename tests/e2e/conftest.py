@@ -44,9 +44,10 @@ def page(browser: Browser) -> Iterator[Page]:
     assert not errors, f"JavaScript errors in the page: {errors}"
 
 
-def login(page: Page, base: str, username: str, password: str) -> Any:
+def login(page: Page, base: str, username: str, password: str, *, lands: str = "/work/") -> Any:
+    """Log in and wait for the landing page (the first navigation entry the role may open)."""
     page.goto(f"{base}/accounts/login/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/work/")
+    page.wait_for_url(f"{base}{lands}")

@@ -23,6 +23,7 @@ NAVIGATION = [
     ("quarantine:orders", _("Quarantine"), Perm.QUARANTINE_VIEW, ("quarantine",)),
     ("contacts:timeliness", _("Timeliness"), Perm.CASES_VIEW, ("contacts:timeliness",)),
     ("helpdesk:queue", _("Help requests"), Perm.HELPDESK_VIEW, ("helpdesk",)),
+    ("volunteers:list", _("Volunteers"), Perm.VOLUNTEERS_VIEW, ("volunteers",)),
     ("people:list", _("People"), Perm.PEOPLE_VIEW, ("people",)),
     ("orgs:tree", _("Org tree"), Perm.ORGS_VIEW, ("orgs",)),
     ("audit:list", _("Audit"), Perm.AUDIT_VIEW, ("audit",)),
