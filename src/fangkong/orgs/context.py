@@ -24,6 +24,9 @@ NAVIGATION = [
     ("contacts:timeliness", _("Timeliness"), Perm.CASES_VIEW, ("contacts:timeliness",)),
     ("helpdesk:queue", _("Help requests"), Perm.HELPDESK_VIEW, ("helpdesk",)),
     ("volunteers:list", _("Volunteers"), Perm.VOLUNTEERS_VIEW, ("volunteers",)),
+    # the portal desk: publishers draft and publish, commanders approve (one entry for either)
+    ("publish:home", _("Public portal"), Perm.PORTAL_PUBLISH, ("publish",)),
+    ("publish:home", _("Public portal"), Perm.PORTAL_APPROVE, ("publish",)),
     ("people:list", _("People"), Perm.PEOPLE_VIEW, ("people",)),
     ("orgs:tree", _("Org tree"), Perm.ORGS_VIEW, ("orgs",)),
     ("audit:list", _("Audit"), Perm.AUDIT_VIEW, ("audit",)),
@@ -39,9 +42,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if user is None or not user.is_authenticated:
         return {"navigation": []}
     current = request.resolver_match.view_name if request.resolver_match else ""
-    entries = [
-        {"url": reverse(name), "label": label, "active": _lights(current, patterns)}
-        for name, label, perm, patterns in NAVIGATION
-        if can(user, perm)
-    ]
-    return {"navigation": entries}
+    entries: dict[str, dict[str, Any]] = {}
+    for name, label, perm, patterns in NAVIGATION:
+        if name not in entries and can(user, perm):
+            entries[name] = {"url": reverse(name), "label": label, "active": _lights(current, patterns)}
+    return {"navigation": list(entries.values())}

@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
+from django.utils import timezone
 
-from fangkong.demo.load import DEMO_PASSWORD, demo_load, demo_logins
 from fangkong.demo.helpdesk_demo import helpdesk_demo_load
+from fangkong.demo.load import DEMO_PASSWORD, demo_load, demo_logins
 from fangkong.demo.outbreak import outbreak_load
+from fangkong.demo.portal_demo import portal_demo_load
+from fangkong.demo.volunteers_demo import volunteers_demo_load
 
 
 class Command(BaseCommand):
@@ -59,11 +62,22 @@ class Command(BaseCommand):
                 f"{verb} {outbreak.cases} cases, {outbreak.contacts} contacts, {outbreak.orders} quarantine orders, "
                 f"{outbreak.checks} health checks ({outbreak.seconds:.1f} s)."
             )
+            portal = portal_demo_load(today=timezone.localdate())
+            if portal:
+                self.stdout.write(
+                    "Public portal: " + ", ".join(f"{n} {what}" for what, n in portal.items()) + "."
+                )
             help_desk = helpdesk_demo_load(seed=seed)
             if help_desk.requests:
                 self.stdout.write(
                     f"Help desk: {help_desk.requests} requests, {help_desk.resolved} resolved, "
                     f"{help_desk.escalated} escalated."
+                )
+            helpers = volunteers_demo_load(today=timezone.localdate(), seed=seed)
+            if helpers.get("created"):
+                self.stdout.write(
+                    f"Volunteers: {helpers['volunteers']} volunteers, {helpers['dispatches']} dispatches, "
+                    f"{helpers['commendations']} commendations."
                 )
         self.stdout.write(f"\nDemo logins (password: {DEMO_PASSWORD}):")
         for username, role, unit in demo_logins():
