@@ -40,5 +40,6 @@
         }]
       });
       window.addEventListener("resize", function () { chart.resize(); });
+      box.dataset.ready = "1";  // drawn: tests and screenshots wait for this
     });
 })();
