@@ -62,11 +62,11 @@ def test_a_call_back_from_request_to_resolution(live_server, page: Page, browser
     expect(page.get_by_test_id("calls")).to_contain_text("已联系")
     page.get_by_test_id("resolution").fill("网格员已将降压药送到家门口")
     page.get_by_test_id("resolve").click()
-    expect(page.get_by_test_id("help-status")).to_contain_text(re.compile("已解决|Resolved"))
+    expect(page.get_by_test_id("help-status")).to_contain_text(re.compile("已办结|Resolved"))
 
     resident.goto(f"{live_server.url}/portal/help/ticket/")
     resident.get_by_test_id("ticket-code").fill(ticket.lower())
     resident.get_by_test_id("ticket-code").press("Enter")
-    expect(resident.get_by_test_id("ticket-status")).to_contain_text(re.compile("已解决|Resolved"))
+    expect(resident.get_by_test_id("ticket-status")).to_contain_text(re.compile("已办结|Resolved"))
     expect(resident.get_by_test_id("resolution")).to_have_text("网格员已将降压药送到家门口")
     phone.close()
