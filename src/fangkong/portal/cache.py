@@ -1,11 +1,12 @@
 """Caching of the public pages, invalidated on publish.
 
-A generation number is kept in Django's cache; every service that changes what the public sees
-(publish, approve, withdraw, designate, lift) bumps it, and it is part of every public page's
-key, so the next request renders afresh. Only a page's content is cached, never the page shell:
-the shell carries the CSRF token of the language switch, which belongs to one visitor. The key
-also carries the language (``LanguageMiddleware`` sets it from a cookie) and the full path
-(``?q=`` and ``?page=`` included).
+The edition number (``PublicEdition``, one row in the database) is part of every public page's
+key; every service that changes what the public sees (publish, approve, withdraw, designate,
+lift) adds one to it in its own transaction. Each server process may keep its own cache (the
+default local-memory one): all of them read the same edition, so none serves a page older than
+the last change. Only a page's content is cached, never the page shell: the shell carries the
+CSRF token of the language switch, which belongs to one visitor. The key also carries the
+language (``LanguageMiddleware`` sets it from a cookie) and the full path (``?q=`` and ``?page=``).
 """
 
 from __future__ import annotations
@@ -14,35 +15,34 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.cache import cache
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
-GENERATION_KEY = "portal:generation"
-PAGE_SECONDS = 600  # a safety net: the generation already invalidates on every change
+from fangkong.portal.models import PublicEdition
+
+EDITION = "portal"
+PAGE_SECONDS = 600  # a safety net: the edition already invalidates on every change
 
 
 def generation() -> int:
-    value = cache.get(GENERATION_KEY)
-    if value is None:
-        cache.add(GENERATION_KEY, 1, timeout=None)
-        value = cache.get(GENERATION_KEY, 1)
-    return int(value)
-
-
-def _bump() -> None:
-    try:
-        cache.incr(GENERATION_KEY)
-    except ValueError:  # not there (evicted, or never read): any new value invalidates
-        cache.set(GENERATION_KEY, generation() + 1, timeout=None)
+    """The current edition of the public pages (1 before anything was published)."""
+    return PublicEdition.objects.filter(pk=EDITION).values_list("number", flat=True).first() or 1
 
 
 def bump_generation() -> None:
-    """Invalidate every cached public page once the current transaction commits (before that,
-    a reader could cache the old content again under the new generation)."""
-    transaction.on_commit(_bump)
+    """Start a new edition, in the caller's transaction: readers see the old edition with the
+    old content until it commits, then the new one with the new content."""
+    with transaction.atomic():
+        if not PublicEdition.objects.filter(pk=EDITION).update(number=F("number") + 1):
+            try:
+                with transaction.atomic():
+                    PublicEdition.objects.create(key=EDITION, number=2)
+            except IntegrityError:  # created by a concurrent bump
+                PublicEdition.objects.filter(pk=EDITION).update(number=F("number") + 1)
 
 
 def page_key(request: HttpRequest, part: str) -> str:

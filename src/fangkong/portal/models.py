@@ -226,3 +226,19 @@ class Article(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.title
+
+
+class PublicEdition(models.Model):
+    """The number of what the public sees now: every publish, approval, withdrawal, designation
+    or lifting adds one, in the same transaction. Cached public pages are keyed by it, so every
+    server process (each with its own cache) renders afresh after a change."""
+
+    key = models.CharField(primary_key=True, max_length=32)
+    number = models.PositiveBigIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("public edition")
+        verbose_name_plural = _("public editions")
+
+    def __str__(self) -> str:
+        return f"{self.key} #{self.number}"
