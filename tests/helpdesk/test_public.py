@@ -11,6 +11,7 @@ from django.urls import reverse
 from fangkong.helpdesk import public_views
 from fangkong.helpdesk.models import HelpRequest
 from fangkong.helpdesk.services import call_log, help_request_resolve
+from tests.helpdesk.factories import make_request
 from tests.orgs.factories import user_with_role
 
 pytestmark = pytest.mark.django_db
@@ -128,7 +129,41 @@ def test_ticket_lookup_and_status_then_rating(tree, client: Client):
     assert stored.rating == 4
 
 
-def test_lookups_are_rate_limited(tree, client: Client, monkeypatch):
+def test_codes_not_found_are_limited_but_the_browsers_own_ticket_never_is(tree, client: Client, monkeypatch):
     monkeypatch.setattr(public_views, "LOOKUP_LIMIT_PER_ADDRESS", 2)
+    stranger = make_request(community=tree.community, phone="13700000009")
+    found = client.get(reverse("help:ticket", args=[stranger.ticket]))
+    assert found.status_code == 200  # a code found is not counted
     codes = [client.get(reverse("help:lookup"), {"ticket": f"AAAA{i}AAA"}).status_code for i in range(3)]
     assert codes == [404, 404, 429]
+    assert client.get(reverse("help:ticket", args=[stranger.ticket])).status_code == 429  # blocked now
+    submitted = client.post(reverse("help:form"), _form(tree), follow=True)
+    assert submitted.status_code == 200 and 'data-testid="received"' in submitted.content.decode()
+    mine = HelpRequest.objects.get(phone_masked="139****5678").ticket
+    listed = client.get(reverse("help:lookup")).content.decode()
+    assert 'data-testid="mine"' in listed and f"/portal/help/t/{mine}/" in listed
+
+
+def test_a_duplicate_from_the_same_browser_links_its_ticket(tree, client: Client):
+    client.post(reverse("help:form"), _form(tree))
+    ticket = HelpRequest.objects.get().ticket
+    again = client.post(reverse("help:form"), _form(tree, description="还没人联系我")).content.decode()
+    assert 'data-testid="earlier-ticket"' in again and ticket[4:] in again
+    elsewhere = Client().post(reverse("help:form"), _form(tree, description="还没人联系我")).content.decode()
+    assert 'data-testid="duplicate"' in elsewhere and ticket[4:] not in elsewhere
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["+86 139-1234-5678", "8613912345678", "００８６ １３９１２３４５６７８", "１３９１２３４５６７８"],
+)
+def test_phones_are_read_in_the_forms_people_write_them(tree, client: Client, typed):
+    assert client.post(reverse("help:form"), _form(tree, phone=typed)).status_code == 302
+    assert HelpRequest.objects.get().phone_masked == "139****5678"
+
+
+def test_a_full_width_ticket_code_is_found(tree, client: Client):
+    stored = make_request(community=tree.community)
+    wide = "".join(chr(ord(c) + 0xFEE0) for c in stored.ticket[:4]) + "－" + stored.ticket[4:]
+    response = client.get(reverse("help:lookup"), {"ticket": wide})
+    assert response.status_code == 302 and stored.ticket in response["Location"]

@@ -140,7 +140,7 @@ def test_a_grid_worker_or_commander_cannot_handle_requests(tree, grid_worker, co
 
 def test_call_back_resolve_and_rating(tree, operator, operator_2):
     request = make_request(community=tree.community, now=T0)
-    with pytest.raises(Conflict, match="call|回电"):
+    with pytest.raises(Conflict, match=r"call|回电"):
         help_request_resolve(actor=operator, request=request, resolution="已送药上门")
     call_log(actor=operator, request=request, outcome="no_answer")  # claims it for the caller
     assert request.claimed_by == operator and request.called_back_at is not None

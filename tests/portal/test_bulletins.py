@@ -174,7 +174,7 @@ def test_with_approval_a_commander_approves_before_publishing(tree, publisher, c
     with pytest.raises(Conflict):
         services.bulletin_publish(actor=publisher, bulletin=bulletin)
     services.bulletin_submit(actor=publisher, bulletin=bulletin)
-    with pytest.raises(Conflict, match="审核通过|approve"):
+    with pytest.raises(Conflict, match=r"审核通过|approve"):
         services.bulletin_publish(actor=publisher, bulletin=bulletin)
     with pytest.raises(Forbidden):
         services.bulletin_approve(actor=publisher, bulletin=bulletin)

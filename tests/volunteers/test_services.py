@@ -77,7 +77,7 @@ def test_a_commander_may_look_but_not_decide(tree, commander):
 def test_only_approved_volunteers_are_dispatched(tree, coordinator):
     item = open_item(tree.grid_a)
     volunteer = make_volunteer(area=tree.community)
-    with pytest.raises(Conflict, match="approved|审核通过"):
+    with pytest.raises(Conflict, match=r"approved|审核通过"):
         dispatch_create(actor=coordinator, volunteer=volunteer, work_item=item)
     volunteer_decide(actor=coordinator, volunteer=volunteer, decision="approve")
     volunteer_decide(actor=coordinator, volunteer=volunteer, decision="suspend")
@@ -103,7 +103,7 @@ def test_dispatch_only_to_open_items_in_the_volunteers_area(tree, coordinator):
     good = open_item(tree.grid_b, kind="quarantine.sample", title="协助核酸采样点")
     assert selectors.dispatchable_items(actor=coordinator, volunteer=volunteer).get() == good
     dispatch_create(actor=coordinator, volunteer=volunteer, work_item=good)
-    with pytest.raises(Conflict, match="already|已派往"):
+    with pytest.raises(Conflict, match=r"already|已派往"):
         dispatch_create(actor=coordinator, volunteer=volunteer, work_item=good)
 
 

@@ -7,6 +7,7 @@ lookups are rate-limited per address so that codes cannot be guessed by trying.
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 from typing import Any
 
@@ -19,17 +20,26 @@ from django.views.decorators.http import require_POST
 
 from fangkong.common.context import client_address
 from fangkong.common.errors import Conflict, Invalid, NotFound
-from fangkong.common.ratelimit import rate_count, retry_after
+from fangkong.common.ratelimit import rate_count, rate_limited, retry_after
 from fangkong.helpdesk.models import Category, Status, Urgency
 from fangkong.helpdesk.selectors import help_request_by_ticket
-from fangkong.helpdesk.services import RequestData, help_request_rate, help_request_submit, phone_key
+from fangkong.helpdesk.services import (
+    DUPLICATE_WINDOW,
+    RequestData,
+    help_request_rate,
+    help_request_submit,
+    normalise_ticket,
+    phone_key,
+)
 from fangkong.orgs.models import Level, OrgUnit
-from fangkong.people.idnumbers import MOBILE
+from fangkong.people.idnumbers import InvalidNumber, normalize_mobile
 from fangkong.people.masking import mask_name
 
-FORM_LIMIT_PER_ADDRESS, FORM_WINDOW = 10, timedelta(hours=1)
+FORM_LIMIT_PER_ADDRESS, FORM_WINDOW = 30, timedelta(hours=1)  # carriers share addresses
 FORM_LIMIT_PER_PHONE, PHONE_WINDOW = 5, timedelta(days=1)
-LOOKUP_LIMIT_PER_ADDRESS, LOOKUP_WINDOW = 60, timedelta(hours=1)
+LOOKUP_LIMIT_PER_ADDRESS, LOOKUP_WINDOW = 60, timedelta(hours=1)  # codes not found
+DUPLICATE_MINUTES = int(DUPLICATE_WINDOW.total_seconds() // 60)
+MINE_COOKIE, MINE_SALT, MINE_KEPT = "fk_help", "helpdesk.mine", 5
 
 
 def _int(value: Any) -> int | None:
@@ -95,8 +105,9 @@ def request_form(request: HttpRequest) -> HttpResponse:
     address = client_address(request)
     if rate_count(key=f"help:ip:{address}", window=FORM_WINDOW) > FORM_LIMIT_PER_ADDRESS:
         return _throttled(request, _("Too many requests from this connection; try again later."), FORM_WINDOW)
-    phone = request.POST.get("phone", "").strip().replace(" ", "").replace("-", "")
-    if MOBILE.match(phone):
+    phone = request.POST.get("phone", "")[:40]
+    with contextlib.suppress(InvalidNumber):
+        phone = normalize_mobile(phone)
         used = rate_count(key=f"help:phone:{phone_key(phone)}", window=PHONE_WINDOW)
         if used > FORM_LIMIT_PER_PHONE:
             return _throttled(
@@ -121,59 +132,83 @@ def request_form(request: HttpRequest) -> HttpResponse:
             request, "helpdesk/public/form.html", _form_context(request, errors=error.errors), status=422
         )
     if submitted.duplicate:
-        return render(request, "helpdesk/public/duplicate.html", {"minutes": 10})
-    return redirect(reverse("help:ticket", kwargs={"ticket": submitted.request.ticket}) + "?new=1")
+        earlier = submitted.request.ticket if submitted.request.ticket in _mine(request) else None
+        return render(
+            request, "helpdesk/public/duplicate.html", {"minutes": DUPLICATE_MINUTES, "earlier": earlier}
+        )
+    ticket = submitted.request.ticket
+    response = redirect(reverse("help:ticket", kwargs={"ticket": ticket}) + "?new=1")
+    kept = [ticket, *(t for t in _mine(request) if t != ticket)][:MINE_KEPT]
+    response.set_signed_cookie(
+        MINE_COOKIE, ",".join(kept), salt=MINE_SALT, max_age=30 * 86400, httponly=True, samesite="Lax"
+    )
+    return response
 
 
-def _lookup_allowed(request: HttpRequest) -> bool:
-    key = f"help:lookup:{client_address(request)}"
-    return rate_count(key=key, window=LOOKUP_WINDOW) <= LOOKUP_LIMIT_PER_ADDRESS
+def _mine(request: HttpRequest) -> list[str]:
+    """The tickets this browser was given (a signed cookie): their pages are never throttled."""
+    value = request.get_signed_cookie(MINE_COOKIE, default="", salt=MINE_SALT)
+    return [t for t in value.split(",") if t]
+
+
+def _lookup_key(request: HttpRequest) -> str:
+    return f"help:lookup-miss:{client_address(request)}"
+
+
+def _find(request: HttpRequest, code: str) -> tuple[Any, HttpResponse | None]:
+    """The request with ticket ``code``, or the page to answer instead.
+
+    Only codes not found are counted against the address: past the limit the address may not
+    look up any code for a while (so codes cannot be guessed by trying), except the tickets
+    this browser was given itself.
+    """
+    mine = normalise_ticket(code) in _mine(request)
+    if not mine and rate_limited(
+        key=_lookup_key(request), limit=LOOKUP_LIMIT_PER_ADDRESS, window=LOOKUP_WINDOW
+    ):
+        context = {"errors": {"ticket": [_("Too many codes not found; try again later.")]}, "code": code}
+        response = render(request, "helpdesk/public/lookup.html", context, status=429)
+        response["Retry-After"] = str(retry_after(window=LOOKUP_WINDOW))
+        return None, response
+    try:
+        return help_request_by_ticket(ticket=code), None
+    except NotFound:
+        rate_count(key=_lookup_key(request), window=LOOKUP_WINDOW)
+        context = {
+            "errors": {"ticket": [_("No request has this ticket code. Check it and try again.")]},
+            "code": code,
+        }
+        return None, render(request, "helpdesk/public/lookup.html", context, status=404)
 
 
 @never_cache
 def ticket_lookup(request: HttpRequest) -> HttpResponse:
     code = request.GET.get("ticket", "").strip()
     if not code:
-        return render(request, "helpdesk/public/lookup.html", {"errors": {}})
-    if not _lookup_allowed(request):
-        context = {"errors": {"ticket": [_("Too many lookups; try again later.")]}, "code": code}
-        return render(request, "helpdesk/public/lookup.html", context, status=429)
-    try:
-        found = help_request_by_ticket(ticket=code)
-    except NotFound:
-        context = {
-            "errors": {"ticket": [_("No request has this ticket code. Check it and try again.")]},
-            "code": code,
-        }
-        return render(request, "helpdesk/public/lookup.html", context, status=404)
+        return render(request, "helpdesk/public/lookup.html", {"errors": {}, "mine": _mine(request)})
+    found, refused = _find(request, code)
+    if refused is not None:
+        return refused
     return redirect("help:ticket", ticket=found.ticket)
 
 
 def _ticket_context(found: Any, **extra: Any) -> dict[str, Any]:
-    return {"help": found, "who": mask_name(found.name), "Status": Status, "errors": {}, **extra}
+    calls = list(found.calls.only("called_at", "outcome"))
+    return {
+        "help": found,
+        "who": mask_name(found.name),
+        "calls": calls,
+        "Status": Status,
+        "errors": {},
+        **extra,
+    }
 
 
 @never_cache
 def ticket_page(request: HttpRequest, ticket: str) -> HttpResponse:
-    if not _lookup_allowed(request):
-        return render(
-            request,
-            "helpdesk/public/lookup.html",
-            {"errors": {"ticket": [_("Too many lookups; try again later.")]}},
-            status=429,
-        )
-    try:
-        found = help_request_by_ticket(ticket=ticket)
-    except NotFound:
-        return render(
-            request,
-            "helpdesk/public/lookup.html",
-            {
-                "errors": {"ticket": [_("No request has this ticket code. Check it and try again.")]},
-                "code": ticket,
-            },
-            status=404,
-        )
+    found, refused = _find(request, ticket)
+    if refused is not None:
+        return refused
     return render(request, "helpdesk/public/ticket.html", _ticket_context(found, new="new" in request.GET))
 
 

@@ -16,6 +16,7 @@ Rules:
 from __future__ import annotations
 
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -41,7 +42,7 @@ from fangkong.orgs.models import Level, OrgUnit
 from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import can
 from fangkong.people.crypto import blind_index, decrypt, encrypt
-from fangkong.people.idnumbers import MOBILE
+from fangkong.people.idnumbers import InvalidNumber, normalize_mobile
 from fangkong.people.masking import mask_name, mask_phone
 from fangkong.worklist.services import work_items_done_by_rule
 
@@ -79,8 +80,8 @@ def new_ticket() -> str:
 
 
 def normalise_ticket(text: str) -> str:
-    """What a resident types (lower case, spaces, the dash) as the stored code."""
-    return "".join(ch for ch in text.upper() if ch.isalnum())
+    """What a resident types (lower case, full-width, spaces, the dash) as the stored code."""
+    return "".join(ch for ch in unicodedata.normalize("NFKC", text).upper() if ch.isascii() and ch.isalnum())
 
 
 def _clean(data: RequestData) -> tuple[OrgUnit, OrgUnit | None, str]:
@@ -90,8 +91,10 @@ def _clean(data: RequestData) -> tuple[OrgUnit, OrgUnit | None, str]:
         errors["name"] = [_("Enter your name.")]
     elif len(name) > 50:
         errors["name"] = [_("A name has at most 50 characters.")]
-    phone = data.phone.strip().replace(" ", "").replace("-", "")
-    if not MOBILE.match(phone):
+    try:
+        phone = normalize_mobile(data.phone)
+    except InvalidNumber:
+        phone = ""
         errors["phone"] = [_("Enter an 11-digit mainland mobile number starting with 13–19.")]
     community = (
         OrgUnit.objects.filter(pk=data.community_id, level=Level.COMMUNITY).first()

@@ -8,6 +8,7 @@ Messages are translatable; callers attach them to the field they came from.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
@@ -70,8 +71,11 @@ def make_resident_id(*, area_code: str, birth_date: date, sequence: int) -> str:
 
 
 def normalize_mobile(raw: str) -> str:
-    """A mainland mobile number as 11 digits; a leading +86 or 86 and spaces/dashes are dropped."""
-    digits = re.sub(r"[\s\-()]", "", raw.strip())
+    """A mainland mobile number as 11 digits; full-width digits are read as digits, and a leading
+    +86, 0086 or 86 and spaces, dashes and brackets are dropped."""
+    digits = re.sub(r"[\s\-()]", "", unicodedata.normalize("NFKC", raw).strip())
+    if digits.startswith("0086"):
+        digits = digits[4:]
     if digits.startswith("+86"):
         digits = digits[3:]
     elif digits.startswith("86") and len(digits) == 13:
