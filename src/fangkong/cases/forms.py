@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fangkong.cases.investigations import TIME_FORMAT
 from fangkong.cases.models import Classification, Origin, Severity
+from fangkong.common.forms import DateWidget
 
 NEW_CASE = [(c.value, c.label) for c in Classification if c != Classification.EXCLUDED]
 
@@ -33,9 +34,7 @@ class CaseForm(forms.Form):
     reported_at = _time_field(_("Reported at"))
     origin = forms.ChoiceField(label=_("Origin"), choices=Origin.choices)
     hospital = forms.CharField(label=_("Treating hospital"), max_length=200, required=False)
-    onset_date = forms.DateField(
-        label=_("Symptom onset"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    onset_date = forms.DateField(label=_("Symptom onset"), required=False, widget=DateWidget())
     sampled_at = _time_field(_("Sampled at"), required=False)
     note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 

@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from fangkong.common.forms import DateWidget
 from fangkong.orgs.models import OrgUnit
 from fangkong.people.models import IdType, Sex
 from fangkong.people.validation import PersonData
@@ -30,7 +31,7 @@ class PersonForm(forms.Form):
     birth_date = forms.DateField(
         label=_("Birth date (other documents)"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateWidget(),
     )
 
     clear_phone = forms.BooleanField(label=_("Remove the phone number"), required=False)

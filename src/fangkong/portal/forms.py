@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from fangkong.common.forms import DateWidget
 from fangkong.portal.models import RiskLevel, Verdict
 
 
@@ -15,7 +16,7 @@ class UnitChoice(forms.ModelChoiceField):  # type: ignore[type-arg]
 
 class DraftForm(forms.Form):
     unit = UnitChoice(label=_("Covers"), queryset=None)
-    day = forms.DateField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}))
+    day = forms.DateField(label=_("Day"), widget=DateWidget())
 
 
 class BulletinForm(forms.Form):
@@ -31,7 +32,7 @@ class DesignateForm(forms.Form):
     unit = UnitChoice(label=_("Area, or the unit a named place lies in"), queryset=None)
     place = forms.CharField(label=_("Named place (optional)"), max_length=200, required=False)
     level = forms.ChoiceField(label=_("Level"), choices=RiskLevel.choices)
-    since = forms.DateField(label=_("Since"), widget=forms.DateInput(attrs={"type": "date"}))
+    since = forms.DateField(label=_("Since"), widget=DateWidget())
     reason = forms.CharField(label=_("Reason"), max_length=500)
 
 
@@ -42,7 +43,7 @@ class RebuttalForm(forms.Form):
     sources = forms.CharField(
         label=_("Sources (one per line)"), widget=forms.Textarea(attrs={"rows": 3}), required=False
     )
-    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(label=_("Date"), widget=DateWidget())
 
 
 class ArticleForm(forms.Form):
