@@ -214,3 +214,32 @@ def test_a_bulletin_of_another_unit_is_out_of_scope(tree, client):
         services.bulletin_draft(actor=east, unit=tree.other_district, day=DAY - timedelta(days=1))
     client.force_login(east)
     assert client.get(reverse("publish:bulletin", args=[bulletin.pk])).status_code == 404
+
+
+def test_personal_data_typed_into_a_bulletin_is_refused(tree, publisher):
+    from fangkong.common.errors import Invalid
+    from tests.people.factories import resident_id
+
+    bulletin = services.bulletin_draft(actor=publisher, unit=tree.city, day=DAY)
+    number = resident_id()
+    with pytest.raises(Invalid) as error:
+        services.bulletin_edit(
+            actor=publisher, bulletin=bulletin, title=bulletin.title, body=f"张伟（{number}，13800138000）"
+        )
+    assert set(error.value.errors) == {"body"} and "138****8000" in error.value.errors["body"][0]
+    Bulletin.objects.filter(pk=bulletin.pk).update(body="病例电话 13800138000")  # slipped in some other way
+    with pytest.raises(Invalid):
+        services.bulletin_publish(actor=publisher, bulletin=bulletin)
+    assert Bulletin.objects.get(pk=bulletin.pk).status == BulletinStatus.DRAFT
+
+
+def test_a_rebuttal_with_a_phone_number_is_refused(tree, publisher):
+    from fangkong.common.errors import Invalid
+    from fangkong.portal.content import RebuttalData, rebuttal_create
+
+    data = RebuttalData(
+        claim="网传某小区封控", verdict="false", explanation="请致电 139 1234 5678 核实", sources=""
+    )
+    with pytest.raises(Invalid) as error:
+        rebuttal_create(actor=publisher, unit=tree.city, data=data)
+    assert list(error.value.errors) == ["explanation"]

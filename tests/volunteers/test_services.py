@@ -148,6 +148,14 @@ def test_commend_publish_and_unpublish(tree, coordinator):
         commendation_create(
             actor=coordinator, volunteer=volunteer, citation="  ", commended_on=date(2022, 5, 3)
         )
+    with pytest.raises(Invalid) as error:  # the public list must not carry a phone number
+        commendation_create(
+            actor=coordinator,
+            volunteer=volunteer,
+            citation="连续十天送菜，联系电话13912345678",
+            commended_on=date(2022, 5, 3),
+        )
+    assert "139****5678" in error.value.errors["citation"][0]
     commendation = commendation_create(
         actor=coordinator,
         volunteer=volunteer,

@@ -19,6 +19,7 @@ from fangkong.common.errors import Conflict, Forbidden, Invalid
 from fangkong.orgs.models import OrgUnit
 from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import can
+from fangkong.people.pii import refuse_personal_data
 from fangkong.portal.cache import bump_generation
 from fangkong.portal.models import Article, ContentStatus, Rebuttal, Verdict
 
@@ -56,6 +57,7 @@ def _check_rebuttal(data: RebuttalData) -> None:
         errors["explanation"] = [_("Explain the verdict.")]
     if errors:
         raise Invalid(errors)
+    refuse_personal_data({"claim": data.claim, "explanation": data.explanation, "sources": data.sources})
 
 
 def _fill_rebuttal(rebuttal: Rebuttal, data: RebuttalData) -> None:
@@ -100,6 +102,7 @@ def _check_article(data: ArticleData) -> None:
         errors["body"] = [_("The article has no text.")]
     if errors:
         raise Invalid(errors)
+    refuse_personal_data({"title": data.title, "summary": data.summary, "body": data.body})
 
 
 @transaction.atomic

@@ -24,6 +24,7 @@ from fangkong.common.errors import Conflict, Forbidden, Invalid
 from fangkong.orgs.models import OrgUnit
 from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import can
+from fangkong.people.pii import refuse_personal_data
 from fangkong.portal.cache import bump_generation
 from fangkong.portal.drafting import day_figures, draft_body, draft_title
 from fangkong.portal.models import Bulletin, BulletinStatus, BulletinVersion
@@ -74,6 +75,7 @@ def _check_text(title: str, body: str) -> tuple[str, str]:
         errors["body"] = [_("The bulletin has no text.")]
     if errors:
         raise Invalid(errors)
+    refuse_personal_data({"title": title, "body": body})
     return title, body
 
 
@@ -181,6 +183,7 @@ def bulletin_publish(*, actor: Any, bulletin: Bulletin) -> Bulletin:
             raise Conflict(_("A commander must approve this bulletin before it is published."))
     elif bulletin.status not in {S.DRAFT, S.AWAITING_APPROVAL}:
         raise _refuse(bulletin, S.PUBLISHED.label)
+    refuse_personal_data({"title": bulletin.title, "body": bulletin.body})  # the last gate
     bulletin.status, bulletin.published_at, bulletin.published_by = S.PUBLISHED, timezone.now(), actor
     bulletin.save(update_fields=["status", "published_at", "published_by", "updated_at"])
     audit_record(actor=actor, action="portal.bulletin_publish", target=bulletin)

@@ -20,6 +20,7 @@ from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import can
 from fangkong.people.crypto import blind_index, decrypt, encrypt
 from fangkong.people.masking import mask_name, mask_phone
+from fangkong.people.pii import refuse_personal_data
 from fangkong.volunteers.models import (
     Commendation,
     Dispatch,
@@ -258,6 +259,7 @@ def commendation_create(
         )
     if not citation.strip():
         raise Invalid.field("citation", _("Write why this volunteer is commended."))
+    refuse_personal_data({"citation": citation})
     commendation = Commendation(
         volunteer=volunteer,
         citation=citation.strip(),
