@@ -55,7 +55,7 @@ def _throttled(request: HttpRequest, data: SignUpData) -> int | None:
 
 @never_cache
 def signup(request: HttpRequest) -> HttpResponse:
-    district_id = int_param(request, "district")
+    district_id = int_param(request, "district", source=request.POST if request.method == "POST" else None)
     district = OrgUnit.objects.filter(pk=district_id, level="district").first() if district_id else None
     data = _data(request) if request.method == "POST" else SignUpData()
     context = {
