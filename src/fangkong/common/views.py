@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from fangkong.common.errors import Conflict, Forbidden, Invalid, NotFound
 
@@ -69,13 +70,33 @@ def date_param(request: HttpRequest, name: str) -> date | None:
         return None
 
 
+# What a page says once a button's action is done, by the action's name (default "Saved.").
+ACTION_DONE = {
+    "publish": gettext_lazy("Published."),
+    "unpublish": gettext_lazy("Taken off the public pages."),
+    "withdraw": gettext_lazy("Withdrawn from the public pages."),
+    "submit": gettext_lazy("Submitted for approval."),
+    "approve": gettext_lazy("Approved."),
+    "reject": gettext_lazy("Rejected."),
+    "return": gettext_lazy("Returned to draft."),
+    "lift": gettext_lazy("Lifted."),
+    "claim": gettext_lazy("Claimed: it is yours to call."),
+    "release": gettext_lazy("Given back to the queue."),
+    "call": gettext_lazy("Call logged."),
+    "resolve": gettext_lazy("Resolved."),
+    "suspend": gettext_lazy("Suspended."),
+    "reinstate": gettext_lazy("Reinstated."),
+    "dispatch": gettext_lazy("Dispatched."),
+}
+
+
 @contextmanager
-def page_action(request: HttpRequest) -> Iterator[None]:
+def page_action(request: HttpRequest, action: str = "") -> Iterator[None]:
     """Run the action of a page's button: refused (bad input or a move not allowed now), it leaves
-    an error message saying why; done, it leaves "Saved."."""
+    an error message saying why; done, it says so (``ACTION_DONE``, else "Saved.")."""
     try:
         yield
     except (Invalid, Conflict) as error:
         messages.error(request, error.text())
     else:
-        messages.success(request, _("Saved."))
+        messages.success(request, str(ACTION_DONE.get(action, _("Saved."))))

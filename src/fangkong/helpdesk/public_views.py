@@ -148,7 +148,7 @@ def request_form(request: HttpRequest) -> HttpResponse:
 def _mine(request: HttpRequest) -> list[str]:
     """The tickets this browser was given (a signed cookie): their pages are never throttled."""
     value = request.get_signed_cookie(MINE_COOKIE, default="", salt=MINE_SALT)
-    return [t for t in value.split(",") if t]
+    return [t for t in (value or "").split(",") if t]
 
 
 def _lookup_key(request: HttpRequest) -> str:

@@ -80,7 +80,7 @@ def detail(request: HttpRequest, request_id: int) -> HttpResponse:
 def action(request: HttpRequest, request_id: int, action: str) -> HttpResponse:
     found = selectors.help_request_get(actor=request.user, request_id=request_id)
     p = request.POST
-    with page_action(request):
+    with page_action(request, action):
         if action == "claim":
             services.help_request_claim(actor=request.user, request=found)
         elif action == "release":

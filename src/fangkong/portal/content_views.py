@@ -134,7 +134,7 @@ def article_edit(request: HttpRequest, article_id: int) -> HttpResponse:
 @staff_view
 def rebuttal_action(request: HttpRequest, rebuttal_id: int, action: str) -> HttpResponse:
     rebuttal = selectors.rebuttal_get(actor=request.user, rebuttal_id=rebuttal_id)
-    with page_action(request):
+    with page_action(request, action):
         if action == "publish":
             content.rebuttal_publish(actor=request.user, rebuttal=rebuttal)
         elif action == "unpublish":
@@ -148,7 +148,7 @@ def rebuttal_action(request: HttpRequest, rebuttal_id: int, action: str) -> Http
 @staff_view
 def article_action(request: HttpRequest, article_id: int, action: str) -> HttpResponse:
     article = selectors.article_get(actor=request.user, article_id=article_id)
-    with page_action(request):
+    with page_action(request, action):
         if action == "publish":
             content.article_publish(actor=request.user, article=article)
         elif action == "unpublish":

@@ -16,7 +16,7 @@ class UnitChoice(forms.ModelChoiceField):  # type: ignore[type-arg]
 
 class DraftForm(forms.Form):
     unit = UnitChoice(label=_("Covers"), queryset=None)
-    day = forms.DateField(label=_("Day"), widget=DateWidget())
+    day = forms.DateField(label=_("Date"), widget=DateWidget())
 
 
 class BulletinForm(forms.Form):

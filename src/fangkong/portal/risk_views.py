@@ -79,7 +79,7 @@ def area_detail(request: HttpRequest, area_id: int) -> HttpResponse:
 @staff_view
 def area_lift(request: HttpRequest, area_id: int) -> HttpResponse:
     area = selectors.risk_area_get(actor=request.user, area_id=area_id)
-    with page_action(request):
+    with page_action(request, "lift"):
         risk.risk_area_lift(actor=request.user, area=area, reason=request.POST.get("reason", ""))
     return redirect("publish:area", area_id=area.pk)
 
@@ -88,7 +88,7 @@ def area_lift(request: HttpRequest, area_id: int) -> HttpResponse:
 @staff_view
 def proposal_decide(request: HttpRequest, change_id: int, decision: str) -> HttpResponse:
     proposal = selectors.risk_proposal_get(actor=request.user, change_id=change_id)
-    with page_action(request):
+    with page_action(request, decision):
         if decision == "approve":
             risk.risk_proposal_approve(actor=request.user, proposal=proposal)
         elif decision == "reject":

@@ -155,7 +155,7 @@ BULLETIN_ACTIONS = {
 @staff_view
 def bulletin_action(request: HttpRequest, bulletin_id: int, action: str) -> HttpResponse:
     bulletin = selectors.bulletin_get(actor=request.user, bulletin_id=bulletin_id)
-    with page_action(request):
+    with page_action(request, action):
         move = BULLETIN_ACTIONS.get(action)
         if move is None:
             raise Invalid.field("action", _("Unknown action."))

@@ -82,7 +82,7 @@ def volunteer_reveal(request: HttpRequest, volunteer_id: int) -> HttpResponse:
 @staff_view
 def volunteer_decide(request: HttpRequest, volunteer_id: int, decision: str) -> HttpResponse:
     volunteer = selectors.volunteer_get(actor=request.user, volunteer_id=volunteer_id)
-    with page_action(request):
+    with page_action(request, decision):
         services.volunteer_decide(
             actor=request.user, volunteer=volunteer, decision=decision, note=request.POST.get("note", "")
         )
@@ -93,7 +93,7 @@ def volunteer_decide(request: HttpRequest, volunteer_id: int, decision: str) -> 
 @staff_view
 def volunteer_dispatch(request: HttpRequest, volunteer_id: int) -> HttpResponse:
     volunteer = selectors.volunteer_get(actor=request.user, volunteer_id=volunteer_id)
-    with page_action(request):
+    with page_action(request, "dispatch"):
         item_id = int_param(request, "work_item", source=request.POST)
         item = selectors.work_item_for_dispatch(actor=request.user, item_id=item_id)
         services.dispatch_create(

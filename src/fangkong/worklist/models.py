@@ -41,6 +41,9 @@ KIND_LABELS = {
     "quarantine.fever": _("Follow up a fever or symptom"),
     "quarantine.missing_check": _("Missing health check"),
     "helpdesk.escalated": _("Help request not called back in time"),
+    "household.visit": _("Household visit"),
+    "people.verify": _("Check residents"),
+    "notice.deliver": _("Deliver a notice"),
 }
 
 
