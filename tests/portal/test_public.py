@@ -169,3 +169,15 @@ def test_public_pages_answer_without_login(client):
         response = client.get(reverse(name))
         assert response.status_code == 200, name
         assert reverse("help:form") in response.content.decode()
+
+
+def test_a_search_of_several_words_finds_what_has_them_all(tree, publisher, client):
+    from fangkong.portal.content import RebuttalData, rebuttal_create, rebuttal_publish
+
+    for claim, explanation in [("接种疫苗后不用戴口罩", "做好个人防护仍然必要"), ("疫苗有害", "没有依据")]:
+        data = RebuttalData(claim=claim, verdict="false", explanation=explanation, sources="")
+        rebuttal_publish(
+            actor=publisher, rebuttal=rebuttal_create(actor=publisher, unit=tree.city, data=data)
+        )
+    html = client.get(reverse("portal:rebuttals"), {"q": "疫苗　防护"}).content.decode()
+    assert "接种疫苗后不用戴口罩" in html and "疫苗有害" not in html

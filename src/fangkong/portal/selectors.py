@@ -3,6 +3,8 @@ public reads return only what is published (bulletins, rebuttals, articles) or a
 
 from __future__ import annotations
 
+from functools import reduce
+from operator import or_
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -117,18 +119,24 @@ def approve_units(*, actor: Any) -> QuerySet[OrgUnit]:
 # --- public ----------------------------------------------------------------------------------
 
 
-def _search_rebuttals(qs: QuerySet[Rebuttal], q: str) -> QuerySet[Rebuttal]:
-    q = q.strip()[:100]
-    if q:
-        qs = qs.filter(Q(claim__icontains=q) | Q(explanation__icontains=q))
+def _words(q: str) -> list[str]:
+    """The words of a search, separated by spaces (ASCII or ideographic)."""
+    return q.replace("\u3000", " ").strip()[:100].split()[:8]
+
+
+def _search(qs: QuerySet[Any], q: str, fields: tuple[str, ...]) -> QuerySet[Any]:
+    """Every word must appear in one of ``fields`` (not necessarily the same one)."""
+    for word in _words(q):
+        qs = qs.filter(reduce(or_, (Q(**{f"{field}__icontains": word}) for field in fields)))
     return qs
+
+
+def _search_rebuttals(qs: QuerySet[Rebuttal], q: str) -> QuerySet[Rebuttal]:
+    return _search(qs, q, ("claim", "explanation"))
 
 
 def _search_articles(qs: QuerySet[Article], q: str) -> QuerySet[Article]:
-    q = q.strip()[:100]
-    if q:
-        qs = qs.filter(Q(title__icontains=q) | Q(summary__icontains=q) | Q(body__icontains=q))
-    return qs
+    return _search(qs, q, ("title", "summary", "body"))
 
 
 def published_bulletins() -> QuerySet[Bulletin]:
@@ -155,7 +163,7 @@ def published_articles(*, q: str = "") -> QuerySet[Article]:
 
 def active_areas() -> list[RiskArea]:
     """Active areas, highest level first, then the most recent."""
-    areas = list(RiskArea.objects.filter(active=True).select_related("org_unit"))
+    areas = list(RiskArea.objects.filter(active=True).select_related("org_unit__parent__parent"))
     return sorted(areas, key=lambda a: (-a.level_rank, -a.since.toordinal(), a.name))
 
 
@@ -172,7 +180,7 @@ def risk_geojson() -> dict[str, Any]:
     units = (
         OrgUnit.objects.filter(level__in=[Level.COMMUNITY, Level.GRID], geometry__isnull=False)
         .order_by("depth", "path")
-        .values("code", "name", "path", "geometry")
+        .values("code", "name", "path", "geometry", "parent__name")
     )
     for unit in units:
         covering = [a for path, a in by_unit.items() if unit["path"].startswith(path)]
@@ -184,6 +192,7 @@ def risk_geojson() -> dict[str, Any]:
                 "properties": {
                     "code": unit["code"],
                     "name": unit["name"],
+                    "parent": unit["parent__name"],
                     "level": found.level if found else None,
                     "since": found.since.isoformat() if found else None,
                     "reason": found.reason if found else None,

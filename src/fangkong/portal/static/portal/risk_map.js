@@ -14,7 +14,7 @@
         return {
           name: p.code,
           value: p.level ? rank[p.level] : 0,
-          label: p.name,
+          label: p.parent ? p.parent + " · " + p.name : p.name,
           level: p.level, since: p.since, reason: p.reason,
           itemStyle: { areaColor: p.level ? colours[p.level] : "#f2f4f7" }
         };
@@ -33,7 +33,9 @@
         },
         series: [{
           type: "map", map: "fangkong-risk", nameProperty: "code", roam: true,
-          label: { show: false }, emphasis: { label: { show: false } },
+          label: { show: false },
+          emphasis: { label: { show: false }, itemStyle: { areaColor: "#84caff" } },
+          layoutCenter: ["50%", "50%"], layoutSize: "100%",
           itemStyle: { borderColor: "#98a2b3", borderWidth: 0.5 },
           select: { disabled: true },
           data: data
