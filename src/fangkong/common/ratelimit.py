@@ -34,8 +34,16 @@ def rate_limited(*, key: str, limit: int, window: timedelta) -> bool:
     return rate_used(key=key, window=window) >= limit
 
 
-def rate_count(*, key: str, window: timedelta) -> int:
-    """Count one use of ``key`` in the current window; returns the count so far."""
+def rate_count(*, key: str, window: timedelta, limit: int | None = None) -> int:
+    """Count one use of ``key`` in the current window; returns the count so far.
+
+    With ``limit``, a key already past it is not counted again (the answer stays "past the
+    limit"): a flood of refused requests then reads instead of writing.
+    """
+    if limit is not None:
+        used = rate_used(key=key, window=window)
+        if used > limit:
+            return used
     start = _window_start(window, timezone.now())
     with transaction.atomic():
         updated = RateCounter.objects.filter(key=key, window_start=start).update(count=F("count") + 1)

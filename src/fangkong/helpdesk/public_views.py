@@ -103,12 +103,17 @@ def request_form(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return render(request, "helpdesk/public/form.html", _form_context(request))
     address = client_address(request)
-    if rate_count(key=f"help:ip:{address}", window=FORM_WINDOW) > FORM_LIMIT_PER_ADDRESS:
+    if (
+        rate_count(key=f"help:ip:{address}", window=FORM_WINDOW, limit=FORM_LIMIT_PER_ADDRESS)
+        > FORM_LIMIT_PER_ADDRESS
+    ):
         return _throttled(request, _("Too many requests from this connection; try again later."), FORM_WINDOW)
     phone = request.POST.get("phone", "")[:40]
     with contextlib.suppress(InvalidNumber):
         phone = normalize_mobile(phone)
-        used = rate_count(key=f"help:phone:{phone_key(phone)}", window=PHONE_WINDOW)
+        used = rate_count(
+            key=f"help:phone:{phone_key(phone)}", window=PHONE_WINDOW, limit=FORM_LIMIT_PER_PHONE
+        )
         if used > FORM_LIMIT_PER_PHONE:
             return _throttled(
                 request,

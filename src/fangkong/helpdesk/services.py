@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 
 from fangkong.audit.services import audit_record
 from fangkong.common.errors import Conflict, Forbidden, Invalid
+from fangkong.common.locks import serialise
 from fangkong.common.protocol import active_profile
 from fangkong.helpdesk.models import (
     ESCALATION_KIND,
@@ -131,9 +132,9 @@ def help_request_submit(*, data: RequestData, now: datetime | None = None) -> Su
     now = now or timezone.now()
     index = phone_key(phone)
     with transaction.atomic():
+        serialise(key=f"helpdesk.submit:{index}")  # two sends of the same phone: one after the other
         earlier = (
-            HelpRequest.objects.select_for_update()
-            .filter(
+            HelpRequest.objects.filter(
                 phone_index=index,
                 category=data.category,
                 status__in=UNRESOLVED,

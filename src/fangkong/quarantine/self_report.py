@@ -37,7 +37,9 @@ def self_report(request: HttpRequest, token: str) -> HttpResponse:
     }
     if request.method == "POST":
         key = f"self-report:{order.pk}"
-        if rate_count(key=key, window=WINDOW) > LIMIT:  # count first: parallel posts cannot slip through
+        if (
+            rate_count(key=key, window=WINDOW, limit=LIMIT) > LIMIT
+        ):  # count first: parallel posts cannot slip through
             context["errors"] = {"__all__": [_("Too many reports from this link; try again later.")]}
             return render(request, "quarantine/self_report.html", context, status=429)
         try:

@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
+from fangkong.common.context import client_address
 from fangkong.common.errors import Invalid
 from fangkong.common.pagination import paginate
 from fangkong.common.ratelimit import rate_count, retry_after
@@ -44,11 +45,15 @@ def _data(request: HttpRequest) -> SignUpData:
 
 def _throttled(request: HttpRequest, data: SignUpData) -> int | None:
     """Seconds to wait when the address or the phone is past its limit, else None."""
-    ip = request.META.get("REMOTE_ADDR", "")
-    if rate_count(key=f"volunteer:ip:{ip}", window=IP_WINDOW) > IP_LIMIT:
+    ip = client_address(request)
+    if rate_count(key=f"volunteer:ip:{ip}", window=IP_WINDOW, limit=IP_LIMIT) > IP_LIMIT:
         return retry_after(window=IP_WINDOW)
     phone = phone_or_none(data.phone)
-    if phone and rate_count(key=f"volunteer:phone:{phone_index(phone)}", window=PHONE_WINDOW) > PHONE_LIMIT:
+    if (
+        phone
+        and rate_count(key=f"volunteer:phone:{phone_index(phone)}", window=PHONE_WINDOW, limit=PHONE_LIMIT)
+        > PHONE_LIMIT
+    ):
         return retry_after(window=PHONE_WINDOW)
     return None
 
