@@ -82,7 +82,15 @@ TEMPLATES = [
 ]
 
 _default_db = f"sqlite:///{VAR_DIR / 'fangkong.sqlite3'}"
-DATABASES = {"default": dj_database_url.parse(env("DATABASE_URL", _default_db) or _default_db)}
+DATABASES = {
+    "default": dj_database_url.parse(
+        env("DATABASE_URL", _default_db) or _default_db,
+        # Keep server connections open between requests (a new PostgreSQL connection costs a
+        # process fork); checked before reuse. 0 closes each at the end of its request.
+        conn_max_age=int(env("DATABASE_CONN_MAX_AGE", "60") or "0"),
+        conn_health_checks=True,
+    )
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     # A writer waits up to 20 s for SQLite's one write lock (the pragma, not Django's "timeout",
