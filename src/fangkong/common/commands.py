@@ -6,6 +6,7 @@ day changes nothing the second time.
 
 from __future__ import annotations
 
+from abc import ABCMeta, abstractmethod
 from datetime import date
 from typing import Any
 
@@ -13,15 +14,16 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
 
-class DaySweepCommand(BaseCommand):
+class DaySweepCommand(BaseCommand, metaclass=ABCMeta):
     """Subclasses give ``sweep(day) -> count``, ``task`` (a django-tasks task taking ``day``)
     and ``done`` (the report, formatted with ``count`` and ``day``)."""
 
     done = "{count} for {day}"
     task: Any = None
 
+    @abstractmethod
     def sweep(self, day: date) -> int:
-        raise NotImplementedError
+        """Run the sweep for ``day``; returns how many things it made."""
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
