@@ -171,3 +171,32 @@ def test_commander_decides_on_the_staff_page(area, commander, client):
     assert client.post(reverse("publish:proposal-decide", args=[proposal.pk, "approve"])).status_code == 302
     area.refresh_from_db()
     assert area.level == "medium"
+
+
+def test_a_case_counts_on_the_day_it_was_confirmed_not_reported(area, tree, epidemiologist):
+    confirmed = at(LAST_CASE + timedelta(days=5), 23, 30)  # 23:30 in Shanghai: that local day
+    case_at(
+        actor=epidemiologist,
+        grid=tree.grid_a,
+        classification="confirmed",
+        when=at(LAST_CASE - timedelta(days=2)),
+        confirmed_at=confirmed,
+        name="赵六",
+    )
+    assert last_new_case_on(area) == LAST_CASE + timedelta(days=5)
+    assert risk_area_downgrades_propose(today=_due("high", LAST_CASE)) == 0
+
+
+def test_a_reason_or_place_with_personal_data_is_refused(tree, commander):
+    from fangkong.common.errors import Invalid
+
+    with pytest.raises(Invalid) as error:
+        risk_area_designate(
+            actor=commander,
+            unit=tree.community,
+            level="high",
+            since=date(2022, 5, 1),
+            reason="密接 13800138000",
+        )
+    assert list(error.value.errors) == ["reason"]
+    assert not RiskArea.objects.exists()

@@ -14,8 +14,9 @@ area whose proposal was decided today gets no new one today. A commander approve
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max
@@ -23,12 +24,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangkong.audit.services import audit_record
-from fangkong.cases.models import Case, Classification
+from fangkong.cases.models import Case
 from fangkong.common.errors import Conflict, Forbidden, Invalid
+from fangkong.common.locks import serialise
 from fangkong.common.protocol import active_profile
 from fangkong.orgs.models import OrgUnit
 from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import can
+from fangkong.people.pii import refuse_personal_data
 from fangkong.portal.cache import bump_generation
 from fangkong.portal.models import ChangeKind, RiskArea, RiskAreaChange, RiskLevel
 
@@ -39,15 +42,17 @@ def _require(actor: Any, unit: OrgUnit) -> None:
 
 
 def last_new_case_on(area: RiskArea) -> date:
-    """The local day of the latest confirmed or asymptomatic case in the area's subtree, or the
-    area's ``since`` when that is later (or when there is none)."""
-    latest = Case.objects.filter(
-        org_unit__path__startswith=area.org_unit.path,
-        classification__in=[Classification.CONFIRMED, Classification.ASYMPTOMATIC],
-    ).aggregate(at=Max("reported_at"))["at"]
-    if latest is None:
+    """The local day (profile's timezone) the latest case in the area's subtree became confirmed
+    or asymptomatic — the day a bulletin counts it as new —, or the area's ``since`` when that
+    is later (or when there is none)."""
+    stamps = Case.objects.filter(org_unit__path__startswith=area.org_unit.path).aggregate(
+        confirmed=Max("confirmed_at"), asymptomatic=Max("asymptomatic_at")
+    )
+    moments: list[datetime] = [at for at in stamps.values() if at is not None]
+    if not moments:
         return area.since
-    return max(timezone.localdate(latest), area.since)
+    day: date = max(moments).astimezone(ZoneInfo(active_profile().timezone)).date()
+    return max(day, area.since)
 
 
 @transaction.atomic
@@ -66,7 +71,9 @@ def risk_area_designate(
         errors["since"] = [_("The date is in the future.")]
     if errors:
         raise Invalid(errors)
+    refuse_personal_data({"reason": reason, "place": place})  # both are shown to the public
     place = place.strip()
+    serialise(key=f"portal.risk_area:{unit.pk}:{place}")  # one active area per unit and place
     area = RiskArea.objects.select_for_update().filter(org_unit=unit, place=place, active=True).first()
     before = area.level if area else ""
     if area is None:
@@ -103,6 +110,7 @@ def risk_area_lift(*, actor: Any, area: RiskArea, reason: str, today: date | Non
     _require(actor, area.org_unit)
     if not area.active:
         raise Conflict(_("This area is already lifted."))
+    refuse_personal_data({"reason": reason})
     _lift(
         area,
         actor=actor,
