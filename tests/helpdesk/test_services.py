@@ -234,3 +234,10 @@ def test_a_call_logged_afterwards_keeps_its_time_within_bounds(tree, operator):
             call_log(actor=operator, request=request, outcome="reached", called_at=T0 + timedelta(hours=1))
         call_log(actor=operator, request=request, outcome="reached", called_at=T0 + timedelta(minutes=20))
     assert request.called_back_at == T0 + timedelta(minutes=20) and request.within_sla
+
+
+def test_a_note_with_a_number_reaches_the_audit_trail_masked(tree, operator):
+    request = make_request(community=tree.community)
+    call_log(actor=operator, request=request, outcome="reached", note="居民换号 13712345678")
+    event = AuditEvent.objects.get(action="helpdesk.call", target_id=str(request.pk))
+    assert event.after["note"] == "居民换号 137****5678"

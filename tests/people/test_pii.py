@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fangkong.common.errors import Invalid
-from fangkong.people.pii import personal_data_in, refuse_personal_data
+from fangkong.people.pii import personal_data_in, redact, refuse_personal_data
 from tests.people.factories import resident_id
 
 
@@ -43,3 +43,9 @@ def test_each_field_is_named():
     with pytest.raises(Invalid) as error:
         refuse_personal_data({"title": "通报", "body": "联系 13800138000"})
     assert list(error.value.errors) == ["body"] and "138****8000" in error.value.errors["body"][0]
+
+
+def test_redact_masks_numbers_and_keeps_the_rest():
+    number = resident_id()
+    text = f"居民换号 139-1234-5678，证件 {number}，已联系"
+    assert redact(text) == f"居民换号 139****5678，证件 {number[:4]}{'*' * 10}{number[-4:]}，已联系"

@@ -7,7 +7,6 @@ lookups are rate-limited per address so that codes cannot be guessed by trying.
 
 from __future__ import annotations
 
-import contextlib
 from datetime import timedelta
 from typing import Any
 
@@ -26,13 +25,13 @@ from fangkong.helpdesk.selectors import help_request_by_ticket
 from fangkong.helpdesk.services import (
     DUPLICATE_WINDOW,
     RequestData,
+    help_request_check,
     help_request_rate,
     help_request_submit,
     normalise_ticket,
     phone_key,
 )
 from fangkong.orgs.models import Level, OrgUnit
-from fangkong.people.idnumbers import InvalidNumber, normalize_mobile
 from fangkong.people.masking import mask_name
 
 FORM_LIMIT_PER_ADDRESS, FORM_WINDOW = 30, timedelta(hours=1)  # carriers share addresses
@@ -108,21 +107,9 @@ def request_form(request: HttpRequest) -> HttpResponse:
         > FORM_LIMIT_PER_ADDRESS
     ):
         return _throttled(request, _("Too many requests from this connection; try again later."), FORM_WINDOW)
-    phone = request.POST.get("phone", "")[:40]
-    with contextlib.suppress(InvalidNumber):
-        phone = normalize_mobile(phone)
-        used = rate_count(
-            key=f"help:phone:{phone_key(phone)}", window=PHONE_WINDOW, limit=FORM_LIMIT_PER_PHONE
-        )
-        if used > FORM_LIMIT_PER_PHONE:
-            return _throttled(
-                request,
-                _("This phone number has sent too many requests today; call 12345 instead."),
-                PHONE_WINDOW,
-            )
     data = RequestData(
         name=request.POST.get("name", ""),
-        phone=phone,
+        phone=request.POST.get("phone", "")[:40],
         community_id=_int(request.POST.get("community")),
         grid_id=_int(request.POST.get("grid")),
         category=request.POST.get("category", ""),
@@ -130,6 +117,19 @@ def request_form(request: HttpRequest) -> HttpResponse:
         description=request.POST.get("description", ""),
         address=request.POST.get("address", ""),
     )
+    try:
+        phone = help_request_check(data=data)  # only a valid request is charged to its phone
+    except Invalid as error:
+        return render(
+            request, "helpdesk/public/form.html", _form_context(request, errors=error.errors), status=422
+        )
+    used = rate_count(key=f"help:phone:{phone_key(phone)}", window=PHONE_WINDOW, limit=FORM_LIMIT_PER_PHONE)
+    if used > FORM_LIMIT_PER_PHONE:
+        return _throttled(
+            request,
+            _("This phone number has sent too many requests today; call 12345 instead."),
+            PHONE_WINDOW,
+        )
     try:
         submitted = help_request_submit(data=data)
     except Invalid as error:
@@ -219,10 +219,9 @@ def ticket_page(request: HttpRequest, ticket: str) -> HttpResponse:
 
 @require_POST
 def ticket_rate(request: HttpRequest, ticket: str) -> HttpResponse:
-    try:
-        found = help_request_by_ticket(ticket=ticket)
-    except NotFound:
-        return render(request, "helpdesk/public/lookup.html", {"errors": {}}, status=404)
+    found, refused = _find(request, ticket)  # codes not found count here too
+    if refused is not None:
+        return refused
     try:
         help_request_rate(
             request=found, rating=_int(request.POST.get("rating")), comment=request.POST.get("comment", "")

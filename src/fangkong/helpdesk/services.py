@@ -45,6 +45,7 @@ from fangkong.orgs.scope import can
 from fangkong.people.crypto import blind_index, decrypt, encrypt
 from fangkong.people.idnumbers import InvalidNumber, normalize_mobile
 from fangkong.people.masking import mask_name, mask_phone
+from fangkong.people.pii import redact
 from fangkong.worklist.services import work_items_done_by_rule
 
 DUPLICATE_WINDOW = timedelta(minutes=10)
@@ -124,6 +125,12 @@ def _clean(data: RequestData) -> tuple[OrgUnit, OrgUnit | None, str]:
         raise Invalid(errors)
     assert community is not None
     return community, grid, phone
+
+
+def help_request_check(*, data: RequestData) -> str:
+    """Validate a request as ``help_request_submit`` would, storing nothing; returns the phone
+    as stored (11 digits)."""
+    return _clean(data)[2]
 
 
 def help_request_submit(*, data: RequestData, now: datetime | None = None) -> Submitted:
@@ -273,7 +280,7 @@ def call_log(
         actor=actor,
         action="helpdesk.call",
         target=locked,
-        after={"outcome": outcome, "note": note.strip()[:200]},
+        after={"outcome": outcome, "note": redact(note.strip())[:200]},
     )
     work_items_done_by_rule(
         actor=actor, kind=ESCALATION_KIND, subject=locked, note=_("The resident was called back.")
@@ -299,7 +306,9 @@ def help_request_resolve(
         raise Conflict(_("Log the call back to the resident before resolving."))
     locked.status, locked.resolution, locked.resolved_at = Status.RESOLVED, text, when
     locked.save(update_fields=["status", "resolution", "resolved_at", "updated_at"])
-    audit_record(actor=actor, action="helpdesk.resolve", target=locked, after={"resolution": text[:200]})
+    audit_record(
+        actor=actor, action="helpdesk.resolve", target=locked, after={"resolution": redact(text)[:200]}
+    )
     request.refresh_from_db()
     return request
 

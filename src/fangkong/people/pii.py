@@ -9,7 +9,6 @@ a mobile counts written as people write it (``138 0013 8000``, ``+86-138-0013-80
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from django.utils.translation import gettext as _
 
@@ -18,12 +17,15 @@ from fangkong.people.idnumbers import check_char
 from fangkong.people.masking import mask_id_number, mask_phone
 
 RESIDENT_ID = re.compile(r"(?<![0-9A-Za-z])(\d{17})([0-9Xx])(?![0-9A-Za-z])")
+# Full-width digits, X and plus as people type them on a phone, read as their ASCII forms
+# (only these: the rest of the text is left as written).
+_WIDE = str.maketrans({**{chr(0xFF10 + d): str(d) for d in range(10)}, "Ｘ": "X", "ｘ": "x", "＋": "+"})
 MOBILE_IN_TEXT = re.compile(r"(?<![0-9])(?:\+?86[\s-]?)?(1[3-9]\d)[\s-]?(\d{4})[\s-]?(\d{4})(?![0-9])")
 
 
 def personal_data_in(text: str) -> list[str]:
     """Masked copies of every resident ID number and mobile number found in ``text``."""
-    plain = unicodedata.normalize("NFKC", text)
+    plain = text.translate(_WIDE)
     found: list[str] = []
     for match in RESIDENT_ID.finditer(plain):
         if check_char(match.group(1)) == match.group(2).upper():
@@ -31,6 +33,19 @@ def personal_data_in(text: str) -> list[str]:
             plain = plain.replace(match.group(0), " " * len(match.group(0)))
     found += [mask_phone("".join(m.groups())) for m in MOBILE_IN_TEXT.finditer(plain)]
     return found
+
+
+def redact(text: str) -> str:
+    """``text`` with every resident ID number and mobile number in it masked (for the audit trail,
+    which keeps no plaintext PII: operators' notes often carry a number)."""
+    plain = text.translate(_WIDE)
+
+    def _id(match: re.Match[str]) -> str:
+        number = match.group(1) + match.group(2).upper()
+        return mask_id_number(number) if check_char(match.group(1)) == number[-1] else match.group(0)
+
+    plain = RESIDENT_ID.sub(_id, plain)
+    return MOBILE_IN_TEXT.sub(lambda m: mask_phone("".join(m.groups())), plain)
 
 
 def refuse_personal_data(fields: dict[str, str]) -> None:

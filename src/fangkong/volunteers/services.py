@@ -20,7 +20,7 @@ from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import can
 from fangkong.people.crypto import blind_index, decrypt, encrypt
 from fangkong.people.masking import mask_name, mask_phone
-from fangkong.people.pii import refuse_personal_data
+from fangkong.people.pii import redact, refuse_personal_data
 from fangkong.volunteers.models import (
     Commendation,
     Dispatch,
@@ -142,7 +142,7 @@ def volunteer_decide(*, actor: Any, volunteer: Volunteer, decision: str, note: s
         action=f"volunteers.volunteer.{decision}",
         target=volunteer,
         before={"status": before},
-        after={"status": target, "note": note.strip()[:200]},
+        after={"status": target, "note": redact(note.strip())[:200]},
     )
     return volunteer
 
@@ -241,7 +241,7 @@ def dispatch_cancel(*, actor: Any, dispatch: Dispatch, reason: str) -> Dispatch:
         actor=actor,
         action="volunteers.dispatch.cancel",
         target=dispatch,
-        after={"reason": reason.strip()[:200]},
+        after={"reason": redact(reason.strip())[:200]},
     )
     return dispatch
 
