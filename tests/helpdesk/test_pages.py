@@ -89,3 +89,10 @@ def test_the_sla_page_counts_by_district(tree, operator, commander, client: Clie
     cells = [c.split(">")[-1] for c in row.split("</td>")[1:4]]
     assert cells[0] == "2" and cells[1] == "1"  # requests, called back
     assert "50 %" in row  # one in time, one late
+
+
+def test_an_operator_of_a_community_sees_the_sla_of_their_district(tree, operator, client: Client):
+    make_request(community=tree.community)
+    client.force_login(operator)  # held at the community, below the district
+    html = client.get(reverse("helpdesk:sla")).content.decode()
+    assert tree.district.name in html and tree.other_district.name not in html

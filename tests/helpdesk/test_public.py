@@ -167,3 +167,11 @@ def test_a_full_width_ticket_code_is_found(tree, client: Client):
     wide = "".join(chr(ord(c) + 0xFEE0) for c in stored.ticket[:4]) + "－" + stored.ticket[4:]
     response = client.get(reverse("help:lookup"), {"ticket": wide})
     assert response.status_code == 302 and stored.ticket in response["Location"]
+
+
+def test_invalid_posts_do_not_use_up_someone_elses_phone(tree, monkeypatch):
+    monkeypatch.setattr(public_views, "FORM_LIMIT_PER_PHONE", 2)
+    for i in range(4):
+        bad = Client(REMOTE_ADDR=f"10.9.0.{i}").post(reverse("help:form"), _form(tree, description=""))
+        assert bad.status_code == 422
+    assert Client().post(reverse("help:form"), _form(tree)).status_code == 302

@@ -100,27 +100,38 @@ class SlaRow:
 
 
 def sla_by_district(*, actor: Any, since: datetime, now: datetime) -> list[SlaRow]:
-    """Per district in scope: requests submitted since ``since`` and how their call backs went."""
-    qs = help_requests_visible(actor=actor).filter(submitted_at__gte=since)
-    rows = []
-    districts = visible(actor, OrgUnit.objects.filter(level=Level.DISTRICT), perm=Perm.HELPDESK_VIEW)
-    for district in districts.order_by("path"):
-        in_district = qs.filter(org_unit__path__startswith=district.path)
-        counts = in_district.aggregate(
+    """Per district: the requests in the actor's scope submitted since ``since`` and how their
+    call backs went, in one grouped query. A request is routed to a community, so its district
+    is the community's grandparent. Districts in scope with no request show zeros; an actor
+    scoped below a district sees the districts of the requests they hold."""
+    grouped = (
+        help_requests_visible(actor=actor)
+        .filter(submitted_at__gte=since)
+        .values("org_unit__parent__parent")
+        .annotate(
             submitted=Count("id"),
             called_back=Count("id", filter=Q(called_back_at__isnull=False)),
             within=Count("id", filter=Q(called_back_at__isnull=False, called_back_at__lte=F("due_at"))),
-            overdue=Count("id", filter=Q(called_back_at__isnull=True, status__in=UNRESOLVED, due_at__lt=now)),
+            overdue_now=Count(
+                "id", filter=Q(called_back_at__isnull=True, status__in=UNRESOLVED, due_at__lt=now)
+            ),
             escalated=Count("id", filter=Q(escalated_to__isnull=False)),
         )
-        rows.append(
-            SlaRow(
-                unit=district,
-                submitted=counts["submitted"],
-                called_back=counts["called_back"],
-                within_sla=counts["within"],
-                overdue_now=counts["overdue"],
-                escalated=counts["escalated"],
-            )
+    )
+    counts = {row["org_unit__parent__parent"]: row for row in grouped}
+    in_scope = visible(actor, OrgUnit.objects.filter(level=Level.DISTRICT), perm=Perm.HELPDESK_VIEW)
+    districts = OrgUnit.objects.filter(Q(pk__in=in_scope.values("pk")) | Q(pk__in=list(counts))).order_by(
+        "path"
+    )
+    empty = {"submitted": 0, "called_back": 0, "within": 0, "overdue_now": 0, "escalated": 0}
+    return [
+        SlaRow(
+            unit=district,
+            submitted=(c := counts.get(district.pk, empty))["submitted"],
+            called_back=c["called_back"],
+            within_sla=c["within"],
+            overdue_now=c["overdue_now"],
+            escalated=c["escalated"],
         )
-    return rows
+        for district in districts
+    ]
