@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from fangkong.audit.services import audit_record
 from fangkong.helpdesk.models import ESCALATION_KIND, UNRESOLVED, HelpRequest
 from fangkong.orgs.models import OrgUnit
+from fangkong.orgs.selectors import org_unit_ancestors
 from fangkong.worklist.models import Priority
 from fangkong.worklist.services import work_item_create
 
@@ -39,8 +40,7 @@ def levels_raised(request: HelpRequest) -> int:
 
 
 def _ancestor(unit: OrgUnit, steps: int) -> OrgUnit:
-    codes = unit.path.strip("/").split("/")
-    return OrgUnit.objects.get(code=codes[-1 - steps])
+    return org_unit_ancestors(unit=unit)[-steps]
 
 
 def help_requests_escalate(*, now: datetime | None = None) -> int:

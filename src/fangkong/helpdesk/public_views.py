@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from fangkong.common.context import client_address
 from fangkong.common.errors import Conflict, Invalid, NotFound
 from fangkong.common.ratelimit import rate_count, rate_limited, retry_after
+from fangkong.common.views import int_param
 from fangkong.helpdesk.models import Category, Status, Urgency
 from fangkong.helpdesk.selectors import help_request_by_ticket
 from fangkong.helpdesk.services import (
@@ -41,16 +42,12 @@ DUPLICATE_MINUTES = int(DUPLICATE_WINDOW.total_seconds() // 60)
 MINE_COOKIE, MINE_SALT, MINE_KEPT = "fk_help", "helpdesk.mine", 5
 
 
-def _int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _address_context(source: Any) -> dict[str, Any]:
+def _address_context(request: HttpRequest, source: Any) -> dict[str, Any]:
     """The cascade district → street → community → grid, each list below what is chosen."""
-    chosen = {level: _int(source.get(level)) for level in ("district", "street", "community", "grid")}
+    chosen = {
+        level: int_param(request, level, source=source)
+        for level in ("district", "street", "community", "grid")
+    }
     districts = list(OrgUnit.objects.filter(level=Level.DISTRICT).order_by("path"))
     streets = communities = grids = []
     if chosen["district"]:
@@ -75,7 +72,7 @@ def _form_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
         "urgencies": Urgency.choices,
         "values": source,
         "errors": {},
-        **_address_context(source),
+        **_address_context(request, source),
         **extra,
     }
 
@@ -110,8 +107,8 @@ def request_form(request: HttpRequest) -> HttpResponse:
     data = RequestData(
         name=request.POST.get("name", ""),
         phone=request.POST.get("phone", "")[:40],
-        community_id=_int(request.POST.get("community")),
-        grid_id=_int(request.POST.get("grid")),
+        community_id=int_param(request, "community", source=request.POST),
+        grid_id=int_param(request, "grid", source=request.POST),
         category=request.POST.get("category", ""),
         urgency=request.POST.get("urgency", ""),
         description=request.POST.get("description", ""),
@@ -224,7 +221,9 @@ def ticket_rate(request: HttpRequest, ticket: str) -> HttpResponse:
         return refused
     try:
         help_request_rate(
-            request=found, rating=_int(request.POST.get("rating")), comment=request.POST.get("comment", "")
+            request=found,
+            rating=int_param(request, "rating", source=request.POST),
+            comment=request.POST.get("comment", ""),
         )
     except Invalid as error:
         return render(

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from fangkong.audit.services import audit_record
 from fangkong.common.errors import Conflict, Forbidden, Invalid
+from fangkong.common.locks import serialise
 from fangkong.orgs.models import OrgUnit
 from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import can
@@ -89,6 +90,7 @@ def bulletin_draft(*, actor: Any, unit: OrgUnit, day: date) -> Bulletin:
     _require(actor, Perm.PORTAL_PUBLISH, unit)
     if day > timezone.localdate():
         raise Invalid.field("day", _("The day is in the future."))
+    serialise(key=f"portal.bulletin:{unit.pk}:{day.isoformat()}")  # two drafts at once: one waits
     existing = Bulletin.objects.filter(org_unit=unit, for_date=day).exclude(status=S.WITHDRAWN).first()
     if existing is not None:
         raise Conflict(
@@ -167,8 +169,7 @@ def bulletin_approve(*, actor: Any, bulletin: Bulletin) -> Bulletin:
     bulletin.approved_at, bulletin.approved_by = timezone.now(), actor
     bulletin.save(update_fields=["approved_at", "approved_by", "updated_at"])
     audit_record(actor=actor, action="portal.bulletin_approve", target=bulletin)
-    bump_generation()
-    return bulletin
+    return bulletin  # nothing public changes until it is published
 
 
 @transaction.atomic
