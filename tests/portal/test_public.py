@@ -181,3 +181,14 @@ def test_a_search_of_several_words_finds_what_has_them_all(tree, publisher, clie
         )
     html = client.get(reverse("portal:rebuttals"), {"q": "疫苗　防护"}).content.decode()
     assert "接种疫苗后不用戴口罩" in html and "疫苗有害" not in html
+
+
+def test_the_cache_key_reads_only_the_parameters_a_page_uses(db, rf):
+    from fangkong.portal.cache import page_key
+
+    def key(query: str) -> str:
+        return page_key(rf.get("/portal/rebuttals/" + query), "list")
+
+    assert key("?x=1") == key("?x=2") == key("")
+    assert key("?q=疫苗  防护") == key("?q=疫苗 防护&utm=z") != key("?q=疫苗")
+    assert key("?page=2") != key("")

@@ -11,6 +11,7 @@ language (``LanguageMiddleware`` sets it from a cookie) and the full path (``?q=
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from typing import Any
 
@@ -45,8 +46,19 @@ def bump_generation() -> None:
                 PublicEdition.objects.filter(pk=EDITION).update(number=F("number") + 1)
 
 
+KEYED_PARAMS = ("q", "page")  # the only query parameters a public page reads
+
+
 def page_key(request: HttpRequest, part: str) -> str:
-    return f"portal:{generation()}:{get_language()}:{part}:{request.get_full_path()}"
+    """Edition, language, page and the parameters the page reads (``?q=`` normalised). Any other
+    query string is ignored, so random ones cannot fill the cache or force fresh renders."""
+    params = "&".join(
+        f"{name}={' '.join(request.GET.get(name, '').split())[:100]}"
+        for name in KEYED_PARAMS
+        if request.GET.get(name)
+    )
+    digest = hashlib.blake2b(params.encode(), digest_size=12).hexdigest() if params else "-"
+    return f"portal:{generation()}:{get_language()}:{part}:{request.path}:{digest}"
 
 
 def cached_fragment(request: HttpRequest, template: str, context: Callable[[], dict[str, Any]]) -> SafeString:

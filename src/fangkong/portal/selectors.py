@@ -183,7 +183,9 @@ def risk_geojson() -> dict[str, Any]:
         .values("code", "name", "path", "geometry", "parent__name")
     )
     for unit in units:
-        covering = [a for path, a in by_unit.items() if unit["path"].startswith(path)]
+        codes = unit["path"].split("/")[:-1]
+        prefixes = ("/".join(codes[: i + 1]) + "/" for i in range(len(codes)))
+        covering = [by_unit[prefix] for prefix in prefixes if prefix in by_unit]
         found = max(covering, key=lambda a: a.level_rank) if covering else None
         features.append(
             {
