@@ -185,3 +185,16 @@ def test_a_coordinator_of_another_street_sees_and_changes_nothing_here(tree, coo
         volunteer_decide(actor=far_coordinator, volunteer=volunteer, decision="suspend")
     with pytest.raises(Forbidden):
         dispatch_create(actor=far_coordinator, volunteer=volunteer, work_item=open_item(tree.grid_a))
+
+
+def test_a_decision_on_a_page_loaded_earlier_sees_what_is_stored_now(tree, coordinator):
+    from fangkong.volunteers.models import Volunteer
+    from fangkong.volunteers.services import volunteer_decide
+
+    volunteer = make_volunteer(area=tree.community)
+    stale = Volunteer.objects.get(pk=volunteer.pk)  # another coordinator's page
+    volunteer_decide(actor=coordinator, volunteer=volunteer, decision="reject")
+    with pytest.raises(Conflict):
+        volunteer_decide(actor=coordinator, volunteer=stale, decision="approve")
+    assert Volunteer.objects.get(pk=volunteer.pk).status == "rejected"
+    assert AuditEvent.objects.filter(action="volunteers.volunteer.approve").count() == 0

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from fangkong.audit.services import audit_record
 from fangkong.common.errors import Conflict, Forbidden, Invalid
+from fangkong.common.locks import lock_fresh
 from fangkong.orgs.models import OrgUnit
 from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import can
@@ -85,6 +86,7 @@ def rebuttal_create(*, actor: Any, unit: OrgUnit, data: RebuttalData) -> Rebutta
 def rebuttal_edit(*, actor: Any, rebuttal: Rebuttal, data: RebuttalData) -> Rebuttal:
     _require(actor, rebuttal.org_unit)
     _check_rebuttal(data)
+    lock_fresh(rebuttal)  # its status as stored now decides whether the public pages change
     _fill_rebuttal(rebuttal, data)
     rebuttal.full_clean()
     rebuttal.save()
@@ -123,6 +125,7 @@ def article_create(*, actor: Any, unit: OrgUnit, data: ArticleData) -> Article:
 def article_edit(*, actor: Any, article: Article, data: ArticleData) -> Article:
     _require(actor, article.org_unit)
     _check_article(data)
+    lock_fresh(article)
     article.title, article.summary, article.body = data.title.strip(), data.summary.strip(), data.body.strip()
     article.full_clean()
     article.save()
@@ -134,6 +137,7 @@ def article_edit(*, actor: Any, article: Article, data: ArticleData) -> Article:
 
 def _set_status(actor: Any, piece: P, *, to: str, what: str) -> P:
     _require(actor, piece.org_unit)
+    lock_fresh(piece)
     if piece.status == to:
         raise Conflict(
             _("Cannot move a %(what)s from “%(from)s” to “%(to)s”.")

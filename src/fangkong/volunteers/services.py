@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from fangkong.audit.services import audit_record
 from fangkong.common.errors import Conflict, Forbidden, Invalid
+from fangkong.common.locks import lock_fresh
 from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import can
 from fangkong.people.crypto import blind_index, decrypt, encrypt
@@ -123,6 +124,7 @@ def volunteer_decide(*, actor: Any, volunteer: Volunteer, decision: str, note: s
     Any other move is refused with ``Conflict`` naming both states.
     """
     _require(actor, Perm.VOLUNTEERS_CHANGE, volunteer)
+    lock_fresh(volunteer)
     if decision not in DECISIONS:
         raise Invalid.field("decision", _("Unknown decision “%(d)s”.") % {"d": decision[:40]})
     sources, target = DECISIONS[decision]
@@ -169,6 +171,7 @@ def dispatch_create(*, actor: Any, volunteer: Volunteer, work_item: WorkItem, no
     area subtree and visible to the actor; a volunteer is sent to one item once at a time.
     """
     _require(actor, Perm.VOLUNTEERS_CHANGE, volunteer)
+    lock_fresh(volunteer)  # a suspension at the same moment: one of the two waits
     if volunteer.status != S.APPROVED:
         raise Conflict(
             _("Only approved volunteers can be dispatched; this one is %(s)s.")
@@ -187,7 +190,11 @@ def dispatch_create(*, actor: Any, volunteer: Volunteer, work_item: WorkItem, no
         dispatched_at=timezone.now(),
         note=note.strip(),
     )
-    _save(dispatch)
+    try:
+        with transaction.atomic():
+            _save(dispatch)
+    except IntegrityError:  # the same dispatch made at the same moment (one live per item)
+        raise Conflict(_("This volunteer is already dispatched to this work item.")) from None
     audit_record(
         actor=actor,
         action="volunteers.dispatch.create",
@@ -206,6 +213,7 @@ def dispatch_complete(
     The work item itself is left to its owner unit: a volunteer helps, the grid closes the item.
     """
     _require(actor, Perm.VOLUNTEERS_CHANGE, dispatch.volunteer)
+    lock_fresh(dispatch)
     if dispatch.status != DispatchStatus.DISPATCHED:
         raise Conflict(
             _("Cannot log hours on a dispatch that is %(s)s.") % {"s": dispatch.get_status_display()}
@@ -231,6 +239,7 @@ def dispatch_cancel(*, actor: Any, dispatch: Dispatch, reason: str) -> Dispatch:
     _require(actor, Perm.VOLUNTEERS_CHANGE, dispatch.volunteer)
     if not reason.strip():
         raise Invalid.field("reason", _("Say why the dispatch is cancelled."))
+    lock_fresh(dispatch)
     if dispatch.status != DispatchStatus.DISPATCHED:
         raise Conflict(_("Cannot cancel a dispatch that is %(s)s.") % {"s": dispatch.get_status_display()})
     dispatch.status = DispatchStatus.CANCELLED
@@ -252,6 +261,7 @@ def commendation_create(
 ) -> Commendation:
     """Write a citation for an approved volunteer; it shows publicly only once published."""
     _require(actor, Perm.VOLUNTEERS_CHANGE, volunteer)
+    lock_fresh(volunteer)  # a suspension at the same moment: one of the two waits
     if volunteer.status != S.APPROVED:
         raise Conflict(
             _("Only approved volunteers can be commended; this one is %(s)s.")
