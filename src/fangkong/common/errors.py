@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from django.core.exceptions import ValidationError
 
@@ -64,3 +65,13 @@ class Invalid(DomainError):
                 }
             )
         return cls({"__all__": [str(m) for m in error.messages]})
+
+
+def validated_save(obj: Any, fields: list[str] | None = None) -> None:
+    """Check ``obj`` with the model's own validation, then save it (``fields`` only, when given);
+    a failed check is ``Invalid`` naming each field, and nothing is written."""
+    try:
+        obj.full_clean()
+    except ValidationError as error:
+        raise Invalid.from_validation_error(error) from error
+    obj.save(update_fields=fields)

@@ -8,13 +8,12 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangkong.audit.services import audit_record
-from fangkong.common.errors import Invalid, NotFound
+from fangkong.common.errors import Invalid, NotFound, validated_save
 from fangkong.orgs.models import LEVEL_ORDER, ApiToken, Level, Membership, OrgUnit
 from fangkong.orgs.roles import Role
 from fangkong.orgs.scope import forget_memberships
@@ -47,11 +46,7 @@ def org_unit_create(*, actor: Any, code: str, name: str, parent: OrgUnit | None)
         path=unit_path(code=code.strip(), parent=parent),
         depth=(parent.depth + 1) if parent else 0,
     )
-    try:
-        unit.full_clean()
-    except ValidationError as error:
-        raise Invalid.from_validation_error(error) from error
-    unit.save()
+    validated_save(unit)
     audit_record(
         actor=actor, action="orgs.unit.create", target=unit, after={"code": unit.code, "name": unit.name}
     )

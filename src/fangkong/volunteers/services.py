@@ -9,13 +9,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangkong.audit.services import audit_record
-from fangkong.common.errors import Conflict, Forbidden, Invalid
+from fangkong.common.errors import Conflict, Forbidden, Invalid, validated_save
 from fangkong.common.locks import lock_fresh
 from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import can
@@ -70,14 +69,6 @@ def masked_snapshot(volunteer: Volunteer) -> dict[str, Any]:
     }
 
 
-def _save(obj: models.Model, fields: list[str] | None = None) -> None:
-    try:
-        obj.full_clean()
-    except ValidationError as error:
-        raise Invalid.from_validation_error(error) from error
-    obj.save(update_fields=fields)
-
-
 def _require(actor: Any, perm: Perm, volunteer: Volunteer) -> None:
     if not can(actor, perm, volunteer.org_unit):
         raise Forbidden(_("Your role may not change volunteers in this area."))
@@ -110,7 +101,7 @@ def volunteer_apply(*, data: SignUpData) -> Volunteer:
     volunteer.decided_by, volunteer.decided_at = None, None
     try:
         with transaction.atomic():
-            _save(volunteer)
+            validated_save(volunteer)
     except IntegrityError:  # a concurrent sign-up with the same phone won the race
         raise AlreadyRegistered() from None
     audit_record(actor=None, action=action, target=volunteer, after=masked_snapshot(volunteer))
@@ -138,7 +129,7 @@ def volunteer_decide(*, actor: Any, volunteer: Volunteer, decision: str, note: s
     volunteer.decided_by, volunteer.decided_at = actor, timezone.now()
     if note.strip():
         volunteer.note = (volunteer.note + "\n" + note.strip()).strip()
-    _save(volunteer, ["status", "decided_by", "decided_at", "note", "updated_at"])
+    validated_save(volunteer, ["status", "decided_by", "decided_at", "note", "updated_at"])
     audit_record(
         actor=actor,
         action=f"volunteers.volunteer.{decision}",
@@ -192,7 +183,7 @@ def dispatch_create(*, actor: Any, volunteer: Volunteer, work_item: WorkItem, no
     )
     try:
         with transaction.atomic():
-            _save(dispatch)
+            validated_save(dispatch)
     except IntegrityError:  # the same dispatch made at the same moment (one live per item)
         raise Conflict(_("This volunteer is already dispatched to this work item.")) from None
     audit_record(
@@ -223,7 +214,7 @@ def dispatch_complete(
     dispatch.done_at = done_at or timezone.now()
     if note.strip():
         dispatch.note = (dispatch.note + "\n" + note.strip()).strip()
-    _save(dispatch, ["hours", "status", "done_at", "note", "updated_at"])
+    validated_save(dispatch, ["hours", "status", "done_at", "note", "updated_at"])
     audit_record(
         actor=actor,
         action="volunteers.dispatch.complete",
@@ -245,7 +236,7 @@ def dispatch_cancel(*, actor: Any, dispatch: Dispatch, reason: str) -> Dispatch:
     dispatch.status = DispatchStatus.CANCELLED
     dispatch.done_at = timezone.now()
     dispatch.note = (dispatch.note + "\n" + reason.strip()).strip()
-    _save(dispatch, ["status", "done_at", "note", "updated_at"])
+    validated_save(dispatch, ["status", "done_at", "note", "updated_at"])
     audit_record(
         actor=actor,
         action="volunteers.dispatch.cancel",
@@ -277,7 +268,7 @@ def commendation_create(
         curated_by=actor,
         published=published,
     )
-    _save(commendation)
+    validated_save(commendation)
     audit_record(
         actor=actor,
         action="volunteers.commendation.create",
@@ -296,7 +287,7 @@ def commendation_publish(*, actor: Any, commendation: Commendation, published: b
     before = commendation.published
     commendation.published = published
     commendation.curated_by = actor
-    _save(commendation, ["published", "curated_by", "updated_at"])
+    validated_save(commendation, ["published", "curated_by", "updated_at"])
     audit_record(
         actor=actor,
         action="volunteers.commendation.publish" if published else "volunteers.commendation.unpublish",

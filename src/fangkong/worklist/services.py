@@ -6,25 +6,16 @@ from datetime import date, datetime, time
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangkong.audit.services import audit_record
-from fangkong.common.errors import Conflict, Forbidden, Invalid
+from fangkong.common.errors import Conflict, Forbidden, Invalid, validated_save
 from fangkong.orgs.models import OrgUnit
 from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import can
 from fangkong.worklist.models import OPEN_STATUSES, Priority, Status, WorkItem
-
-
-def _save(item: WorkItem, fields: list[str] | None = None) -> None:
-    try:
-        item.full_clean()
-    except ValidationError as error:
-        raise Invalid.from_validation_error(error) from error
-    item.save(update_fields=fields)
 
 
 @transaction.atomic
@@ -56,7 +47,7 @@ def work_item_create(
         subject_type=subject._meta.label_lower if subject is not None else "",
         subject_id=str(subject.pk) if subject is not None else "",
     )
-    _save(item)
+    validated_save(item)
     audit_record(
         actor=actor,
         action="worklist.item.create",
@@ -84,7 +75,7 @@ def work_item_assign(*, actor: Any, item: WorkItem, assignee: Any) -> WorkItem:
     before = item.assignee.get_username() if item.assignee else None
     item.assignee = assignee
     item.status = Status.IN_PROGRESS if assignee is not None else Status.OPEN
-    _save(item, ["assignee", "status", "updated_at"])
+    validated_save(item, ["assignee", "status", "updated_at"])
     audit_record(
         actor=actor,
         action="worklist.item.assign",
@@ -110,7 +101,7 @@ def work_item_complete(
     item.done_at = done_at or timezone.now()
     if note.strip():
         item.note = (item.note + "\n" + note.strip()).strip()
-    _save(item, ["status", "done_at", "note", "updated_at"])
+    validated_save(item, ["status", "done_at", "note", "updated_at"])
     audit_record(
         actor=actor, action="worklist.item.complete", target=item, after={"note": note.strip()[:200]}
     )
@@ -131,7 +122,7 @@ def work_item_cancel(*, actor: Any, item: WorkItem, reason: str) -> WorkItem:
     item.status = Status.CANCELLED
     item.done_at = timezone.now()
     item.note = (item.note + "\n" + reason.strip()).strip()
-    _save(item, ["status", "done_at", "note", "updated_at"])
+    validated_save(item, ["status", "done_at", "note", "updated_at"])
     audit_record(
         actor=actor, action="worklist.item.cancel", target=item, after={"reason": reason.strip()[:200]}
     )
