@@ -243,3 +243,12 @@ def test_a_rebuttal_with_a_phone_number_is_refused(tree, publisher):
     with pytest.raises(Invalid) as error:
         rebuttal_create(actor=publisher, unit=tree.city, data=data)
     assert list(error.value.errors) == ["explanation"]
+
+
+def test_a_city_publisher_may_draft_for_a_district_too(tree, publisher):
+    from fangkong.portal.selectors import publish_units
+
+    units = publish_units(actor=publisher)
+    assert units[0] == tree.city and {tree.district, tree.other_district} <= set(units)
+    bulletin = services.bulletin_draft(actor=publisher, unit=tree.district, day=DAY)
+    assert bulletin.org_unit == tree.district

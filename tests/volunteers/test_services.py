@@ -198,3 +198,14 @@ def test_a_decision_on_a_page_loaded_earlier_sees_what_is_stored_now(tree, coord
         volunteer_decide(actor=coordinator, volunteer=stale, decision="approve")
     assert Volunteer.objects.get(pk=volunteer.pk).status == "rejected"
     assert AuditEvent.objects.filter(action="volunteers.volunteer.approve").count() == 0
+
+
+def test_suspending_a_volunteer_calls_them_back_from_live_dispatches(tree, coordinator):
+    from fangkong.volunteers.models import Dispatch
+    from fangkong.volunteers.services import dispatch_create, volunteer_decide
+
+    volunteer = make_volunteer(area=tree.community, approved_by=coordinator)
+    dispatch = dispatch_create(actor=coordinator, volunteer=volunteer, work_item=open_item(tree.grid_a))
+    volunteer_decide(actor=coordinator, volunteer=volunteer, decision="suspend")
+    dispatch = Dispatch.objects.get(pk=dispatch.pk)
+    assert dispatch.status == "cancelled" and dispatch.done_at is not None

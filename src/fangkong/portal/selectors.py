@@ -105,8 +105,18 @@ def article_get(*, actor: Any, article_id: int) -> Article:
 def publish_units(*, actor: Any) -> list[OrgUnit]:
     """Units a publisher may publish for (their roots first, then the districts below them)."""
     if getattr(actor, "is_superuser", False):
-        return list(OrgUnit.objects.filter(parent__isnull=True).order_by("path"))
-    return scope_roots(actor, Perm.PORTAL_PUBLISH)
+        roots = list(OrgUnit.objects.filter(parent__isnull=True).order_by("path"))
+    else:
+        roots = scope_roots(actor, Perm.PORTAL_PUBLISH)
+    if not roots:
+        return []
+    below = (
+        OrgUnit.objects.filter(level=Level.DISTRICT)
+        .filter(reduce(or_, (Q(path__startswith=root.path) for root in roots)))
+        .exclude(pk__in=[root.pk for root in roots])
+        .order_by("path")
+    )
+    return roots + list(below)
 
 
 def approve_units(*, actor: Any) -> QuerySet[OrgUnit]:

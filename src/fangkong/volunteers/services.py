@@ -130,6 +130,10 @@ def volunteer_decide(*, actor: Any, volunteer: Volunteer, decision: str, note: s
     if note.strip():
         volunteer.note = (volunteer.note + "\n" + note.strip()).strip()
     validated_save(volunteer, ["status", "decided_by", "decided_at", "note", "updated_at"])
+    if target == S.SUSPENDED:  # a suspended volunteer is called back from what they were sent to
+        live = Dispatch.objects.filter(volunteer=volunteer, status=DispatchStatus.DISPATCHED)
+        for dispatch in live.select_related("volunteer__org_unit"):
+            dispatch_cancel(actor=actor, dispatch=dispatch, reason=_("The volunteer was suspended."))
     audit_record(
         actor=actor,
         action=f"volunteers.volunteer.{decision}",
