@@ -175,3 +175,15 @@ def test_invalid_posts_do_not_use_up_someone_elses_phone(tree, monkeypatch):
         bad = Client(REMOTE_ADDR=f"10.9.0.{i}").post(reverse("help:form"), _form(tree, description=""))
         assert bad.status_code == 422
     assert Client().post(reverse("help:form"), _form(tree)).status_code == 302
+
+
+@pytest.mark.parametrize("typed", ["0755-1234 5678", "(010) 8765 4321", "+86 755 12345678"])
+def test_a_landline_with_its_area_code_is_a_number_we_can_call(tree, client: Client, typed):
+    assert client.post(reverse("help:form"), _form(tree, phone=typed)).status_code == 302
+    assert HelpRequest.objects.get().phone_masked.endswith(typed[-4:])
+
+
+@pytest.mark.parametrize("typed", ["12345678", "0755-123", "1391234567"])
+def test_numbers_we_cannot_call_are_refused(tree, client: Client, typed):
+    response = client.post(reverse("help:form"), _form(tree, phone=typed))
+    assert response.status_code == 422 and 'data-field="phone"' in response.content.decode()

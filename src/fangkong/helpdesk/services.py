@@ -15,6 +15,7 @@ Rules:
 
 from __future__ import annotations
 
+import re
 import secrets
 import unicodedata
 from dataclasses import dataclass
@@ -43,7 +44,7 @@ from fangkong.orgs.models import Level, OrgUnit
 from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import can
 from fangkong.people.crypto import blind_index, decrypt, encrypt
-from fangkong.people.idnumbers import InvalidNumber, normalize_mobile
+from fangkong.people.idnumbers import WIDE_DIGITS, InvalidNumber, normalize_mobile
 from fangkong.people.masking import mask_name, mask_phone
 from fangkong.people.pii import redact
 from fangkong.worklist.services import work_items_done_by_rule
@@ -73,6 +74,25 @@ class Submitted:
     duplicate: bool
 
 
+LANDLINE = re.compile(r"^0\d{2,3}[1-9]\d{6,7}$")  # area code (010, 0755, …) and 7–8 digits
+
+
+def callback_number(raw: str) -> str:
+    """The number to call back, as digits: a mainland mobile (see ``normalize_mobile``) or a
+    landline with its area code (``0755-1234 5678``) — many elderly residents have only that."""
+    try:
+        return normalize_mobile(raw)
+    except InvalidNumber:
+        digits = re.sub(r"[\s\-()]", "", raw.translate(WIDE_DIGITS))
+        for prefix in ("+86", "0086", "86"):  # written internationally: the area code loses its 0
+            if digits.startswith(prefix) and len(digits) > 11:
+                digits = "0" + digits[len(prefix) :].lstrip("0")
+                break
+        if LANDLINE.match(digits):
+            return digits
+        raise
+
+
 def phone_key(phone: str) -> str:
     return blind_index(phone, purpose="helpdesk-phone")
 
@@ -94,10 +114,12 @@ def _clean(data: RequestData) -> tuple[OrgUnit, OrgUnit | None, str]:
     elif len(name) > 50:
         errors["name"] = [_("A name has at most 50 characters.")]
     try:
-        phone = normalize_mobile(data.phone)
+        phone = callback_number(data.phone)
     except InvalidNumber:
         phone = ""
-        errors["phone"] = [_("Enter an 11-digit mainland mobile number starting with 13–19.")]
+        errors["phone"] = [
+            _("Enter a mobile number (11 digits) or a landline with its area code, e.g. 0755-12345678.")
+        ]
     community = (
         OrgUnit.objects.filter(pk=data.community_id, level=Level.COMMUNITY).first()
         if data.community_id is not None

@@ -70,6 +70,9 @@ def make_resident_id(*, area_code: str, birth_date: date, sequence: int) -> str:
     return first17 + check_char(first17)
 
 
+WIDE_DIGITS = str.maketrans({chr(0xFF10 + d): str(d) for d in range(10)})  # full-width digits
+
+
 def normalize_mobile(raw: str) -> str:
     """A mainland mobile number as 11 digits; full-width digits are read as digits, and a leading
     +86, 0086 or 86 and spaces, dashes and brackets are dropped."""
