@@ -4,6 +4,8 @@ fangkong demo        migrate, load the demo city once, run the web server and th
 fangkong serve       the web server (gunicorn in production: see README)
 fangkong worker      the background worker (Django tasks, database queue)
 fangkong scheduler   the clock: enqueues the periodic sweeps (escalation each minute, daily sweeps)
+fangkong synth-mobility --people N --days D --out DIR [--seed S]
+                     synthetic location pings and venue check-ins of a city, as Parquet
 fangkong <command>   any Django management command (migrate, createsuperuser, demo_load, ...)
 """
 
@@ -83,6 +85,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if command == "scheduler":
         return scheduler()
+    if command == "synth-mobility":
+        sys.argv = ["fangkong synth-mobility", *rest]
+        runpy.run_module("fangkong.engine.synth", run_name="__main__")
+        return 0
     if command == "worker":
         _django(["db_worker", "--queue-name", "*", "--no-reload", *rest])
         return 0

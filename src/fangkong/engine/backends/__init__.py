@@ -1,0 +1,5 @@
+"""Engine backends: each implements ``engine.matching.Backend`` over the Parquet layout."""
+
+from __future__ import annotations
+
+__all__: list[str] = []

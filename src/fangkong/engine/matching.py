@@ -1,0 +1,200 @@
+"""Matching: who shared a cell or a venue with a case, the result types and the Backend interface.
+
+Rules every backend implements:
+
+- The time range ``[start, end]`` (aware datetimes) clips every interval first.
+- Cell exposure: a stay of a case and a stay of another person in the same cell whose clipped
+  overlap ``[max(starts), min(ends)]`` is positive and lasts at least ``min_costay_minutes``
+  (exactly the threshold counts; touching intervals, ``end == start``, never do). Each pair of
+  stays is one exposure row; overlaps are not summed before the threshold.
+- Venue exposure (场所码): a check-in of a case and a check-in of another person at the same
+  venue whose clipped visits overlap for a positive time (no minimum: sharing a venue is the
+  signal). A visit is ``[check_in, check_out]``; an open check-out closes at
+  ``check_in + venue_default_dwell_minutes`` but never past the next local midnight (in
+  ``params.timezone``) after the check-in; a check-out before its check-in counts as zero length.
+- A case never matches itself; other cases of the same run are persons like any other.
+- A case with no stay and no check-in touching the range (closed intervals) is listed in
+  ``MatchResult.cases_without_data``: "no data" must not read as "no contacts".
+
+Backends return the raw pairs as microsecond integers; :func:`finish` sorts them, computes the
+minutes and the per (person, case) summary, identically for every backend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from fangkong.engine.rules import ColocationParams
+from fangkong.engine.schema import EXPOSURES, SUMMARY
+from fangkong.engine.stays import StaysSummary
+
+__all__ = [
+    "Backend",
+    "MatchResult",
+    "RawPairs",
+    "check_range",
+    "finish",
+    "local_midnights_us",
+    "micros",
+    "next_midnight_us",
+]
+
+US_PER_MINUTE = 60_000_000
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class MatchResult:
+    """Exposures (``schema.EXPOSURES``), their per (person, case) summary (``schema.SUMMARY``)
+    and the cases that had no location data in the range."""
+
+    exposures: pa.Table
+    summary: pa.Table
+    cases_without_data: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RawPairs:
+    """Exposure rows as plain columns: timestamps in microseconds since the epoch (UTC)."""
+
+    person_id: pa.Array
+    case_id: pa.Array
+    where_kind: pa.Array
+    where_id: pa.Array
+    overlap_start_us: pa.Array
+    overlap_end_us: pa.Array
+
+
+class Backend(Protocol):
+    """One engine backend (DuckDB, Spark, the brute-force reference): same input, same output."""
+
+    def stays(self, *, pings: Path, out: Path, params: ColocationParams) -> StaysSummary:
+        """Read the pings dataset, write the stays file ``out`` (see ``engine.stays``)."""
+        ...
+
+    def match(
+        self,
+        *,
+        stays: Path,
+        checkins: Path,
+        cases: Sequence[int],
+        start: datetime,
+        end: datetime,
+        params: ColocationParams,
+    ) -> MatchResult:
+        """Find everyone who shared a cell or a venue with one of ``cases`` in the range."""
+        ...
+
+
+def micros(moment: datetime) -> int:
+    """Microseconds since the epoch of an aware datetime, exactly (no float rounding)."""
+    delta = moment - EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def check_range(*, start: datetime, end: datetime) -> tuple[int, int]:
+    """The range in microseconds; refuses naive datetimes and an end before the start."""
+    if start.tzinfo is None or end.tzinfo is None:
+        raise ValueError("start and end must be timezone-aware datetimes")
+    if end < start:
+        raise ValueError(f"the range ends ({end.isoformat()}) before it starts ({start.isoformat()})")
+    return micros(start), micros(end)
+
+
+def next_midnight_us(*, moment_us: int, timezone: str) -> int:
+    """The first local midnight strictly after ``moment_us`` (a check-in at 00:00 gets 24 h)."""
+    zone = ZoneInfo(timezone)
+    local = (EPOCH + timedelta(microseconds=moment_us)).astimezone(zone)
+    midnight = datetime.combine(local.date() + timedelta(days=1), time(0), tzinfo=zone)
+    return micros(midnight)
+
+
+def local_midnights_us(*, start_us: int, end_us: int, timezone: str) -> list[int]:
+    """Every local midnight from three days before ``start_us`` to two days after ``end_us``:
+    enough for any open check-in that can reach the range (it ends within a day)."""
+    zone = ZoneInfo(timezone)
+    first = (EPOCH + timedelta(microseconds=start_us)).astimezone(zone).date() - timedelta(days=3)
+    last = (EPOCH + timedelta(microseconds=end_us)).astimezone(zone).date() + timedelta(days=2)
+    days = (last - first).days
+    return [
+        micros(datetime.combine(first + timedelta(days=n), time(0), tzinfo=zone)) for n in range(days + 1)
+    ]
+
+
+def finish(*, pairs: RawPairs, cases_without_data: Sequence[int]) -> MatchResult:
+    """Sort the exposure rows, compute minutes and the per (person, case) summary."""
+    start = pairs.overlap_start_us.cast(pa.int64())
+    end = pairs.overlap_end_us.cast(pa.int64())
+    duration = pc.subtract(end, start)
+    exposures = pa.table(
+        [
+            pairs.person_id.cast(pa.int64()),
+            pairs.case_id.cast(pa.int64()),
+            pairs.where_kind.cast(pa.string()),
+            pairs.where_id.cast(pa.int64()),
+            start.cast(pa.timestamp("us")).cast(pa.timestamp("us", tz="UTC")),
+            end.cast(pa.timestamp("us")).cast(pa.timestamp("us", tz="UTC")),
+            pc.divide(duration.cast(pa.float64()), float(US_PER_MINUTE)),
+        ],
+        schema=EXPOSURES,
+    )
+    keys = ["case_id", "person_id", "where_kind", "where_id", "overlap_start", "overlap_end"]
+    exposures = exposures.sort_by([(key, "ascending") for key in keys])
+    return MatchResult(
+        exposures=exposures,
+        summary=_summary(exposures),
+        cases_without_data=tuple(sorted(set(cases_without_data))),
+    )
+
+
+def _summary(exposures: pa.Table) -> pa.Table:
+    """Per (person, case): counts by kind, minutes summed (in integer µs, then divided) and
+    longest, first overlap start and last overlap end."""
+    start = exposures["overlap_start"].cast(pa.timestamp("us")).cast(pa.int64())
+    end = exposures["overlap_end"].cast(pa.timestamp("us")).cast(pa.int64())
+    work = pa.table(
+        {
+            "person_id": exposures["person_id"],
+            "case_id": exposures["case_id"],
+            "is_cell": pc.cast(pc.equal(exposures["where_kind"], "cell"), pa.int64()),
+            "is_venue": pc.cast(pc.equal(exposures["where_kind"], "venue"), pa.int64()),
+            "us": pc.subtract(end, start),
+            "start": start,
+            "end": end,
+        }
+    )
+    grouped = work.group_by(["person_id", "case_id"], use_threads=False).aggregate(
+        [
+            ("us", "count"),
+            ("is_cell", "sum"),
+            ("is_venue", "sum"),
+            ("us", "sum"),
+            ("us", "max"),
+            ("start", "min"),
+            ("end", "max"),
+        ]
+    )
+    ts = pa.timestamp("us", tz="UTC")
+    summary = pa.table(
+        [
+            grouped["person_id"],
+            grouped["case_id"],
+            grouped["us_count"].cast(pa.int64()),
+            grouped["is_cell_sum"].cast(pa.int64()),
+            grouped["is_venue_sum"].cast(pa.int64()),
+            pc.divide(grouped["us_sum"].cast(pa.float64()), float(US_PER_MINUTE)),
+            pc.divide(grouped["us_max"].cast(pa.float64()), float(US_PER_MINUTE)),
+            grouped["start_min"].cast(pa.timestamp("us")).cast(ts),
+            grouped["end_max"].cast(pa.timestamp("us")).cast(ts),
+        ],
+        schema=SUMMARY,
+    )
+    return summary.sort_by([("case_id", "ascending"), ("person_id", "ascending")])
