@@ -1,5 +1,5 @@
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.core.management import call_command
@@ -23,7 +23,10 @@ def order(tree, epidemiologist):
         actor=epidemiologist, grid=tree.grid_a, onset_date=timezone.localdate() - timedelta(days=1)
     )
     person = make_person(actor=epidemiologist, grid=tree.grid_b)
-    last = timezone.now() - timedelta(hours=5)
+    # yesterday 08:00 local: day 1 (the first test's day) is today, whatever the hour of the run
+    last = timezone.make_aware(
+        datetime.combine(timezone.localdate() - timedelta(days=1), datetime.min.time())
+    ).replace(hour=8)
     contact = contact_register(
         actor=epidemiologist,
         case=case,
