@@ -6,6 +6,8 @@ fangkong worker      the background worker (Django tasks, database queue)
 fangkong scheduler   the clock: enqueues the periodic sweeps (escalation each minute, daily sweeps)
 fangkong synth-mobility --people N --days D --out DIR [--seed S]
                      synthetic location pings and venue check-ins of a city, as Parquet
+fangkong purge-mobility --dataset DIR --older-than DAYS
+                     delete location data past the look-back
 fangkong <command>   any Django management command (migrate, createsuperuser, demo_load, ...)
 """
 
@@ -85,6 +87,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if command == "scheduler":
         return scheduler()
+    if command == "purge-mobility":
+        sys.argv = ["fangkong purge-mobility", *rest]
+        runpy.run_module("fangkong.engine.retention", run_name="__main__")
+        return 0
     if command == "synth-mobility":
         sys.argv = ["fangkong synth-mobility", *rest]
         runpy.run_module("fangkong.engine.synth", run_name="__main__")
