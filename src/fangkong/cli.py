@@ -8,6 +8,8 @@ fangkong synth-mobility --people N --days D --out DIR [--seed S]
                      synthetic location pings and venue check-ins of a city, as Parquet
 fangkong purge-mobility --dataset DIR --older-than DAYS
                      delete location data past the look-back
+fangkong trace --case NUMBER --user USERNAME [--start T] [--end T] [--enqueue]
+                     find a case's contacts in the location data and venue check-ins
 fangkong <command>   any Django management command (migrate, createsuperuser, demo_load, ...)
 """
 
@@ -94,6 +96,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if command == "synth-mobility":
         sys.argv = ["fangkong synth-mobility", *rest]
         runpy.run_module("fangkong.engine.synth", run_name="__main__")
+        return 0
+    if command == "trace":
+        _django(["contacts_trace", *rest])
         return 0
     if command == "worker":
         _django(["db_worker", "--queue-name", "*", "--no-reload", *rest])

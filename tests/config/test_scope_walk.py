@@ -20,7 +20,7 @@ from django.utils import timezone
 from fangkong.cases.investigations import ItineraryData, itinerary_add
 from fangkong.cases.services import case_register
 from fangkong.config.api import api
-from fangkong.contacts.models import ContactImport
+from fangkong.contacts.models import ContactImport, DiscoveryRun
 from fangkong.contacts.services import contact_register
 from fangkong.orgs.services import api_token_create
 from fangkong.people.models import PersonImport
@@ -198,6 +198,15 @@ MAKERS: dict[str, Callable[[dict[str, Any]], Any]] = {
         ).pk
     ),
     "contact_id": lambda ctx: _far_contact(ctx).pk,
+    "run_id": lambda ctx: (
+        DiscoveryRun.objects.create(
+            case=_far_case(ctx),
+            created_by=ctx["far_epi"],
+            range_start=timezone.now() - timedelta(days=2),
+            range_end=timezone.now(),
+            backend="duckdb",
+        ).pk
+    ),
     "order_id": lambda ctx: _far_order(ctx).pk,
     "test_id": lambda ctx: _far_order(ctx).tests.first().pk,
     "entry_id": lambda ctx: _far_entry(ctx).pk,

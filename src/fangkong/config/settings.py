@@ -146,6 +146,11 @@ FANGKONG_API_TOKEN_DAYS = int(env("FANGKONG_API_TOKEN_DAYS", "90") or "90")
 FANGKONG_BULLETIN_APPROVAL = env_bool("FANGKONG_BULLETIN_APPROVAL", default=False)
 # Reverse proxies in front of the platform whose X-Forwarded-For is trusted (0: none, use REMOTE_ADDR).
 FANGKONG_TRUSTED_PROXIES = int(env("FANGKONG_TRUSTED_PROXIES", "0") or "0")
+# Location data for contact discovery: pings/ and checkins/ Parquet partitioned by day, and
+# venues.parquet (DESIGN.md §3); person_id in the files is the register's person number.
+FANGKONG_MOBILITY_DIR = Path(env("FANGKONG_MOBILITY_DIR", str(VAR_DIR / "mobility")) or VAR_DIR / "mobility")
+# The co-location engine: "duckdb" (embedded, default) or "spark" (needs the spark extra and Java).
+FANGKONG_COLOCATION_BACKEND = env("FANGKONG_COLOCATION_BACKEND", "duckdb") or "duckdb"
 
 LOGGING = {
     "version": 1,

@@ -1,4 +1,4 @@
-"""API of contacts: a case's contacts, register, confirm, dismiss."""
+"""API of contacts: a case's contacts, register, confirm, dismiss; discovery and bulk decisions."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from ninja.responses import Status
 
 from fangkong.cases.selectors import case_get
 from fangkong.common.api import ErrorOut, actor_of
-from fangkong.contacts import selectors, services
+from fangkong.contacts import discovery, selectors, services
 from fangkong.people.selectors import person_get
 
 router = Router()
@@ -87,3 +87,75 @@ def contact_dismiss(request: HttpRequest, contact_id: int, payload: DismissIn) -
     actor = actor_of(request)
     contact = selectors.contact_get(actor=actor, contact_id=contact_id)
     return services.contact_dismiss(actor=actor, contact=contact, reason=payload.reason)
+
+
+class DiscoveryIn(Schema):
+    start: datetime | None = None
+    end: datetime | None = None
+
+
+class DiscoveryOut(Schema):
+    id: int
+    case_id: int
+    status: str
+    stage: str
+    percent: int
+    range_start: datetime
+    range_end: datetime
+    clamped: bool
+    backend: str
+    no_data: bool
+    exposures: int
+    people_found: int
+    proposed: int
+    already_contacts: int
+    unknown_people: int
+    error: str
+    finished_at: datetime | None
+
+
+class DecisionIn(Schema):
+    contact_ids: list[int]
+    decision: str
+    reason: str = ""
+
+
+class RefusalOut(Schema):
+    contact_id: int
+    reason: str
+
+
+class DecisionOut(Schema):
+    done: int
+    refused: list[RefusalOut]
+
+
+@router.post("/cases/{case_id}/discover", response={202: DiscoveryOut, **ERRORS})
+def discovery_start(request: HttpRequest, case_id: int, payload: DiscoveryIn) -> Any:
+    """Queue a contact discovery in the location data and venue check-ins (poll the run)."""
+    actor = actor_of(request)
+    case = case_get(actor=actor, case_id=case_id)
+    return Status(
+        202, discovery.discovery_start(actor=actor, case=case, start=payload.start, end=payload.end)
+    )
+
+
+@router.get("/discovery/{run_id}", response=DiscoveryOut)
+def discovery_detail(request: HttpRequest, run_id: int) -> Any:
+    return selectors.discovery_run_get(actor=actor_of(request), run_id=run_id)
+
+
+@router.post("/cases/{case_id}/proposals", response={200: DecisionOut, **ERRORS})
+def proposals_decide(request: HttpRequest, case_id: int, payload: DecisionIn) -> Any:
+    """Confirm or dismiss proposed contacts of a case in bulk; each refusal says why."""
+    actor = actor_of(request)
+    case = case_get(actor=actor, case_id=case_id)
+    outcome = services.proposals_decide(
+        actor=actor,
+        case=case,
+        contact_ids=payload.contact_ids,
+        decision=payload.decision,
+        reason=payload.reason,
+    )
+    refused = [{"contact_id": contact.pk, "reason": reason} for contact, reason in outcome.refused]
+    return {"done": outcome.done, "refused": refused}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -23,6 +24,7 @@ class ExposureType(models.TextChoices):
     VENUE = "venue", _("Venue")
     TRANSPORT = "transport", _("Transport")
     MEDICAL = "medical", _("Medical care")
+    COLOCATION = "colocation", _("Same place and time (location data)")
     SOCIAL = "social", _("Social gathering")
     OTHER = "other", _("Other")
 
@@ -116,3 +118,89 @@ class ContactImport(SpreadsheetImport):
     def org_unit(self) -> Any:
         """Owned like its case (for the audit trail's scope)."""
         return self.case.org_unit
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Finished")
+    FAILED = "failed", _("Failed")
+
+
+class DiscoveryRun(TimeStampedModel):
+    """One automatic search for the contacts of ``case`` in the location data and venue
+    check-ins, run by the worker. Its proposals are written all at once at the end, so a run
+    that fails or is interrupted leaves none behind."""
+
+    scope_path = "case__org_unit__path"
+
+    case = models.ForeignKey(
+        "cases.Case", verbose_name=_("case"), on_delete=models.CASCADE, related_name="discovery_runs"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("started by"), on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(_("status"), max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    stage = models.CharField(_("stage"), max_length=32, blank=True)
+    percent = models.PositiveSmallIntegerField(_("progress"), default=0)
+    range_start = models.DateTimeField(_("searched from"))
+    range_end = models.DateTimeField(_("searched until"))
+    clamped = models.BooleanField(_("clamped to the look-back"), default=False)
+    backend = models.CharField(_("engine"), max_length=16)
+    params = models.JSONField(_("thresholds"), default=dict)
+    no_data = models.BooleanField(_("no location data for the case"), default=False)
+    exposures = models.PositiveIntegerField(_("exposures found"), default=0)
+    people_found = models.PositiveIntegerField(_("people found"), default=0)
+    proposed = models.PositiveIntegerField(_("contacts proposed"), default=0)
+    already_contacts = models.PositiveIntegerField(_("already contacts"), default=0)
+    unknown_people = models.PositiveIntegerField(_("not in the register"), default=0)
+    error = models.CharField(_("error"), max_length=500, blank=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("contact discovery")
+        verbose_name_plural = _("contact discoveries")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"discovery {self.pk} of case {self.case_id}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {RunStatus.SUCCEEDED, RunStatus.FAILED}
+
+    @property
+    def org_unit(self) -> Any:
+        """Owned like its case (for the audit trail's scope)."""
+        return self.case.org_unit
+
+
+class WhereKind(models.TextChoices):
+    CELL = "cell", _("Location cell")
+    VENUE = "venue", _("Venue")
+
+
+class ContactEvidence(models.Model):
+    """Why a discovery run proposed a contact: one shared stay in a cell or visit to a venue."""
+
+    contact = models.ForeignKey(
+        Contact, verbose_name=_("contact"), on_delete=models.CASCADE, related_name="evidence"
+    )
+    run = models.ForeignKey(
+        DiscoveryRun, verbose_name=_("discovery"), on_delete=models.CASCADE, related_name="evidence"
+    )
+    where_kind = models.CharField(_("where"), max_length=8, choices=WhereKind.choices)
+    where_id = models.BigIntegerField(_("cell or venue"))
+    place = models.CharField(_("place"), max_length=120, blank=True)
+    start = models.DateTimeField(_("from"))
+    end = models.DateTimeField(_("until"))
+    minutes = models.FloatField(_("minutes"))
+
+    class Meta:
+        verbose_name = _("evidence")
+        verbose_name_plural = _("evidence")
+        ordering = ["start", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.where_kind} {self.where_id} {self.start:%Y-%m-%d %H:%M}"

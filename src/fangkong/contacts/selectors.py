@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
-from fangkong.contacts.models import Contact, ContactImport
+from fangkong.contacts.models import Contact, ContactEvidence, ContactImport, DiscoveryRun
 from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import visible, visible_get
 from fangkong.quarantine.models import QuarantineOrder
@@ -15,8 +15,9 @@ from fangkong.quarantine.models import QuarantineOrder
 
 def contact_list(*, actor: Any, case_id: int | None = None, status: str = "") -> QuerySet[Contact]:
     orders = Prefetch("orders", queryset=QuarantineOrder.objects.order_by("day_one", "id"))
+    evidence = Prefetch("evidence", queryset=ContactEvidence.objects.order_by("-minutes", "start"))
     qs = Contact.objects.select_related("person", "source_case", "via_contact__person").prefetch_related(
-        orders
+        orders, evidence
     )
     qs = visible(actor, qs, perm=Perm.CASES_VIEW)
     if case_id is not None:
@@ -34,3 +35,14 @@ def contact_get(*, actor: Any, contact_id: int) -> Contact:
 def contact_import_get(*, actor: Any, import_id: int) -> ContactImport:
     qs = ContactImport.objects.select_related("case", "created_by").defer("content")
     return visible_get(actor, qs, perm=Perm.CASES_CHANGE, pk=import_id, what="contact import")
+
+
+def discovery_run_list(*, actor: Any, case_id: int) -> QuerySet[DiscoveryRun]:
+    """The discovery runs of a case, newest first."""
+    qs = DiscoveryRun.objects.select_related("created_by").filter(case_id=case_id)
+    return visible(actor, qs, perm=Perm.CASES_VIEW).order_by("-created_at", "-id")
+
+
+def discovery_run_get(*, actor: Any, run_id: int) -> DiscoveryRun:
+    qs = DiscoveryRun.objects.select_related("case__org_unit", "created_by")
+    return visible_get(actor, qs, perm=Perm.CASES_VIEW, pk=run_id, what="contact discovery")

@@ -9,6 +9,7 @@ close contact's household are proposed as secondary contacts, for an epidemiolog
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any
 
@@ -249,3 +250,40 @@ def case_contacts_identified(*, actor: Any, case: Case, at: datetime | None = No
     case.save(update_fields=["contacts_identified_at", "updated_at"])
     audit_record(actor=actor, action="contacts.case.identified", target=case, after={"at": at.isoformat()})
     return case
+
+
+@dataclass(frozen=True)
+class BulkOutcome:
+    """What a bulk decision did: how many contacts it decided, and why each other one was refused."""
+
+    done: int
+    refused: list[tuple[Contact, str]]
+
+
+def proposals_decide(
+    *, actor: Any, case: Case, contact_ids: list[int], decision: str, reason: str = ""
+) -> BulkOutcome:
+    """Confirm or dismiss several proposed contacts of ``case`` at once, each in its own
+    transaction (one refusal does not undo the others); ids of other cases are ignored."""
+    require_case_change(actor, case)
+    if decision not in {"confirm", "dismiss"}:
+        raise Invalid.field("decision", _("Unknown decision."))
+    if decision == "dismiss" and not reason.strip():
+        raise Invalid.field("reason", _("Say why these are not contacts."))
+    if not contact_ids:
+        raise Invalid.field("contacts", _("Choose at least one proposed contact."))
+    chosen = Contact.objects.select_related("source_case__org_unit", "person").filter(
+        source_case=case, pk__in=contact_ids
+    )
+    done, refused = 0, []
+    for contact in chosen.order_by("id"):
+        try:
+            if decision == "confirm":
+                contact_confirm(actor=actor, contact=contact)
+            else:
+                contact_dismiss(actor=actor, contact=contact, reason=reason)
+        except (Conflict, Invalid) as error:
+            refused.append((contact, error.text()))
+        else:
+            done += 1
+    return BulkOutcome(done=done, refused=refused)

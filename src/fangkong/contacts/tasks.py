@@ -26,3 +26,16 @@ def contact_import_task(*, import_id: int) -> int:
             )
         raise
     return job.created_count
+
+
+@task()
+def discovery_task(*, run_id: int) -> int:
+    """Run one contact discovery; returns how many contacts it proposed."""
+    from fangkong.contacts.discovery import discovery_execute, discovery_fail
+
+    try:
+        run = discovery_execute(run_id=run_id)
+    except Exception as error:
+        discovery_fail(run_id=run_id, reason=f"{type(error).__name__}: {error}")
+        raise
+    return run.proposed

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from fangkong.contacts import views
+from fangkong.contacts import discovery_views, views
 
 app_name = "contacts"
 urlpatterns = [
@@ -12,5 +12,8 @@ urlpatterns = [
     path("imports/template.csv", views.contact_import_template, name="import-template"),
     path("cluster/<int:case_id>/", views.cluster_page, name="cluster"),
     path("cluster/<int:case_id>/data.json", views.cluster_data, name="cluster-data"),
+    path("case/<int:case_id>/discover/", discovery_views.discovery_start_view, name="discover"),
+    path("case/<int:case_id>/proposals/", discovery_views.proposals_decide, name="proposals"),
+    path("discovery/<int:run_id>/", discovery_views.discovery_status, name="discovery"),
     path("<int:contact_id>/<slug:decision>/", views.contact_decide, name="decide"),
 ]

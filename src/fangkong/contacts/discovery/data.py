@@ -1,0 +1,146 @@
+"""The location data of a discovery run: thresholds, engine, stays kept current, evidence rows.
+
+The dataset (``FANGKONG_MOBILITY_DIR``) holds ``pings/`` and ``checkins/`` (Parquet partitioned
+by local day) and ``venues.parquet``; ``person_id`` in the files is the register's person number.
+Derived stays live in ``derived/stays.parquet`` with a stamp of what they were built from.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+from django.conf import settings
+
+from fangkong.common.protocol import active_profile
+from fangkong.contacts.models import Contact, ContactEvidence, DiscoveryRun, WhereKind
+from fangkong.engine.cells import CellGrid, cell_xy
+from fangkong.engine.matching import Backend, MatchResult
+from fangkong.engine.rules import ColocationParams
+from fangkong.engine.schema import parquet_files
+
+EVIDENCE_PER_CONTACT = 20
+"""The longest overlaps kept as evidence for one proposed contact (the counts cover them all)."""
+
+
+def colocation_params() -> ColocationParams:
+    """The active profile's thresholds as the engine's parameters."""
+    profile = active_profile()
+    rule = profile.colocation
+    return ColocationParams(
+        cell_size_m=float(rule.cell_size_m),
+        min_costay_minutes=float(rule.min_costay_minutes),
+        max_gap_minutes=float(rule.max_gap_minutes),
+        venue_default_dwell_minutes=float(rule.venue_default_dwell_minutes),
+        timezone=profile.timezone,
+    )
+
+
+def colocation_backend() -> Backend:
+    """The engine named by ``FANGKONG_COLOCATION_BACKEND`` (``duckdb`` or ``spark``)."""
+    name = settings.FANGKONG_COLOCATION_BACKEND
+    if name == "spark":
+        from fangkong.engine.backends.spark import SparkBackend
+
+        spark: Backend = SparkBackend()
+        return spark
+    if name != "duckdb":
+        raise ValueError(f"FANGKONG_COLOCATION_BACKEND must be duckdb or spark, not {name!r}")
+    from fangkong.engine.backends.duckdb import DuckDBBackend
+
+    return DuckDBBackend()
+
+
+def _stamp(*, pings: Path, params: ColocationParams) -> str:
+    """What the stays depend on: every pings file (name, size, time) and the cell thresholds."""
+    digest = hashlib.sha256()
+    for file in parquet_files(pings):
+        stat = file.stat()
+        digest.update(f"{file.relative_to(pings)}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
+    digest.update(
+        json.dumps(
+            [params.cell_size_m, params.max_gap_minutes, params.projection_lon, params.projection_lat]
+        ).encode()
+    )
+    return digest.hexdigest()
+
+
+def stays_current(*, dataset: Path, params: ColocationParams, backend: Backend) -> Path:
+    """The stays of the dataset, rebuilt (under a file lock, one builder at a time) when the
+    pings or the thresholds changed since they were built; written aside and moved into place,
+    so a reader never sees half a file."""
+    derived = dataset / "derived"
+    derived.mkdir(parents=True, exist_ok=True)
+    stays, stamp_file = derived / "stays.parquet", derived / "stays.stamp"
+    with open(derived / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        stamp = _stamp(pings=dataset / "pings", params=params)
+        if stays.exists() and stamp_file.exists() and stamp_file.read_text() == stamp:
+            return stays
+        building = derived / f"stays.{os.getpid()}.parquet"
+        backend.stays(pings=dataset / "pings", out=building, params=params)
+        os.replace(building, stays)
+        stamp_file.write_text(stamp)
+    return stays
+
+
+def _venue_names(*, dataset: Path, venue_ids: set[int]) -> dict[int, str]:
+    """Names of the venues in ``venue_ids`` from ``venues.parquet`` (none when it is absent)."""
+    path = dataset / "venues.parquet"
+    if not venue_ids or not path.exists():
+        return {}
+    table = pq.read_table(path, columns=["venue_id", "name"], filters=[("venue_id", "in", sorted(venue_ids))])
+    return dict(zip(table["venue_id"].to_pylist(), table["name"].to_pylist(), strict=True))
+
+
+def cell_place(*, cell: int, params: ColocationParams) -> str:
+    """A cell as the longitude and latitude of its centre (what a map link needs)."""
+    grid = CellGrid.from_params(params)
+    ix, iy = cell_xy(cell=cell)
+    lon = grid.lon0 + (ix + 0.5) / grid.kx
+    lat = grid.lat0 + (iy + 0.5) / grid.ky
+    return f"{lon:.4f}, {lat:.4f}"
+
+
+def evidence_rows(
+    *,
+    run: DiscoveryRun,
+    result: MatchResult,
+    contacts: Mapping[int, Contact],
+    dataset: Path,
+    params: ColocationParams,
+) -> Iterator[ContactEvidence]:
+    """The longest ``EVIDENCE_PER_CONTACT`` overlaps of every proposed contact, with a place."""
+    kept: dict[int, list[dict[str, Any]]] = {}
+    for row in result.exposures.to_pylist():
+        if row["person_id"] in contacts:
+            kept.setdefault(row["person_id"], []).append(row)
+    venues = _venue_names(
+        dataset=dataset,
+        venue_ids={r["where_id"] for rows in kept.values() for r in rows if r["where_kind"] == "venue"},
+    )
+    for person_id, rows in kept.items():
+        rows.sort(key=lambda r: (-r["minutes"], r["overlap_start"]))
+        for row in rows[:EVIDENCE_PER_CONTACT]:
+            is_venue = row["where_kind"] == "venue"
+            place = (
+                venues.get(row["where_id"], f"#{row['where_id']}")
+                if is_venue
+                else cell_place(cell=row["where_id"], params=params)
+            )
+            yield ContactEvidence(
+                contact=contacts[person_id],
+                run=run,
+                where_kind=WhereKind.VENUE if is_venue else WhereKind.CELL,
+                where_id=row["where_id"],
+                place=place[:120],
+                start=row["overlap_start"],
+                end=row["overlap_end"],
+                minutes=row["minutes"],
+            )

@@ -1,0 +1,282 @@
+"""Automatic contact discovery (时空伴随 and 场所码): the only module that calls ``fangkong.engine``.
+
+A run searches for the contacts of one case:
+
+1. **Range**: from the opening of the case's close-contact look-back (``lookback_reference``) to
+   now, or the range an epidemiologist gives. It is clamped to the co-location look-back of the
+   profile (how long location data is kept, 14 days in ``china-9``) and the run says so.
+2. **Stays** are built from the pings once and reused until the pings or the cell thresholds
+   change (a stamp of every file's name, size and time, and the thresholds).
+3. **Matching** on the configured engine (``FANGKONG_COLOCATION_BACKEND``: DuckDB or Spark).
+4. **Proposals**: every person found who is in the register (a merged record counts as its
+   survivor), is not the case and is not already a contact of the case becomes a *proposed* close
+   contact, ``discovered_by=venue`` when they shared a venue visit, else ``colocation``; the
+   exposure spans their first to last overlap, with the longest overlaps kept as evidence. The
+   proposals and the run's counts are written in one transaction: a run that fails or is
+   interrupted leaves no proposal behind. An epidemiologist confirms or dismisses them (in bulk),
+   and a confirmed one gets its orders like a contact entered by hand.
+
+Each start and each end of a run is audited (who, the case, the range, the counts). A case with
+no location data in the range is reported as such: no data is not "no contacts".
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fangkong.audit.services import audit_record, audit_record_many
+from fangkong.cases.models import Case
+from fangkong.common.errors import Conflict, Invalid
+from fangkong.common.protocol import active_profile
+from fangkong.contacts.discovery.data import (
+    colocation_backend,
+    colocation_params,
+    evidence_rows,
+    stays_current,
+)
+from fangkong.contacts.models import (
+    Contact,
+    ContactEvidence,
+    ContactKind,
+    DiscoveredBy,
+    DiscoveryRun,
+    ExposureType,
+    RunStatus,
+)
+from fangkong.contacts.services import lookback_reference, require_case_change
+from fangkong.engine.matching import MatchResult
+from fangkong.engine.retention import search_range
+from fangkong.engine.rules import ColocationParams
+from fangkong.engine.schema import parquet_files
+from fangkong.people.models import Person
+
+STALE_AFTER = timedelta(minutes=30)
+"""A run that has not reported progress for this long was interrupted (its worker died)."""
+
+
+# --- starting ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def discovery_start(
+    *,
+    actor: Any,
+    case: Case,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    now: datetime | None = None,
+    enqueue: bool = True,
+) -> DiscoveryRun:
+    """Queue a discovery run for ``case`` (one at a time per case) for the worker, or, with
+    ``enqueue=False``, for the caller to run with :func:`discovery_execute`."""
+    require_case_change(actor, case)
+    now = now or timezone.now()
+    _interrupted_mark(case=case, now=now)
+    if DiscoveryRun.objects.filter(case=case, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]).exists():
+        raise Conflict(_("A discovery for this case is already under way; wait for it to finish."))
+    start = start or active_profile().close_contact.lookback_start(lookback_reference(case))
+    end = end or now
+    for name, moment in (("start", start), ("end", end)):
+        if timezone.is_naive(moment):
+            raise Invalid.field(name, _("The time must carry a time zone."))
+    if end <= start:
+        raise Invalid.field("end", _("The end of the range must be after its start."))
+    lookback = timedelta(days=active_profile().colocation.lookback_days)
+    try:
+        searched = search_range(start=start, end=end, lookback=lookback, now=now)
+    except ValueError:
+        raise Invalid.field(
+            "start",
+            _("The range lies outside the %(n)d days of location data that are kept.") % {"n": lookback.days},
+        ) from None
+    params = colocation_params()
+    run = DiscoveryRun.objects.create(
+        case=case,
+        created_by=actor,
+        range_start=searched.start,
+        range_end=searched.end,
+        clamped=searched.clamped,
+        backend=settings.FANGKONG_COLOCATION_BACKEND,
+        params={
+            "cell_size_m": params.cell_size_m,
+            "min_costay_minutes": params.min_costay_minutes,
+            "max_gap_minutes": params.max_gap_minutes,
+            "venue_default_dwell_minutes": params.venue_default_dwell_minutes,
+        },
+    )
+    audit_record(actor=actor, action="contacts.discovery.start", target=run, after=_audit_range(run))
+    from fangkong.contacts.tasks import discovery_task
+
+    if enqueue:
+        transaction.on_commit(lambda: discovery_task.enqueue(run_id=run.pk))
+    return run
+
+
+def _interrupted_mark(*, case: Case, now: datetime) -> None:
+    """Fail the runs of ``case`` that stopped reporting progress (their worker died)."""
+    DiscoveryRun.objects.filter(
+        case=case, status__in=[RunStatus.QUEUED, RunStatus.RUNNING], updated_at__lt=now - STALE_AFTER
+    ).update(status=RunStatus.FAILED, error=_("Interrupted: no progress for 30 minutes."), finished_at=now)
+
+
+def _audit_range(run: DiscoveryRun) -> dict[str, Any]:
+    return {
+        "cases": [run.case.number],
+        "start": run.range_start.isoformat(),
+        "end": run.range_end.isoformat(),
+        "clamped": run.clamped,
+        "engine": run.backend,
+    }
+
+
+# --- running (in the worker) -------------------------------------------------------------
+
+
+def _progress(run: DiscoveryRun, *, stage: str, percent: int) -> None:
+    run.stage, run.percent = stage, percent
+    run.save(update_fields=["stage", "percent", "updated_at"])
+
+
+def discovery_execute(*, run_id: int) -> DiscoveryRun:
+    """Run a queued discovery: stays, matching, then every proposal at once (see the module)."""
+    claimed = DiscoveryRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
+        status=RunStatus.RUNNING, started_at=timezone.now(), stage="stays", percent=5
+    )
+    run = DiscoveryRun.objects.select_related("case__org_unit", "created_by").get(pk=run_id)
+    if not claimed:
+        return run  # another worker has it, or it was already run
+    dataset = Path(settings.FANGKONG_MOBILITY_DIR)
+    if not (dataset / "pings").is_dir() or not parquet_files(dataset / "pings"):
+        raise FileNotFoundError(
+            _("No location data has been loaded (looked in %(d)s/pings).") % {"d": dataset}
+        )
+    params = colocation_params()
+    backend = colocation_backend()
+    stays = stays_current(dataset=dataset, params=params, backend=backend)
+    _progress(run, stage="matching", percent=50)
+    with tempfile.TemporaryDirectory() as empty:
+        checkins = dataset / "checkins" if (dataset / "checkins").is_dir() else Path(empty)
+        result = backend.match(
+            stays=stays,
+            checkins=checkins,
+            cases=[run.case.person_id],
+            start=run.range_start,
+            end=run.range_end,
+            params=params,
+        )
+    _progress(run, stage="proposing", percent=80)
+    return _proposals_write(run=run, result=result, dataset=dataset, params=params)
+
+
+def discovery_fail(*, run_id: int, reason: str) -> None:
+    """Close a run that raised: failed, with the reason (nothing was proposed); audited."""
+    run = DiscoveryRun.objects.select_related("case", "created_by").get(pk=run_id)
+    if run.is_finished:
+        return
+    run.status, run.error, run.finished_at = RunStatus.FAILED, reason[:500], timezone.now()
+    run.save(update_fields=["status", "error", "finished_at", "updated_at"])
+    audit_record(
+        actor=run.created_by,
+        action="contacts.discovery.failed",
+        target=run,
+        after={**_audit_range(run), "error": reason[:200]},
+    )
+
+
+@transaction.atomic
+def _proposals_write(
+    *, run: DiscoveryRun, result: MatchResult, dataset: Path, params: ColocationParams
+) -> DiscoveryRun:
+    """Every proposal of a run and its counts, in one transaction (see the module)."""
+    case = Case.objects.select_for_update().get(pk=run.case_id)
+    found = result.summary.to_pylist()
+    survivors = _register_ids([row["person_id"] for row in found])
+    existing = set(Contact.objects.filter(source_case=case).values_list("person_id", flat=True))
+    rows: dict[int, dict[str, Any]] = {}
+    unknown = already = 0
+    for row in found:
+        person_id = survivors.get(row["person_id"])
+        if person_id is None:
+            unknown += 1
+        elif person_id == case.person_id or person_id in existing:
+            already += 1
+        elif person_id in rows:  # two records merged into one person: one proposal
+            kept = rows[person_id]
+            kept["first"] = min(kept["first"], row["first_exposure"])
+            kept["last"] = max(kept["last"], row["last_exposure"])
+            kept["venue"] = kept["venue"] or row["venue_exposures"] > 0
+            kept["sources"].append(row["person_id"])
+        else:
+            rows[person_id] = {
+                "first": row["first_exposure"],
+                "last": row["last_exposure"],
+                "venue": row["venue_exposures"] > 0,
+                "sources": [row["person_id"]],
+            }
+    grids = dict(Person.objects.filter(pk__in=rows).values_list("pk", "org_unit_id"))
+    contacts = Contact.objects.bulk_create(
+        Contact(
+            source_case=case,
+            person_id=person_id,
+            org_unit_id=grids[person_id],
+            kind=ContactKind.CLOSE,
+            exposure_type=ExposureType.VENUE if row["venue"] else ExposureType.COLOCATION,
+            first_exposure=row["first"],
+            last_exposure=row["last"],
+            discovered_by=DiscoveredBy.VENUE if row["venue"] else DiscoveredBy.COLOCATION,
+        )
+        for person_id, row in rows.items()
+    )
+    by_source = {source: contact for contact in contacts for source in rows[contact.person_id]["sources"]}
+    ContactEvidence.objects.bulk_create(
+        evidence_rows(run=run, result=result, contacts=by_source, dataset=dataset, params=params)
+    )
+    if contacts:
+        audit_record_many(
+            actor=run.created_by,
+            action="contacts.contact.propose",
+            targets=contacts,
+            after=lambda c: {"case": case.number, "run": run.pk, "found_by": c.discovered_by},
+        )
+    run.status, run.stage, run.percent, run.finished_at = RunStatus.SUCCEEDED, "done", 100, timezone.now()
+    run.exposures, run.people_found = result.exposures.num_rows, len(found)
+    run.proposed, run.already_contacts, run.unknown_people = len(contacts), already, unknown
+    run.no_data = case.person_id in result.cases_without_data
+    run.save()
+    audit_record(
+        actor=run.created_by,
+        action="contacts.discovery.finish",
+        target=run,
+        after={
+            **_audit_range(run),
+            "exposures": run.exposures,
+            "people": run.people_found,
+            "proposed": run.proposed,
+            "no_data": run.no_data,
+        },
+    )
+    return run
+
+
+def _register_ids(ids: Sequence[int]) -> dict[int, int]:
+    """Person number in the data → the register's person (a merged record → its survivor)."""
+    merged: dict[int, int | None] = dict(
+        Person.objects.filter(pk__in=ids).values_list("pk", "merged_into_id")
+    )
+    survivors: dict[int, int] = {}
+    for person_id, target in merged.items():
+        current, hops = person_id, 0
+        while target is not None and hops < 10:  # merges chain rarely, and never in a loop
+            current, hops = target, hops + 1
+            target = Person.objects.filter(pk=current).values_list("merged_into_id", flat=True).first()
+        survivors[person_id] = current
+    return survivors

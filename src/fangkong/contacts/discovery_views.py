@@ -1,0 +1,84 @@
+"""Staff pages of contact discovery: start a run, watch its progress, decide proposals in bulk."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
+
+from fangkong.cases.investigations import parse_local_time
+from fangkong.cases.selectors import case_get
+from fangkong.common.errors import Conflict, Invalid
+from fangkong.common.views import staff_view
+from fangkong.contacts import selectors, services
+from fangkong.contacts.discovery import discovery_start
+
+
+@require_POST
+@staff_view
+def discovery_start_view(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Queue a discovery for the case over the look-back (or the range typed) and go back to it."""
+    case = case_get(actor=request.user, case_id=case_id)
+    p = request.POST
+    try:
+        start = parse_local_time(p["start"], field="start") if p.get("start", "").strip() else None
+        end = parse_local_time(p["end"], field="end") if p.get("end", "").strip() else None
+        run = discovery_start(actor=request.user, case=case, start=start, end=end)
+    except (Invalid, Conflict) as error:
+        messages.error(request, error.text())
+    else:
+        if run.clamped:
+            messages.warning(
+                request,
+                _("Location data is kept for a limited time: the search starts at %(t)s.")
+                % {"t": timezone.localtime(run.range_start).strftime("%Y-%m-%d %H:%M")},
+            )
+    return redirect(reverse("contacts:case", args=[case.pk]) + "#discovery")
+
+
+@staff_view
+def discovery_status(request: HttpRequest, run_id: int) -> HttpResponse:
+    """A run's progress block (htmx polls it each second while it runs; when a run it watched
+    ends, the page reloads to show the proposals)."""
+    run = selectors.discovery_run_get(actor=request.user, run_id=run_id)
+    response = render(request, "contacts/_discovery_status.html", {"run": run})
+    if request.headers.get("HX-Request") and run.is_finished and request.GET.get("watching"):
+        response["HX-Refresh"] = "true"
+    return response
+
+
+@require_POST
+@staff_view
+def proposals_decide(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Confirm or dismiss the ticked proposed contacts of a case."""
+    case = case_get(actor=request.user, case_id=case_id)
+    ids = [int(v) for v in request.POST.getlist("contact") if v.isdigit()]
+    decision = request.POST.get("decision", "")
+    try:
+        outcome = services.proposals_decide(
+            actor=request.user,
+            case=case,
+            contact_ids=ids,
+            decision=decision,
+            reason=request.POST.get("reason", ""),
+        )
+    except Invalid as error:
+        messages.error(request, error.text())
+        return redirect(reverse("contacts:case", args=[case.pk]) + "#proposals")
+    if decision == "confirm":
+        text = ngettext(
+            "%(n)d contact confirmed; quarantine orders made.",
+            "%(n)d contacts confirmed; quarantine orders made.",
+            outcome.done,
+        )
+    else:
+        text = ngettext("%(n)d proposal dismissed.", "%(n)d proposals dismissed.", outcome.done)
+    messages.success(request, text % {"n": outcome.done})
+    for contact, reason in outcome.refused:
+        messages.error(request, f"{contact.pk}: {reason}")
+    return redirect(reverse("contacts:case", args=[case.pk]) + "#proposals")
