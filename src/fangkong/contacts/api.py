@@ -114,20 +114,20 @@ class DiscoveryOut(Schema):
     finished_at: datetime | None
 
 
-class DecisionIn(Schema):
+class ProposalsDecisionIn(Schema):
     contact_ids: list[int]
     decision: str
     reason: str = ""
 
 
-class RefusalOut(Schema):
+class ProposalRefusalOut(Schema):
     contact_id: int
     reason: str
 
 
-class DecisionOut(Schema):
+class ProposalsDecisionOut(Schema):
     done: int
-    refused: list[RefusalOut]
+    refused: list[ProposalRefusalOut]
 
 
 @router.post("/cases/{case_id}/discover", response={202: DiscoveryOut, **ERRORS})
@@ -145,8 +145,8 @@ def discovery_detail(request: HttpRequest, run_id: int) -> Any:
     return selectors.discovery_run_get(actor=actor_of(request), run_id=run_id)
 
 
-@router.post("/cases/{case_id}/proposals", response={200: DecisionOut, **ERRORS})
-def proposals_decide(request: HttpRequest, case_id: int, payload: DecisionIn) -> Any:
+@router.post("/cases/{case_id}/proposals", response={200: ProposalsDecisionOut, **ERRORS})
+def proposals_decide(request: HttpRequest, case_id: int, payload: ProposalsDecisionIn) -> Any:
     """Confirm or dismiss proposed contacts of a case in bulk; each refusal says why."""
     actor = actor_of(request)
     case = case_get(actor=actor, case_id=case_id)
