@@ -29,6 +29,11 @@ EVIDENCE_PER_CONTACT = 20
 """The longest overlaps kept as evidence for one proposed contact (the counts cover them all)."""
 
 
+def mobility_dir() -> Path:
+    """Where the location data lives (``FANGKONG_MOBILITY_DIR``)."""
+    return Path(settings.FANGKONG_MOBILITY_DIR)
+
+
 def colocation_params() -> ColocationParams:
     """The active profile's thresholds as the engine's parameters."""
     profile = active_profile()

@@ -41,6 +41,7 @@ from fangkong.contacts.discovery.data import (
     colocation_backend,
     colocation_params,
     evidence_rows,
+    mobility_dir,
     stays_current,
 )
 from fangkong.contacts.models import (
@@ -154,7 +155,7 @@ def discovery_execute(*, run_id: int) -> DiscoveryRun:
     run = DiscoveryRun.objects.select_related("case__org_unit", "created_by").get(pk=run_id)
     if not claimed:
         return run  # another worker has it, or it was already run
-    dataset = Path(settings.FANGKONG_MOBILITY_DIR)
+    dataset = mobility_dir()
     if not (dataset / "pings").is_dir() or not parquet_files(dataset / "pings"):
         raise FileNotFoundError(
             _("No location data has been loaded (looked in %(d)s/pings).") % {"d": dataset}

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from fangkong.demo.helpdesk_demo import helpdesk_demo_load
 from fangkong.demo.load import DEMO_PASSWORD, demo_load, demo_logins
+from fangkong.demo.mobility_demo import mobility_demo_load
 from fangkong.demo.outbreak import outbreak_load
 from fangkong.demo.portal_demo import portal_demo_load
 from fangkong.demo.volunteers_demo import volunteers_demo_load
@@ -78,6 +79,12 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"Volunteers: {helpers['volunteers']} volunteers, {helpers['dispatches']} dispatches, "
                     f"{helpers['commendations']} commendations."
+                )
+            moves = mobility_demo_load(seed=seed, today=timezone.localdate())
+            if moves.created:
+                self.stdout.write(
+                    f"Location data: {moves.people:,} people × {moves.days} days, {moves.pings:,} pings, "
+                    f"{moves.checkins:,} venue check-ins ({moves.seconds:.1f} s)."
                 )
         self.stdout.write(f"\nDemo logins (password: {DEMO_PASSWORD}):")
         for username, role, unit in demo_logins():
