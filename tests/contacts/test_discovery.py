@@ -263,3 +263,14 @@ def test_scope_and_api(client: Client, scene, epidemiologist, tree):
     assert client.get(f"/api/contacts/discovery/{run_id}").status_code == 404
     assert client.get(f"/contacts/discovery/{run_id}/").status_code == 404
     assert Case.objects.get(pk=case.pk).contacts.filter(status="confirmed").count() == 3
+
+
+def test_a_bulk_decision_is_limited_and_says_so(client: Client, scene, epidemiologist):
+    client.force_login(epidemiologist)
+    case = scene["case"]
+    response = client.post(
+        f"/api/contacts/cases/{case.pk}/proposals",
+        {"contact_ids": list(range(1, 502)), "decision": "confirm"},
+        content_type="application/json",
+    )
+    assert response.status_code == 422 and "500" in response.json()["errors"]["contacts"][0]

@@ -252,6 +252,10 @@ def case_contacts_identified(*, actor: Any, case: Case, at: datetime | None = No
     return case
 
 
+BULK_LIMIT = 500
+"""The most contacts one bulk decision takes (about 25 ms each to confirm: well inside a request)."""
+
+
 @dataclass(frozen=True)
 class BulkOutcome:
     """What a bulk decision did: how many contacts it decided, and why each other one was refused."""
@@ -272,6 +276,12 @@ def proposals_decide(
         raise Invalid.field("reason", _("Say why these are not contacts."))
     if not contact_ids:
         raise Invalid.field("contacts", _("Choose at least one proposed contact."))
+    if len(contact_ids) > BULK_LIMIT:
+        raise Invalid.field(
+            "contacts",
+            _("Decide at most %(n)d contacts at once (each confirmation makes its orders).")
+            % {"n": BULK_LIMIT},
+        )
     chosen = Contact.objects.select_related("source_case__org_unit", "person").filter(
         source_case=case, pk__in=contact_ids
     )
