@@ -223,7 +223,11 @@ def _proposals_write(
                 "venue": row["venue_exposures"] > 0,
                 "sources": [row["person_id"]],
             }
-    grids = dict(Person.objects.filter(pk__in=rows).values_list("pk", "org_unit_id"))
+    grids = {
+        pk: grid
+        for chunk in _chunks(list(rows))
+        for pk, grid in Person.objects.filter(pk__in=chunk).values_list("pk", "org_unit_id")
+    }
     contacts = Contact.objects.bulk_create(
         Contact(
             source_case=case,
@@ -270,9 +274,9 @@ def _proposals_write(
 
 def _register_ids(ids: Sequence[int]) -> dict[int, int]:
     """Person number in the data → the register's person (a merged record → its survivor)."""
-    merged: dict[int, int | None] = dict(
-        Person.objects.filter(pk__in=ids).values_list("pk", "merged_into_id")
-    )
+    merged: dict[int, int | None] = {}
+    for chunk in _chunks(ids):
+        merged.update(Person.objects.filter(pk__in=chunk).values_list("pk", "merged_into_id"))
     survivors: dict[int, int] = {}
     for person_id, target in merged.items():
         current, hops = person_id, 0
@@ -281,3 +285,8 @@ def _register_ids(ids: Sequence[int]) -> dict[int, int]:
             target = Person.objects.filter(pk=current).values_list("merged_into_id", flat=True).first()
         survivors[person_id] = current
     return survivors
+
+
+def _chunks(ids: Sequence[int], size: int = 5000) -> list[Sequence[int]]:
+    """``ids`` in slices small enough for any database's limit on query parameters."""
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
