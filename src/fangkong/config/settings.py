@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "fangkong.portal",
     "fangkong.helpdesk",
     "fangkong.volunteers",
+    "fangkong.dashboard",
     "fangkong.demo",
 ]
 

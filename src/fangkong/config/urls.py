@@ -18,6 +18,7 @@ urlpatterns = [
     path("work/", include("fangkong.worklist.urls")),
     path("cases/", include("fangkong.cases.urls")),
     path("contacts/", include("fangkong.contacts.urls")),
+    path("dashboard/", include("fangkong.dashboard.urls")),
     path("quarantine/", include("fangkong.quarantine.urls")),
     path("r/<str:token>/", self_report, name="self-report"),
     path("publish/", include("fangkong.portal.urls")),

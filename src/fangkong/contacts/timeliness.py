@@ -58,7 +58,7 @@ class DistrictRow:
         return round(100 * self.within.get(stage, 0) / judged) if judged else None
 
 
-def _controlled_at(case_ids: list[int]) -> dict[int, datetime | None]:
+def controlled_at(case_ids: list[int]) -> dict[int, datetime | None]:
     """When every confirmed close contact of each case came under control (None: not all yet)."""
     contacts = Contact.objects.filter(
         source_case_id__in=case_ids, kind=ContactKind.CLOSE, status=ContactStatus.CONFIRMED
@@ -100,7 +100,7 @@ def case_times(*, actor: Any, since: date, until: date) -> list[CaseTimes]:
             confirmed_at__lte=datetime.combine(until, time.max, tzinfo=tz),
         )
     )
-    controlled = _controlled_at([c.pk for c in cases])
+    controlled = controlled_at([c.pk for c in cases])
 
     def delay(end: datetime | None, start: datetime) -> timedelta | None:
         return max(end - start, timedelta(0)) if end else None

@@ -21,6 +21,7 @@ NAVIGATION = [
         ("cases", "contacts:case", "contacts:cluster", "contacts:import"),
     ),
     ("quarantine:orders", _("Quarantine"), Perm.QUARANTINE_VIEW, ("quarantine",)),
+    ("dashboard:home", _("Dashboard"), Perm.CASES_VIEW, ("dashboard",)),
     ("contacts:timeliness", _("Timeliness"), Perm.CASES_VIEW, ("contacts:timeliness",)),
     ("helpdesk:queue", _("Help requests"), Perm.HELPDESK_VIEW, ("helpdesk",)),
     ("volunteers:list", _("Volunteers"), Perm.VOLUNTEERS_VIEW, ("volunteers",)),

@@ -1,0 +1,104 @@
+"""The dashboard's filters: a date range and an org unit, within what the actor may see.
+
+The range is local days ``[since, until]`` (default: the 28 days up to today). The unit, when
+given, must be visible to the actor (else 404, as everywhere); without one, the dashboard covers
+everything the actor sees. Every figure reads its rows through :func:`scoped` so that a district
+commander sees their district and nothing else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any, TypeVar
+
+from django.db.models import Model, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fangkong.common.errors import Invalid
+from fangkong.orgs.models import Level, OrgUnit
+from fangkong.orgs.roles import Perm
+from fangkong.orgs.scope import visible
+from fangkong.orgs.selectors import org_unit_get
+
+M = TypeVar("M", bound=Model)
+
+DEFAULT_DAYS = 28
+MAX_DAYS = 366
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Who is looking, at which days and which part of the tree."""
+
+    actor: Any
+    since: date
+    until: date
+    unit: OrgUnit | None = None
+
+    @property
+    def days(self) -> list[date]:
+        return [self.since + timedelta(days=n) for n in range((self.until - self.since).days + 1)]
+
+    @property
+    def start(self) -> datetime:
+        """Local midnight opening the range."""
+        return datetime.combine(self.since, time.min, tzinfo=timezone.get_current_timezone())
+
+    @property
+    def end(self) -> datetime:
+        """Local midnight closing the range (exclusive)."""
+        return datetime.combine(
+            self.until + timedelta(days=1), time.min, tzinfo=timezone.get_current_timezone()
+        )
+
+    def query(self) -> dict[str, str]:
+        """The filters as query parameters (for CSV links and the form)."""
+        params = {"since": self.since.isoformat(), "until": self.until.isoformat()}
+        if self.unit is not None:
+            params["unit"] = str(self.unit.pk)
+        return params
+
+
+def filters_from(
+    *, actor: Any, since: str = "", until: str = "", unit: str = "", today: date | None = None
+) -> Filters:
+    """Parse the filter parameters; a bad value is refused naming its field."""
+    today = today or timezone.localdate()
+    errors: dict[str, list[str]] = {}
+    parsed: dict[str, date | None] = {}
+    for name, raw in (("since", since), ("until", until)):
+        try:
+            parsed[name] = date.fromisoformat(raw) if raw.strip() else None
+        except ValueError:
+            errors[name] = [_("Write the date as 2022-05-03.")]
+    end = parsed.get("until") or today
+    start = parsed.get("since") or end - timedelta(days=DEFAULT_DAYS - 1)
+    if not errors and start > end:
+        errors["until"] = [_("The end of the range is before its start.")]
+    if not errors and (end - start).days >= MAX_DAYS:
+        errors["since"] = [_("Choose a range of at most %(n)d days.") % {"n": MAX_DAYS}]
+    chosen = None
+    if unit.strip():
+        if not unit.strip().isdigit():
+            errors["unit"] = [_("Choose an org unit from the list.")]
+        else:
+            chosen = org_unit_get(actor=actor, unit_id=int(unit), perm=Perm.CASES_VIEW)  # 404 outside
+    if errors:
+        raise Invalid(errors)
+    return Filters(actor=actor, since=start, until=end, unit=chosen)
+
+
+def scoped(filters: Filters, qs: QuerySet[M], *, perm: Perm, path: str) -> QuerySet[M]:
+    """``qs`` cut to the actor's scope for ``perm`` and, with a unit, to the unit's subtree
+    (``path`` is the lookup to the owning unit's path, e.g. ``org_unit__path``)."""
+    qs = visible(filters.actor, qs, perm=perm)
+    if filters.unit is not None:
+        qs = qs.filter(Q(**{f"{path}__startswith": filters.unit.path}))
+    return qs
+
+
+def unit_choices(*, actor: Any) -> QuerySet[OrgUnit]:
+    """The units a dashboard may be narrowed to: every visible unit above the grids."""
+    return visible(actor, OrgUnit.objects.exclude(level=Level.GRID), perm=Perm.CASES_VIEW).order_by("path")

@@ -1,0 +1,116 @@
+"""The dashboard page's panels in order: title, chart or table, CSV name, hint."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+
+@dataclass
+class Panel:
+    name: str
+    title: str
+    csv: str
+    columns: list[tuple[str, str]] = field(default_factory=list)  # a table instead of a chart
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    toggle: list[tuple[str, str]] = field(default_factory=list)
+    hint: str = ""
+
+
+def panels(data: dict[str, Any]) -> list[Panel]:
+    """Every panel for the data of :data:`charts.CHARTS` computed for one set of filters."""
+    percent = _("Within 24 h (%)")
+    stages = {
+        "investigated": _("Investigation complete"),
+        "identified": _("All close contacts identified"),
+        "controlled": _("All close contacts under control"),
+    }
+    timeliness = [{**row, "stage": stages[row["stage"]]} for row in data["timeliness"]]
+    return [
+        Panel(
+            "epi",
+            _("Epidemic curve"),
+            "epi-onset",
+            toggle=[("onset", _("by onset")), ("report", _("by report"))],
+            hint=_(
+                "Stacked by classification; the line is the cumulative count of infections (confirmed and asymptomatic)."
+            ),
+        ),
+        Panel(
+            "rt",
+            _("Reproduction number Rt"),
+            "rt",
+            hint=_(
+                "Cori et al. (2013) over weekly windows, with its 95% credible band; serial interval 4.7 ± 2.9 days. Windows without enough cases show no value."
+            ),
+        ),
+        Panel("doubling", _("Doubling time (days)"), "doubling"),
+        Panel("districts", _("New cases by district"), "districts"),
+        Panel("map", _("Communities: cases in the last 7 days and risk level"), "map"),
+        Panel(
+            "timeliness",
+            _("Timeliness"),
+            "timeliness",
+            columns=[
+                ("stage", _("Step")),
+                ("judged", _("Cases judged")),
+                ("within", _("Done within 24 h")),
+                ("percent", percent),
+            ],
+            rows=timeliness,
+        ),
+        Panel(
+            "occupancy",
+            _("Quarantine occupancy"),
+            "occupancy",
+            columns=[
+                ("site", _("Site")),
+                ("beds", _("Beds")),
+                ("taken", _("Taken")),
+                ("free", _("Free")),
+                ("percent", _("Taken (%)")),
+            ],
+            rows=data["occupancy"],
+        ),
+        Panel(
+            "overdue",
+            _("Overdue work by unit"),
+            "overdue",
+            columns=[("unit", _("Unit")), ("overdue", _("Overdue")), ("open", _("Open"))],
+            rows=data["overdue"],
+        ),
+        Panel(
+            "helpdesk",
+            _("Help requests called back in time"),
+            "helpdesk",
+            columns=[
+                ("district", _("District")),
+                ("submitted", _("Submitted")),
+                ("called_back", _("Called back")),
+                ("within", _("In time")),
+                ("late", _("Late")),
+                ("percent", _("In time (%)")),
+            ],
+            rows=data["helpdesk"],
+        ),
+    ]
+
+
+def labels() -> dict[str, str]:
+    """Words the charts' script shows (in the page's language)."""
+    return {
+        "confirmed": _("Confirmed"),
+        "asymptomatic": _("Asymptomatic infection"),
+        "suspected": _("Suspected"),
+        "cumulative": _("Cumulative infections"),
+        "rt": _("Rt (mean)"),
+        "band": _("95% credible interval"),
+        "doubling": _("Doubling time (days)"),
+        "cases7": _("Cases in 7 days"),
+        "risk_high": _("High risk"),
+        "risk_medium": _("Medium risk"),
+        "risk_low": _("Low risk"),
+        "no_risk": _("No risk"),
+    }
