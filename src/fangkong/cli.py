@@ -10,6 +10,8 @@ fangkong purge-mobility --dataset DIR --older-than DAYS
                      delete location data past the look-back
 fangkong trace --case NUMBER --user USERNAME [--start T] [--end T] [--enqueue]
                      find a case's contacts in the location data and venue check-ins
+fangkong report --date D [--unit CODE] [--user U] [--out F] [--charts DIR] [--lang zh-hans|en]
+                     the daily report for the leadership as PDF (and PNG charts)
 fangkong <command>   any Django management command (migrate, createsuperuser, demo_load, ...)
 """
 
@@ -99,6 +101,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if command == "trace":
         _django(["contacts_trace", *rest])
+        return 0
+    if command == "report":
+        _django(["dashboard_report", *rest])
         return 0
     if command == "worker":
         _django(["db_worker", "--queue-name", "*", "--no-reload", *rest])

@@ -81,7 +81,10 @@ def test_a_district_sees_its_district_and_another_unit_is_404(outbreak, tree, ep
     assert sum(row["confirmed"] for row in districts) == 4
     client.force_login(epidemiologist)
     assert client.get("/dashboard/", {"unit": tree.other_district.pk}).status_code == 404
-    assert client.get("/dashboard/data/districts.csv", {"unit": tree.other_district.pk}).status_code == 404
+    assert (
+        client.get("/dashboard/data.csv", {"chart": "districts", "unit": tree.other_district.pk}).status_code
+        == 404
+    )
     page = client.get("/dashboard/")
     assert page.status_code == 200
     assert tree.other_district.name not in page.content.decode()
@@ -100,12 +103,16 @@ def test_unit_filter_narrows_and_bad_dates_name_the_field(outbreak, tree, comman
 def test_every_chart_downloads_as_csv_with_its_data(outbreak, commander, client: Client):
     client.force_login(commander)
     for name in CHARTS:
-        response = client.get(f"/dashboard/data/{name}.csv")
+        response = client.get("/dashboard/data.csv", {"chart": name})
         assert response.status_code == 200, name
         rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
         assert rows and rows[0], name
     rows = list(
-        csv.DictReader(io.StringIO(client.get("/dashboard/data/epi-report.csv").content.decode("utf-8-sig")))
+        csv.DictReader(
+            io.StringIO(
+                client.get("/dashboard/data.csv", {"chart": "epi-report"}).content.decode("utf-8-sig")
+            )
+        )
     )
     assert sum(int(r["confirmed"]) for r in rows) == Case.objects.filter(classification="confirmed").count()
 

@@ -64,8 +64,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @staff_view
-def chart_csv(request: HttpRequest, name: str) -> HttpResponse:
-    """One chart's data as CSV (UTF-8 with BOM, so Excel opens it), for the same filters."""
+def chart_csv(request: HttpRequest) -> HttpResponse:
+    """One chart's data (``?chart=NAME``) as CSV (UTF-8 with BOM, so Excel opens it), for the
+    same filters as the page."""
+    name = request.GET.get("chart", "")
     chart = CHARTS.get(name)
     if chart is None:
         raise Http404(name)
