@@ -21,7 +21,7 @@ class Panel:
 
 def panels(data: dict[str, Any]) -> list[Panel]:
     """Every panel for the data of :data:`charts.CHARTS` computed for one set of filters."""
-    percent = _("Within 24 h (%)")
+    percent = _("Per cent within 24 h")
     stages = {
         "investigated": _("Investigation complete"),
         "identified": _("All close contacts identified"),
@@ -43,7 +43,7 @@ def panels(data: dict[str, Any]) -> list[Panel]:
             _("Reproduction number Rt"),
             "rt",
             hint=_(
-                "Cori et al. (2013) over weekly windows, with its 95% credible band; serial interval 4.7 ± 2.9 days. Windows without enough cases show no value."
+                "Cori et al. (2013) over weekly windows, with its 95 per cent credible band; serial interval 4.7 ± 2.9 days. Windows without enough cases show no value."
             ),
         ),
         Panel("doubling", _("Doubling time (days)"), "doubling"),
@@ -70,7 +70,7 @@ def panels(data: dict[str, Any]) -> list[Panel]:
                 ("beds", _("Beds")),
                 ("taken", _("Taken")),
                 ("free", _("Free")),
-                ("percent", _("Taken (%)")),
+                ("percent", _("Per cent taken")),
             ],
             rows=data["occupancy"],
         ),
@@ -91,7 +91,7 @@ def panels(data: dict[str, Any]) -> list[Panel]:
                 ("called_back", _("Called back")),
                 ("within", _("In time")),
                 ("late", _("Late")),
-                ("percent", _("In time (%)")),
+                ("percent", _("Per cent in time")),
             ],
             rows=data["helpdesk"],
         ),
@@ -106,7 +106,7 @@ def labels() -> dict[str, str]:
         "suspected": _("Suspected"),
         "cumulative": _("Cumulative infections"),
         "rt": _("Rt (mean)"),
-        "band": _("95% credible interval"),
+        "band": _("95 per cent credible interval"),
         "doubling": _("Doubling time (days)"),
         "cases7": _("Cases in 7 days"),
         "risk_high": _("High risk"),

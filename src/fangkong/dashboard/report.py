@@ -323,7 +323,7 @@ def _headline(data: dict[str, Any], filters: Filters, styles: dict[str, Any]) ->
     figures = [
         (_("New infections on %(day)s") % {"day": filters.until.isoformat()}, str(today)),
         (_("New infections in the %(n)d days") % {"n": len(filters.days)}, str(epi["cumulative"][-1])),
-        (_("Latest Rt (95% credible interval)"), rt_text),
+        (_("Latest Rt (95 per cent credible interval)"), rt_text),
         (_("Doubling time"), "—" if doubling is None else _("%(n)s days") % {"n": doubling}),
         (_("Beds taken by quarantine orders"), f"{taken} / {beds}"),
         (_("Overdue work items"), str(sum(row["overdue"] for row in data["overdue"]))),
