@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,spark]'
 	rm -f $(VENV)/.installed-*
 	touch $@
 
@@ -33,6 +33,7 @@ migrations: $(STAMP)
 
 e2e-browser:
 	@test -x /usr/bin/chromium || (command -v apt-get >/dev/null && (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || echo "chromium not installed: browser tests will fail")
+	@test -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc || (command -v apt-get >/dev/null && (apt-get update -qq && apt-get install -y -qq fonts-wqy-microhei >/dev/null) || echo "no CJK font: the report's charts will be in English")
 
 pytest: $(STAMP) e2e-browser
 	$(BIN)/pytest

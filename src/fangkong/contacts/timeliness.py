@@ -13,11 +13,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from statistics import median
 from typing import Any
 
+from django.db import connection
+from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from fangkong.cases.models import Case, Classification
 from fangkong.contacts.models import Contact, ContactKind, ContactStatus
@@ -88,6 +91,59 @@ def controlled_at(case_ids: list[int]) -> dict[int, datetime | None]:
         ]
         steps[case_id] = None if any(t is None for t in times) else max(t for t in times if t is not None)
     return steps
+
+
+CONTROLLED_SQL = """
+SELECT k.source_case_id,
+       COUNT(*) AS contacts,
+       COUNT(CASE WHEN f.first_id IS NULL THEN k.decided_at ELSE w.done_at END) AS controlled,
+       MAX(CASE WHEN f.first_id IS NULL THEN k.decided_at ELSE w.done_at END) AS last
+FROM {contact} k
+LEFT JOIN (
+    SELECT o.contact_id, MIN(o.id) AS first_id FROM {order} o
+    WHERE o.contact_id IN (SELECT c.id FROM {contact} c WHERE c.source_case_id IN ({cases}))
+    GROUP BY o.contact_id
+) f ON f.contact_id = k.id
+LEFT JOIN {item} w
+       ON w.subject_id = CAST(f.first_id AS VARCHAR(64)) AND w.kind IN (%s, %s) AND w.status = %s
+WHERE k.kind = %s AND k.status = %s AND k.source_case_id IN ({cases})
+GROUP BY k.source_case_id
+"""
+
+
+def _moment(value: Any) -> datetime | None:
+    """A timestamp from a raw query: SQLite gives text in UTC, PostgreSQL an aware datetime."""
+    if value is None or isinstance(value, datetime):
+        return value if value is None or timezone.is_aware(value) else timezone.make_aware(value, UTC)
+    parsed = parse_datetime(str(value))
+    assert parsed is not None, value
+    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, UTC)
+
+
+def controlled_by_case(cases: QuerySet[Case]) -> dict[int, datetime | None]:
+    """:func:`controlled_at` for every case of ``cases`` in one grouped query, done by the
+    database (no id lists through Python): the same rule, for dashboards over many cases."""
+    from fangkong.quarantine.models import QuarantineOrder
+
+    case_sql, case_params = cases.values("pk").query.sql_with_params()
+    sql = CONTROLLED_SQL.format(
+        contact=Contact._meta.db_table,
+        order=QuarantineOrder._meta.db_table,
+        item=WorkItem._meta.db_table,
+        cases=case_sql,
+    )
+    params = [
+        *case_params,
+        *FIRST_STEPS,
+        Status.DONE,
+        ContactKind.CLOSE,
+        ContactStatus.CONFIRMED,
+        *case_params,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return {case_id: (_moment(last) if done == count else None) for case_id, count, done, last in rows}
 
 
 def case_times(*, actor: Any, since: date, until: date) -> list[CaseTimes]:

@@ -19,11 +19,10 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Count, DateField, F
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from fangkong.cases.models import Case, Classification, Origin
@@ -40,8 +39,31 @@ def _cases(filters: Filters) -> Any:
     return scoped(filters, Case.objects.all(), perm=Perm.CASES_VIEW, path="org_unit__path")
 
 
-def _report_day() -> TruncDate:
-    return TruncDate("reported_at", tzinfo=timezone.get_current_timezone())
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
+
+
+def reported_per_day(qs: Any, *, days: list[date], by: str = "") -> dict[tuple[str, date], int]:
+    """Rows of ``qs`` per local report day (and per value of the column ``by``): one grouped
+    query of one conditional count per day between local midnights, so the database compares
+    indexed timestamps instead of converting each row's time to a local date (which SQLite does
+    row by row in Python), and days stay right across daylight-saving changes."""
+    if not days:
+        return {}
+    edges = [_midnight(d) for d in days] + [_midnight(days[-1] + timedelta(days=1))]
+    counts = {
+        f"d{i}": Count("id", filter=Q(reported_at__gte=edges[i], reported_at__lt=edges[i + 1]))
+        for i in range(len(days))
+    }
+    rows = qs.filter(reported_at__gte=edges[0], reported_at__lt=edges[-1])
+    rows = (rows.values(by) if by else rows.values()).order_by()
+    found: dict[tuple[str, date], int] = {}
+    for row in rows.annotate(**counts) if by else [rows.aggregate(**counts)]:
+        key = row[by] if by else ""
+        for i, day in enumerate(days):
+            if row[f"d{i}"]:
+                found[(key, day)] = row[f"d{i}"]
+    return found
 
 
 def epi_curve(filters: Filters, *, by: str) -> dict[str, Any]:
@@ -49,19 +71,22 @@ def epi_curve(filters: Filters, *, by: str) -> dict[str, Any]:
     cumulative infections."""
     if by not in {"onset", "report"}:
         raise ValueError(f"by must be onset or report, not {by!r}")
-    day = F("onset_date") if by == "onset" else _report_day()
-    rows = (
-        _cases(filters)
-        .filter(classification__in=STACKED)
-        .annotate(day=day)
-        .filter(day__gte=filters.since, day__lte=filters.until)
-        .values("day", "classification")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
     counts: dict[str, dict[date, int]] = {str(c): defaultdict(int) for c in STACKED}
-    for row in rows:
-        counts[row["classification"]][row["day"]] += row["n"]
+    cases = _cases(filters).filter(classification__in=STACKED)
+    if by == "onset":
+        rows = (
+            cases.filter(onset_date__gte=filters.since, onset_date__lte=filters.until)
+            .values("onset_date", "classification")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+        for row in rows:
+            counts[row["classification"]][row["onset_date"]] += row["n"]
+    else:
+        for (classification, day), n in reported_per_day(
+            cases, days=filters.days, by="classification"
+        ).items():
+            counts[classification][day] += n
     days = filters.days
     series = {name: [by_day.get(d, 0) for d in days] for name, by_day in counts.items()}
     running, cumulative = 0, []
@@ -84,21 +109,21 @@ def epi_curve_rows(curve: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
 def daily_infections(filters: Filters, *, since: date) -> tuple[list[date], list[int], list[int]]:
     """Local and imported infections per day from ``since`` to the end of the range, by onset
     (by report when the onset is unknown)."""
-    day = Coalesce(F("onset_date"), _report_day(), output_field=DateField())
-    rows = (
-        _cases(filters)
-        .filter(classification__in=INFECTIONS)
-        .annotate(day=day)
-        .filter(day__gte=since, day__lte=filters.until)
-        .values("day", "origin")
+    days = [since + timedelta(days=n) for n in range((filters.until - since).days + 1)]
+    infections = _cases(filters).filter(classification__in=INFECTIONS)
+    local: dict[date, int] = defaultdict(int)
+    imported: dict[date, int] = defaultdict(int)
+    with_onset = (
+        infections.filter(onset_date__gte=since, onset_date__lte=filters.until)
+        .values("onset_date", "origin")
         .annotate(n=Count("id"))
         .order_by()
     )
-    days = [since + timedelta(days=n) for n in range((filters.until - since).days + 1)]
-    local: dict[date, int] = defaultdict(int)
-    imported: dict[date, int] = defaultdict(int)
-    for row in rows:
-        (imported if row["origin"] == Origin.IMPORTED else local)[row["day"]] += row["n"]
+    for row in with_onset:
+        (imported if row["origin"] == Origin.IMPORTED else local)[row["onset_date"]] += row["n"]
+    without = reported_per_day(infections.filter(onset_date__isnull=True), days=days, by="origin")
+    for (origin, day), n in without.items():
+        (imported if origin == Origin.IMPORTED else local)[day] += n
     return days, [local[d] for d in days], [imported[d] for d in days]
 
 
@@ -112,23 +137,11 @@ def rt_series(filters: Filters) -> dict[str, Any]:
 
 def doubling_times(filters: Filters) -> dict[str, Any]:
     """The doubling time on each day of the range (see the module), and the last one."""
-    before = (
-        _cases(filters)
-        .filter(classification__in=INFECTIONS)
-        .annotate(day=_report_day())
-        .filter(day__lt=filters.since - timedelta(days=7))
-        .count()
-    )
-    rows = (
-        _cases(filters)
-        .filter(classification__in=INFECTIONS)
-        .annotate(day=_report_day())
-        .filter(day__gte=filters.since - timedelta(days=7), day__lte=filters.until)
-        .values("day")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    per_day = {row["day"]: row["n"] for row in rows}
+    infections = _cases(filters).filter(classification__in=INFECTIONS)
+    first = filters.since - timedelta(days=7)
+    before = infections.filter(reported_at__lt=_midnight(first)).count()
+    span = [first + timedelta(days=n) for n in range((filters.until - first).days + 1)]
+    per_day = {day: n for (_key, day), n in reported_per_day(infections, days=span).items()}
     cumulative: dict[date, int] = {}
     running = before
     day = filters.since - timedelta(days=7)

@@ -22,7 +22,7 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from fangkong.cases.models import Case, Classification
-from fangkong.contacts.timeliness import WITHIN, controlled_at
+from fangkong.contacts.timeliness import WITHIN, controlled_by_case
 from fangkong.dashboard.filters import Filters, scoped
 from fangkong.helpdesk.selectors import sla_by_district
 from fangkong.orgs.models import Level, OrgUnit
@@ -55,7 +55,7 @@ def timeliness_kpis(filters: Filters, *, now: datetime | None = None) -> list[di
     confirmed: dict[int, datetime] = {
         pk: at for pk, at in cases.values_list("pk", "confirmed_at") if at is not None
     }
-    controlled = controlled_at(list(confirmed))
+    controlled = controlled_by_case(cases)
     controlled_within = sum(
         1 for pk, at in controlled.items() if at is not None and at <= confirmed[pk] + WITHIN
     )
