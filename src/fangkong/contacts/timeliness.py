@@ -96,16 +96,16 @@ def controlled_at(case_ids: list[int]) -> dict[int, datetime | None]:
 CONTROLLED_SQL = """
 SELECT k.source_case_id,
        COUNT(*) AS contacts,
-       COUNT(CASE WHEN f.first_id IS NULL THEN k.decided_at ELSE w.done_at END) AS controlled,
-       MAX(CASE WHEN f.first_id IS NULL THEN k.decided_at ELSE w.done_at END) AS last
+       COUNT(CASE WHEN f.first_id IS NULL THEN k.decided_at WHEN w.status = %s THEN w.done_at END),
+       MAX(CASE WHEN f.first_id IS NULL THEN k.decided_at WHEN w.status = %s THEN w.done_at END)
 FROM {contact} k
 LEFT JOIN (
     SELECT o.contact_id, MIN(o.id) AS first_id FROM {order} o
     WHERE o.contact_id IN (SELECT c.id FROM {contact} c WHERE c.source_case_id IN ({cases}))
     GROUP BY o.contact_id
 ) f ON f.contact_id = k.id
-LEFT JOIN {item} w
-       ON w.subject_id = CAST(f.first_id AS VARCHAR(64)) AND w.kind IN (%s, %s) AND w.status = %s
+LEFT JOIN {item} w  -- by the (subject_id, kind) index; the status is read, not searched
+       ON w.subject_id = CAST(f.first_id AS VARCHAR(64)) AND w.kind IN (%s, %s)
 WHERE k.kind = %s AND k.status = %s AND k.source_case_id IN ({cases})
 GROUP BY k.source_case_id
 """
@@ -133,9 +133,10 @@ def controlled_by_case(cases: QuerySet[Case]) -> dict[int, datetime | None]:
         cases=case_sql,
     )
     params = [
+        Status.DONE,
+        Status.DONE,
         *case_params,
         *FIRST_STEPS,
-        Status.DONE,
         ContactKind.CLOSE,
         ContactStatus.CONFIRMED,
         *case_params,

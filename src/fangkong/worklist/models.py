@@ -79,7 +79,11 @@ class WorkItem(TimeStampedModel):
         verbose_name = _("work item")
         verbose_name_plural = _("work items")
         ordering = ["due_at", "id"]
-        indexes = [models.Index(fields=["status", "due_at"])]
+        indexes = [
+            models.Index(fields=["status", "due_at"]),
+            # the work of one subject (the first step of a quarantine order, for timeliness)
+            models.Index(fields=["subject_id", "kind"], name="workitem_subject"),
+        ]
 
     def __str__(self) -> str:
         return self.title
