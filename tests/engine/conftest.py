@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
+from fangkong.engine.backends.spark import SparkBackend
 from fangkong.engine.cells import CellGrid
 from fangkong.engine.rules import ColocationParams
 from fangkong.engine.schema import CHECKINS, PINGS
@@ -18,6 +21,16 @@ from fangkong.engine.schema import CHECKINS, PINGS
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 PARAMS = ColocationParams()
 GRID = CellGrid.from_params(PARAMS)
+
+SPARK = SparkBackend(
+    master="local[2]",
+    shuffle_partitions=2,
+    temp_directory=Path(tempfile.gettempdir()) / "fangkong-spark-tests",
+    # Many tiny jobs: the JIT's first tier alone and the serial GC halve the suite's time.
+    config={"spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"},
+)
+"""The one Spark backend of the test session: its local[2] session starts on first use (about
+10 s) and is stopped when the test session ends (``_stop_spark``)."""
 
 Ping = tuple[int, datetime, float, float]
 Checkin = tuple[int, int, datetime, datetime | None]
@@ -84,3 +97,10 @@ def write_checkins(root: Path, rows: Iterable[Checkin]) -> Path:
 
 def minutes(n: float) -> timedelta:
     return timedelta(minutes=n)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _stop_spark() -> Iterator[None]:
+    """Stop the shared Spark session (if a test started it) when the test session ends."""
+    yield
+    SPARK.stop()

@@ -17,7 +17,9 @@ Rules every backend implements:
   ``MatchResult.cases_without_data``: "no data" must not read as "no contacts".
 
 Backends return the raw pairs as microsecond integers; :func:`finish` sorts them, computes the
-minutes and the per (person, case) summary, identically for every backend.
+minutes and the per (person, case) summary, identically for every backend. A backend whose
+database already sorts the pairs in :data:`EXPOSURE_ORDER` (DuckDB) hands them to
+:func:`finish_sorted`, which is :func:`finish` without the sort.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from pathlib import Path
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -37,11 +41,13 @@ from fangkong.engine.schema import EXPOSURES, SUMMARY
 from fangkong.engine.stays import StaysSummary
 
 __all__ = [
+    "EXPOSURE_ORDER",
     "Backend",
     "MatchResult",
     "RawPairs",
     "check_range",
     "finish",
+    "finish_sorted",
     "local_midnights_us",
     "micros",
     "next_midnight_us",
@@ -129,12 +135,38 @@ def local_midnights_us(*, start_us: int, end_us: int, timezone: str) -> list[int
     ]
 
 
+EXPOSURE_ORDER = ("case_id", "person_id", "where_kind", "where_id", "overlap_start", "overlap_end")
+"""The order of ``MatchResult.exposures``: every key ascending (``'cell'`` before ``'venue'``)."""
+
+
 def finish(*, pairs: RawPairs, cases_without_data: Sequence[int]) -> MatchResult:
     """Sort the exposure rows, compute minutes and the per (person, case) summary."""
+    exposures = _exposures(pairs).sort_by([(key, "ascending") for key in EXPOSURE_ORDER])
+    return MatchResult(
+        exposures=exposures,
+        summary=_summary(exposures),
+        cases_without_data=tuple(sorted(set(cases_without_data))),
+    )
+
+
+def finish_sorted(*, pairs: RawPairs, cases_without_data: Sequence[int]) -> MatchResult:
+    """:func:`finish` for pairs that a backend already returns in :data:`EXPOSURE_ORDER` (its
+    database sorted them): the same result without sorting again. Pairs in any other order
+    give a wrong summary; the backend's agreement with the reference is what checks it."""
+    exposures = _exposures(pairs)
+    return MatchResult(
+        exposures=exposures,
+        summary=_summary(exposures),
+        cases_without_data=tuple(sorted(set(cases_without_data))),
+    )
+
+
+def _exposures(pairs: RawPairs) -> pa.Table:
+    """The rows in the ``EXPOSURES`` schema, minutes computed from the integer microseconds."""
     start = pairs.overlap_start_us.cast(pa.int64())
     end = pairs.overlap_end_us.cast(pa.int64())
     duration = pc.subtract(end, start)
-    exposures = pa.table(
+    return pa.table(
         [
             pairs.person_id.cast(pa.int64()),
             pairs.case_id.cast(pa.int64()),
@@ -146,55 +178,49 @@ def finish(*, pairs: RawPairs, cases_without_data: Sequence[int]) -> MatchResult
         ],
         schema=EXPOSURES,
     )
-    keys = ["case_id", "person_id", "where_kind", "where_id", "overlap_start", "overlap_end"]
-    exposures = exposures.sort_by([(key, "ascending") for key in keys])
-    return MatchResult(
-        exposures=exposures,
-        summary=_summary(exposures),
-        cases_without_data=tuple(sorted(set(cases_without_data))),
-    )
 
 
 def _summary(exposures: pa.Table) -> pa.Table:
     """Per (person, case): counts by kind, minutes summed (in integer µs, then divided) and
-    longest, first overlap start and last overlap end."""
-    start = exposures["overlap_start"].cast(pa.timestamp("us")).cast(pa.int64())
-    end = exposures["overlap_end"].cast(pa.timestamp("us")).cast(pa.int64())
-    work = pa.table(
-        {
-            "person_id": exposures["person_id"],
-            "case_id": exposures["case_id"],
-            "is_cell": pc.cast(pc.equal(exposures["where_kind"], "cell"), pa.int64()),
-            "is_venue": pc.cast(pc.equal(exposures["where_kind"], "venue"), pa.int64()),
-            "us": pc.subtract(end, start),
-            "start": start,
-            "end": end,
-        }
-    )
-    grouped = work.group_by(["person_id", "case_id"], use_threads=False).aggregate(
-        [
-            ("us", "count"),
-            ("is_cell", "sum"),
-            ("is_venue", "sum"),
-            ("us", "sum"),
-            ("us", "max"),
-            ("start", "min"),
-            ("end", "max"),
-        ]
-    )
+    longest, first overlap start and last overlap end; ordered by (case_id, person_id).
+
+    ``exposures`` must be sorted by (case_id, person_id) first, as :data:`EXPOSURE_ORDER`
+    sorts them: each pair's rows are then one run, reduced in place (no hashing, no sort).
+    """
+    rows = exposures.num_rows
+    if rows == 0:
+        return SUMMARY.empty_table()
+    person = _numpy(exposures["person_id"])
+    case = _numpy(exposures["case_id"])
+    start = _numpy(exposures["overlap_start"].cast(pa.timestamp("us")).cast(pa.int64()))
+    end = _numpy(exposures["overlap_end"].cast(pa.timestamp("us")).cast(pa.int64()))
+    is_cell = _numpy(pc.cast(pc.equal(exposures["where_kind"], "cell"), pa.int64()))
+    is_venue = _numpy(pc.cast(pc.equal(exposures["where_kind"], "venue"), pa.int64()))
+    us = end - start
+    new_group = np.empty(rows, dtype=np.bool_)
+    new_group[0] = True
+    np.not_equal(case[1:], case[:-1], out=new_group[1:])
+    new_group[1:] |= person[1:] != person[:-1]
+    firsts = np.flatnonzero(new_group)
     ts = pa.timestamp("us", tz="UTC")
-    summary = pa.table(
+    return pa.table(
         [
-            grouped["person_id"],
-            grouped["case_id"],
-            grouped["us_count"].cast(pa.int64()),
-            grouped["is_cell_sum"].cast(pa.int64()),
-            grouped["is_venue_sum"].cast(pa.int64()),
-            pc.divide(grouped["us_sum"].cast(pa.float64()), float(US_PER_MINUTE)),
-            pc.divide(grouped["us_max"].cast(pa.float64()), float(US_PER_MINUTE)),
-            grouped["start_min"].cast(pa.timestamp("us")).cast(ts),
-            grouped["end_max"].cast(pa.timestamp("us")).cast(ts),
+            pa.array(person[firsts]),
+            pa.array(case[firsts]),
+            pa.array(np.diff(np.append(firsts, rows))),
+            pa.array(np.add.reduceat(is_cell, firsts)),
+            pa.array(np.add.reduceat(is_venue, firsts)),
+            pa.array(np.add.reduceat(us, firsts).astype(np.float64) / float(US_PER_MINUTE)),
+            pa.array(np.maximum.reduceat(us, firsts).astype(np.float64) / float(US_PER_MINUTE)),
+            pa.array(np.minimum.reduceat(start, firsts)).cast(pa.timestamp("us")).cast(ts),
+            pa.array(np.maximum.reduceat(end, firsts)).cast(pa.timestamp("us")).cast(ts),
         ],
         schema=SUMMARY,
     )
-    return summary.sort_by([("case_id", "ascending"), ("person_id", "ascending")])
+
+
+def _numpy(column: pa.ChunkedArray | pa.Array) -> npt.NDArray[np.int64]:
+    """An int64 column without nulls as a numpy array (copied only when it has several chunks)."""
+    array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    values: npt.NDArray[np.int64] = array.to_numpy(zero_copy_only=False)
+    return values
