@@ -62,6 +62,10 @@ def _fill(*, cases: int, contacts: int, residents: int) -> None:
     began = time.perf_counter()
     written = epidemic_fill(cases=cases - have, contacts=contacts)
     print(f"  filled in {time.perf_counter() - began:.0f} s: {written}")
+    from django.db import connection
+
+    with connection.cursor() as cursor:  # statistics for the planner after a bulk load
+        cursor.execute("ANALYZE")
 
 
 def _time(fn, repeat: int) -> tuple[float, float]:  # type: ignore[no-untyped-def]
