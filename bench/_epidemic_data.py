@@ -12,8 +12,8 @@ not given takes its field's default. Deterministic for a seed and a ``now``. Wha
 - cases on a wave over the last ``days`` days (peaking at 60 % of the span from its start),
   55 % confirmed / 30 % asymptomatic / 10 % suspected / 5 % excluded; onset 0-4 days before the
   report (none when asymptomatic), sampled hours before, classified hours after; severity,
-  outcome (older than 14 days: recovered, rarely deceased); the timeliness times (contacts
-  identified, under control) and an investigation (started, completed) each. A case's person is
+  outcome (older than 14 days: recovered, rarely deceased); when the contacts were identified, and
+  an investigation (started, completed) each. A case's person is
   a resident without an open case, else a visitor made here (ID area code 420106, encrypted
   with the real key, blind-indexed and masked as the registry does). Case numbers are
   ``<district>-<year>-E<nnnnnn>``.
@@ -22,6 +22,8 @@ not given takes its field's default. Deterministic for a seed and a ``now``. Wha
 - for each confirmed contact one order (close: centralised at the district's site; secondary:
   home), day 1 the day after the last exposure, 7 days, released when past its end; and its
   first-step work item (transfer or notice), done within 1-30 hours unless that is still to come.
+- then ``contacts.control.control_refresh`` over everything, as the migration does: when each
+  contact and each case's contacts came under control follows from the rows above.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ from django.core.management.color import no_style
 from django.db import connection, transaction
 from django.db.models import Max, Model
 from django.utils import timezone
+
+from fangkong.contacts.control import control_refresh
 
 BATCH = 20_000
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余于杜叶程"
@@ -65,10 +69,15 @@ def epidemic_fill(
         made = _cases_write(rng, city, db, total=cases, now_s=now.timestamp(), days=days, report=report)
         counts = _contacts_write(rng, city, db, made, total=contacts, now_s=now.timestamp(), report=report)
         db.finish()
+        report("under control", 0, 1)
+        refresh_started = clock.perf_counter()
+        control_refresh(contact_ids=None, case_ids=None)
+        refresh_seconds = round(clock.perf_counter() - refresh_started, 1)
     return {
         "cases": cases,
         "people_created": made.people_created,
         **counts,
+        "control_refresh_seconds": refresh_seconds,
         "seconds": round(clock.perf_counter() - started, 1),
     }
 
@@ -214,7 +223,6 @@ def _cases_write(
     onset_back = rng.integers(0, 5, size=total)
     moved = np.minimum(reported + rng.uniform(1, 12, total) * HOUR, now_s)
     identified = reported + rng.uniform(6, 40, total) * HOUR
-    controlled = identified + rng.uniform(2, 24, total) * HOUR
     old = (now_s - reported > 14 * DAY) & (kinds < 2)
     deceased = rng.random(total) < 0.003
     severity = np.array(["mild", "moderate", "severe", "critical"])[
@@ -250,9 +258,6 @@ def _cases_write(
             "excluded_at": db.times(np.where(kinds == 3, moved, nan)),
             "contacts_identified_at": db.times(
                 np.where((identified < now_s) & (kinds != 3), identified, nan)
-            ),
-            "contacts_controlled_at": db.times(
-                np.where((controlled < now_s) & (kinds != 3), controlled, nan)
             ),
         },
     )

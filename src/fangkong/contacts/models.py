@@ -76,6 +76,9 @@ class Contact(TimeStampedModel):
         _("status"), max_length=16, choices=ContactStatus.choices, default=ContactStatus.PROPOSED
     )
     decided_at = models.DateTimeField(_("confirmed or dismissed at"), null=True, blank=True)
+    controlled_at = models.DateTimeField(  # kept by fangkong.contacts.control
+        _("under control at"), null=True, blank=True, editable=False
+    )
     became_case = models.ForeignKey(
         "cases.Case",
         verbose_name=_("became case"),

@@ -21,6 +21,7 @@ from fangkong.audit.services import audit_record
 from fangkong.cases.models import Case, Classification
 from fangkong.common.errors import Conflict, Forbidden, Invalid
 from fangkong.common.protocol import active_profile
+from fangkong.contacts.control import control_refresh
 from fangkong.contacts.models import Contact, ContactKind, ContactStatus, DiscoveredBy, ExposureType
 from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import can
@@ -179,6 +180,7 @@ def contact_confirm(*, actor: Any, contact: Contact, at: datetime | None = None)
     contact.save(update_fields=["status", "decided_at", "updated_at"])
     audit_record(actor=actor, action="contacts.contact.confirm", target=contact)
     orders_for_contact(actor=actor, contact=contact, confirmed_at=now)
+    control_refresh(contact_ids=[contact.pk], case_ids=[contact.source_case_id])
     if contact.kind == ContactKind.CLOSE and active_profile().secondary_contact.tracked:
         _propose_household(contact)
     return contact

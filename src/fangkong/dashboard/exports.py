@@ -120,6 +120,7 @@ CASES = ExportKind(
         Column(gettext_lazy("ID type"), "person__id_type", "choice", IdType),
         Column(gettext_lazy("treating hospital"), "hospital"),
         Column(gettext_lazy("all close contacts identified at"), "contacts_identified_at", "datetime"),
+        Column(gettext_lazy("all close contacts under control at"), "contacts_controlled_at", "datetime"),
     ),
 )
 

@@ -22,7 +22,7 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from fangkong.cases.models import Case, Classification
-from fangkong.contacts.timeliness import WITHIN, controlled_by_case
+from fangkong.contacts.timeliness import WITHIN
 from fangkong.dashboard.filters import Filters, scoped
 from fangkong.helpdesk.selectors import sla_by_district
 from fangkong.orgs.models import Level, OrgUnit
@@ -41,32 +41,19 @@ def timeliness_kpis(filters: Filters, *, now: datetime | None = None) -> list[di
         classification=Classification.CONFIRMED, confirmed_at__gte=filters.start, confirmed_at__lt=filters.end
     )
     deadline = F("confirmed_at") + WITHIN
-    sums = cases.aggregate(
-        cases=Count("id"),
-        investigated_within=Count("id", filter=Q(investigation__completed_at__lte=deadline)),
-        investigated_judged=Count(
-            "id", filter=Q(investigation__completed_at__isnull=False) | Q(confirmed_at__lt=late_after)
-        ),
-        identified_within=Count("id", filter=Q(contacts_identified_at__lte=deadline)),
-        identified_judged=Count(
-            "id", filter=Q(contacts_identified_at__isnull=False) | Q(confirmed_at__lt=late_after)
-        ),
-    )
-    confirmed: dict[int, datetime] = {
-        pk: at for pk, at in cases.values_list("pk", "confirmed_at") if at is not None
+    done_at = {
+        "investigated": "investigation__completed_at",
+        "identified": "contacts_identified_at",
+        "controlled": "contacts_controlled_at",
     }
-    controlled = controlled_by_case(cases)
-    controlled_within = sum(
-        1 for pk, at in controlled.items() if at is not None and at <= confirmed[pk] + WITHIN
-    )
-    controlled_judged = sum(
-        1 for pk, at in confirmed.items() if controlled.get(pk) is not None or at < late_after
-    )
-    rows = [
-        ("investigated", sums["investigated_within"], sums["investigated_judged"]),
-        ("identified", sums["identified_within"], sums["identified_judged"]),
-        ("controlled", controlled_within, controlled_judged),
-    ]
+    counts: dict[str, Any] = {"cases": Count("id")}
+    for stage, field in done_at.items():
+        counts[f"{stage}_within"] = Count("id", filter=Q(**{f"{field}__lte": deadline}))
+        counts[f"{stage}_judged"] = Count(
+            "id", filter=Q(**{f"{field}__isnull": False}) | Q(confirmed_at__lt=late_after)
+        )
+    sums = cases.aggregate(**counts)
+    rows = [(stage, sums[f"{stage}_within"], sums[f"{stage}_judged"]) for stage in done_at]
     return [
         {
             "stage": stage,

@@ -16,6 +16,7 @@ from fangkong.orgs.models import OrgUnit
 from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import can
 from fangkong.worklist.models import OPEN_STATUSES, Priority, Status, WorkItem
+from fangkong.worklist.signals import item_closed
 
 
 @transaction.atomic
@@ -105,6 +106,7 @@ def work_item_complete(
     audit_record(
         actor=actor, action="worklist.item.complete", target=item, after={"note": note.strip()[:200]}
     )
+    item_closed.send(sender=WorkItem, item=item)
     return item
 
 
@@ -126,6 +128,7 @@ def work_item_cancel(*, actor: Any, item: WorkItem, reason: str) -> WorkItem:
     audit_record(
         actor=actor, action="worklist.item.cancel", target=item, after={"reason": reason.strip()[:200]}
     )
+    item_closed.send(sender=WorkItem, item=item)
     return item
 
 
@@ -170,5 +173,6 @@ def work_items_done_by_rule(
         audit_record(
             actor=actor, action="worklist.item.done_by_rule", target=item, after={"note": note.strip()[:200]}
         )
+        item_closed.send(sender=WorkItem, item=item)
         closed += 1
     return closed
