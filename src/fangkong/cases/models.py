@@ -98,7 +98,27 @@ class Case(TimeStampedModel):
         verbose_name = _("case")
         verbose_name_plural = _("cases")
         ordering = ["-reported_at", "-id"]
-        indexes = [models.Index(fields=["district", "classification", "reported_at"])]
+        indexes = [
+            models.Index(fields=["district", "classification", "reported_at"]),
+            # the dashboard's tallies and timeliness, answered from the index alone
+            models.Index(
+                fields=["reported_at", "classification", "origin", "district", "org_unit", "onset_date"],
+                name="case_report_tally",
+            ),
+            models.Index(
+                fields=["onset_date", "classification", "origin", "org_unit"], name="case_onset_tally"
+            ),
+            models.Index(
+                fields=[
+                    "classification",
+                    "confirmed_at",
+                    "org_unit",
+                    "contacts_identified_at",
+                    "contacts_controlled_at",
+                ],
+                name="case_timeliness",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["person"],

@@ -13,57 +13,26 @@ Rules:
   reason instead of a number.
 - **Doubling time** on a day: ``7 · ln 2 / ln(C(d) / C(d − 7))`` with ``C`` the cumulative
   infections by report since the start of the data; none when ``C(d − 7)`` is 0 or nothing grew.
+
+All of them are read from the case tallies of ``dashboard.tally`` (two grouped queries and a count
+per view).
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Count, Q
-from django.utils import timezone
-
-from fangkong.cases.models import Case, Classification, Origin
-from fangkong.dashboard.filters import Filters, scoped
-from fangkong.orgs.roles import Perm
+from fangkong.cases.models import Classification, Origin
+from fangkong.dashboard.filters import Filters
+from fangkong.dashboard.tally import HISTORY, INFECTIONS, tally
+from fangkong.orgs.models import OrgUnit
 
 STACKED = (Classification.CONFIRMED, Classification.ASYMPTOMATIC, Classification.SUSPECTED)
-INFECTIONS = (Classification.CONFIRMED, Classification.ASYMPTOMATIC)
-RT_HISTORY = 28
+RT_HISTORY = HISTORY
 SI_MEAN, SI_SD = 4.7, 2.9
-
-
-def _cases(filters: Filters) -> Any:
-    return scoped(filters, Case.objects.all(), perm=Perm.CASES_VIEW, path="org_unit__path")
-
-
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
-
-
-def reported_per_day(qs: Any, *, days: list[date], by: str = "") -> dict[tuple[str, date], int]:
-    """Rows of ``qs`` per local report day (and per value of the column ``by``): one grouped
-    query of one conditional count per day between local midnights, so the database compares
-    indexed timestamps instead of converting each row's time to a local date (which SQLite does
-    row by row in Python), and days stay right across daylight-saving changes."""
-    if not days:
-        return {}
-    edges = [_midnight(d) for d in days] + [_midnight(days[-1] + timedelta(days=1))]
-    counts = {
-        f"d{i}": Count("id", filter=Q(reported_at__gte=edges[i], reported_at__lt=edges[i + 1]))
-        for i in range(len(days))
-    }
-    rows = qs.filter(reported_at__gte=edges[0], reported_at__lt=edges[-1])
-    rows = (rows.values(by) if by else rows.values()).order_by()
-    found: dict[tuple[str, date], int] = {}
-    for row in rows.annotate(**counts) if by else [rows.aggregate(**counts)]:
-        key = row[by] if by else ""
-        for i, day in enumerate(days):
-            if row[f"d{i}"]:
-                found[(key, day)] = row[f"d{i}"]
-    return found
 
 
 def epi_curve(filters: Filters, *, by: str) -> dict[str, Any]:
@@ -72,21 +41,11 @@ def epi_curve(filters: Filters, *, by: str) -> dict[str, Any]:
     if by not in {"onset", "report"}:
         raise ValueError(f"by must be onset or report, not {by!r}")
     counts: dict[str, dict[date, int]] = {str(c): defaultdict(int) for c in STACKED}
-    cases = _cases(filters).filter(classification__in=STACKED)
-    if by == "onset":
-        rows = (
-            cases.filter(onset_date__gte=filters.since, onset_date__lte=filters.until)
-            .values("onset_date", "classification")
-            .annotate(n=Count("id"))
-            .order_by()
-        )
-        for row in rows:
-            counts[row["classification"]][row["onset_date"]] += row["n"]
-    else:
-        for (classification, day), n in reported_per_day(
-            cases, days=filters.days, by="classification"
-        ).items():
-            counts[classification][day] += n
+    counted = tally(filters)
+    rows = counted.onsets if by == "onset" else counted.reports
+    for row in rows:
+        if row.classification in counts and filters.since <= row.day <= filters.until:
+            counts[row.classification][row.day] += row.n
     days = filters.days
     series = {name: [by_day.get(d, 0) for d in days] for name, by_day in counts.items()}
     running, cumulative = 0, []
@@ -107,23 +66,19 @@ def epi_curve_rows(curve: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
 
 
 def daily_infections(filters: Filters, *, since: date) -> tuple[list[date], list[int], list[int]]:
-    """Local and imported infections per day from ``since`` to the end of the range, by onset
-    (by report when the onset is unknown)."""
+    """Local and imported infections per day from ``since`` (at most ``RT_HISTORY`` days before the
+    range) to the end of the range, by onset (by report when the onset is unknown)."""
+    counted = tally(filters)
+    if since < counted.first:
+        raise ValueError(f"the tallies start on {counted.first}, not {since}")
     days = [since + timedelta(days=n) for n in range((filters.until - since).days + 1)]
-    infections = _cases(filters).filter(classification__in=INFECTIONS)
     local: dict[date, int] = defaultdict(int)
     imported: dict[date, int] = defaultdict(int)
-    with_onset = (
-        infections.filter(onset_date__gte=since, onset_date__lte=filters.until)
-        .values("onset_date", "origin")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    for row in with_onset:
-        (imported if row["origin"] == Origin.IMPORTED else local)[row["onset_date"]] += row["n"]
-    without = reported_per_day(infections.filter(onset_date__isnull=True), days=days, by="origin")
-    for (origin, day), n in without.items():
-        (imported if origin == Origin.IMPORTED else local)[day] += n
+    by_day = [(r.day, r.classification, r.origin, r.n) for r in counted.onsets]
+    by_day += [(r.day, r.classification, r.origin, r.n) for r in counted.reports if not r.onset_known]
+    for day, classification, origin, n in by_day:
+        if classification in INFECTIONS and since <= day <= filters.until:
+            (imported if origin == Origin.IMPORTED else local)[day] += n
     return days, [local[d] for d in days], [imported[d] for d in days]
 
 
@@ -137,14 +92,13 @@ def rt_series(filters: Filters) -> dict[str, Any]:
 
 def doubling_times(filters: Filters) -> dict[str, Any]:
     """The doubling time on each day of the range (see the module), and the last one."""
-    infections = _cases(filters).filter(classification__in=INFECTIONS)
-    first = filters.since - timedelta(days=7)
-    before = infections.filter(reported_at__lt=_midnight(first)).count()
-    span = [first + timedelta(days=n) for n in range((filters.until - first).days + 1)]
-    per_day = {day: n for (_key, day), n in reported_per_day(infections, days=span).items()}
+    counted = tally(filters)
+    per_day: dict[date, int] = defaultdict(int)
+    for row in counted.reports:
+        if row.classification in INFECTIONS:
+            per_day[row.day] += row.n
     cumulative: dict[date, int] = {}
-    running = before
-    day = filters.since - timedelta(days=7)
+    running, day = counted.earlier_infections, counted.first
     while day <= filters.until:
         running += per_day.get(day, 0)
         cumulative[day] = running
@@ -158,18 +112,10 @@ def doubling_times(filters: Filters) -> dict[str, Any]:
 
 def cases_by_district(filters: Filters) -> list[dict[str, Any]]:
     """Cases reported in the range per district and classification, most cases first."""
-    rows = (
-        _cases(filters)
-        .filter(classification__in=STACKED, reported_at__gte=filters.start, reported_at__lt=filters.end)
-        .values("district__name", "classification")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    table: dict[str, dict[str, Any]] = {}
-    for row in rows:
-        entry = table.setdefault(
-            row["district__name"], {"district": row["district__name"], **{str(c): 0 for c in STACKED}}
-        )
-        entry[row["classification"]] += row["n"]
-    ordered = sorted(table.values(), key=lambda r: (-sum(r[str(c)] for c in STACKED), r["district"]))
-    return ordered
+    counts: dict[int, dict[str, int]] = defaultdict(lambda: {str(c): 0 for c in STACKED})
+    for row in tally(filters).reports:
+        if row.classification in STACKED and filters.since <= row.day <= filters.until:
+            counts[row.district_id][row.classification] += row.n
+    names = dict(OrgUnit.objects.filter(pk__in=list(counts)).values_list("pk", "name"))
+    table = [{"district": names[pk], **by_class} for pk, by_class in counts.items()]
+    return sorted(table, key=lambda r: (-sum(r[str(c)] for c in STACKED), r["district"]))

@@ -8,7 +8,8 @@ commander sees their district and nothing else.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, TypeVar
 
@@ -36,6 +37,7 @@ class Filters:
     since: date
     until: date
     unit: OrgUnit | None = None
+    memo: dict[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @property
     def days(self) -> list[date]:
@@ -97,6 +99,35 @@ def scoped(filters: Filters, qs: QuerySet[M], *, perm: Perm, path: str) -> Query
     if filters.unit is not None:
         qs = qs.filter(Q(**{f"{path}__startswith": filters.unit.path}))
     return qs
+
+
+UNITS_AS_LIST = 20_000  # more visible units than this: cut by a join on their paths instead
+
+
+def scoped_by_unit(filters: Filters, qs: QuerySet[M], *, perm: Perm, via: str = "org_unit") -> QuerySet[M]:
+    """:func:`scoped` for a model whose scope is its unit ``via`` (``scope_path`` is
+    ``<via>__path``), cut by the keys of the units in view instead of a join on their paths: the
+    same rows, in a form a covering index answers on its own."""
+    assert qs.model.scope_path == f"{via}__path", qs.model  # type: ignore[attr-defined]
+    if getattr(filters.actor, "is_superuser", False) and filters.actor.is_active and filters.unit is None:
+        return qs
+    units = visible(filters.actor, OrgUnit.objects.all(), perm=perm)
+    if filters.unit is not None:
+        units = units.filter(path__startswith=filters.unit.path)
+    keys = list(units.values_list("pk", flat=True)[: UNITS_AS_LIST + 1])
+    if len(keys) > UNITS_AS_LIST:
+        return scoped(filters, qs, perm=perm, path=f"{via}__path")
+    return qs.filter(**{f"{via}_id__in": keys})
+
+
+T = TypeVar("T")
+
+
+def memoised(filters: Filters, key: str, compute: Callable[[], T]) -> T:
+    """``compute()`` once per filters object (one view): figures that share rows read them once."""
+    if key not in filters.memo:
+        filters.memo[key] = compute()
+    return filters.memo[key]  # type: ignore[no-any-return]
 
 
 def unit_choices(*, actor: Any) -> QuerySet[OrgUnit]:

@@ -15,32 +15,54 @@ Rules:
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, F, Q
+from django.db import connection
+from django.db.models import Count, F, FloatField, Func, Q, Value
+from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 
 from fangkong.cases.models import Case, Classification
 from fangkong.contacts.timeliness import WITHIN
-from fangkong.dashboard.filters import Filters, scoped
+from fangkong.dashboard.filters import Filters, scoped, scoped_by_unit
 from fangkong.helpdesk.selectors import sla_by_district
 from fangkong.orgs.models import Level, OrgUnit
 from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import scope_roots
 from fangkong.portal.models import LEVEL_RANK, RiskArea, RiskLevel
 from fangkong.quarantine.selectors import site_occupancy
-from fangkong.worklist.models import OPEN_STATUSES, WorkItem
+from fangkong.worklist.models import WorkItem, open_condition
+
+
+class _DaysBetween(Func):
+    """SQLite: days from the first time to the second (``julianday``, to the millisecond)."""
+
+    template = "(julianday(%(expressions)s))"
+    arg_joiner = ") - julianday("
+    output_field = FloatField()
+
+
+MILLISECOND_IN_DAYS = 1e-3 / 86400
+
+
+def within(*, done: str, start: str, limit: timedelta) -> Any:
+    """``done`` no later than ``limit`` after ``start``. SQLite would add the time in a Python
+    function per row; there the days between are compared in SQL instead, to the millisecond."""
+    if connection.vendor == "sqlite":
+        bound = limit / timedelta(days=1) + MILLISECOND_IN_DAYS / 2  # float error is far below
+        return LessThanOrEqual(_DaysBetween(done, start), Value(bound))
+    return Q(**{f"{done}__lte": F(start) + limit})
 
 
 def timeliness_kpis(filters: Filters, *, now: datetime | None = None) -> list[dict[str, Any]]:
     """The three 24-hour shares over the cases confirmed in the range (see the module)."""
     now = now or timezone.now()
     late_after = now - WITHIN
-    cases = scoped(filters, Case.objects.all(), perm=Perm.CASES_VIEW, path="org_unit__path").filter(
+    cases = scoped_by_unit(filters, Case.objects.all(), perm=Perm.CASES_VIEW).filter(
         classification=Classification.CONFIRMED, confirmed_at__gte=filters.start, confirmed_at__lt=filters.end
     )
-    deadline = F("confirmed_at") + WITHIN
     done_at = {
         "investigated": "investigation__completed_at",
         "identified": "contacts_identified_at",
@@ -48,7 +70,7 @@ def timeliness_kpis(filters: Filters, *, now: datetime | None = None) -> list[di
     }
     counts: dict[str, Any] = {"cases": Count("id")}
     for stage, field in done_at.items():
-        counts[f"{stage}_within"] = Count("id", filter=Q(**{f"{field}__lte": deadline}))
+        counts[f"{stage}_within"] = Count("id", filter=within(done=field, start="confirmed_at", limit=WITHIN))
         counts[f"{stage}_judged"] = Count(
             "id", filter=Q(**{f"{field}__isnull": False}) | Q(confirmed_at__lt=late_after)
         )
@@ -95,16 +117,22 @@ def _top_units(filters: Filters) -> list[OrgUnit]:
 def overdue_by_unit(filters: Filters, *, now: datetime | None = None) -> list[dict[str, Any]]:
     """Open and overdue work items per unit one level below the top (see the module)."""
     now = now or timezone.now()
-    children = OrgUnit.objects.filter(parent__in=_top_units(filters)).order_by("path")
-    open_items = scoped(filters, WorkItem.objects.all(), perm=Perm.WORK_VIEW, path="org_unit__path").filter(
-        status__in=OPEN_STATUSES
+    children = list(OrgUnit.objects.filter(parent__in=_top_units(filters)).order_by("path"))
+    per_unit = (
+        scoped_by_unit(filters, WorkItem.objects.all(), perm=Perm.WORK_VIEW)
+        .filter(open_condition())
+        .values("org_unit_id")
+        .annotate(open=Count("id"), overdue=Count("id", filter=Q(due_at__lt=now)))
+        .order_by()
     )
+    counts = {r["org_unit_id"]: (r["open"], r["overdue"]) for r in per_unit}
+    paths = dict(OrgUnit.objects.filter(pk__in=list(counts)).values_list("pk", "path"))
     rows = []
     for child in children:
-        counts = open_items.filter(org_unit__path__startswith=child.path).aggregate(
-            open=Count("id"), overdue=Count("id", filter=Q(due_at__lt=now))
+        mine = [counts[pk] for pk, path in paths.items() if path.startswith(child.path)]
+        rows.append(
+            {"unit": child.name, "open": sum(o for o, _ in mine), "overdue": sum(late for _, late in mine)}
         )
-        rows.append({"unit": child.name, "open": counts["open"], "overdue": counts["overdue"]})
     return sorted(rows, key=lambda r: (-r["overdue"], -r["open"], r["unit"]))
 
 
@@ -138,17 +166,20 @@ def community_map(filters: Filters) -> dict[str, Any]:
     ).values("pk", "code", "name", "path", "geometry", "parent__name")
     week = filters.end - timedelta(days=7)
     recent = (
-        scoped(filters, Case.objects.all(), perm=Perm.CASES_VIEW, path="org_unit__path")
+        scoped_by_unit(filters, Case.objects.all(), perm=Perm.CASES_VIEW)
         .filter(
             classification__in=(Classification.CONFIRMED, Classification.ASYMPTOMATIC),
             reported_at__gte=week,
             reported_at__lt=filters.end,
         )
-        .values("org_unit__parent")
+        .values("org_unit_id")
         .annotate(n=Count("id"))
         .order_by()
     )
-    cases = {row["org_unit__parent"]: row["n"] for row in recent}
+    per_grid = {row["org_unit_id"]: row["n"] for row in recent}
+    cases: dict[int, int] = defaultdict(int)  # per community: the grids' parent
+    for grid, parent in OrgUnit.objects.filter(pk__in=list(per_grid)).values_list("pk", "parent_id"):
+        cases[parent] += per_grid[grid]
     levels: dict[str, str] = {}
     for path, level in RiskArea.objects.filter(active=True, place="").values_list("org_unit__path", "level"):
         held = levels.get(path)

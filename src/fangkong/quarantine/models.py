@@ -125,7 +125,13 @@ class QuarantineOrder(TimeStampedModel):
         verbose_name = _("quarantine order")
         verbose_name_plural = _("quarantine orders")
         ordering = ["-day_one", "-id"]
-        indexes = [models.Index(fields=["status", "planned_end"])]
+        indexes = [
+            models.Index(fields=["status", "planned_end"]),
+            # the beds taken: orders in a room (most orders have none)
+            models.Index(
+                fields=["room", "status"], condition=models.Q(room__isnull=False), name="order_in_room"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.day_one:%m-%d}→{self.last_day:%m-%d}"

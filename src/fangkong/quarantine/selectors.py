@@ -74,10 +74,12 @@ def site_occupancy(*, actor: Any) -> list[dict[str, Any]]:
         Room.objects.filter(site__in=sites).values("site").annotate(n=Count("id")).values_list("site", "n")
     )
     taken = dict(
-        QuarantineOrder.objects.filter(site__in=sites, status=OrderStatus.ACTIVE, room__isnull=False)
-        .values("site")
+        QuarantineOrder.objects.filter(  # by the rooms: only the orders in a bed are read
+            room__in=Room.objects.filter(site__in=sites), status=OrderStatus.ACTIVE
+        )
+        .values("room__site")
         .annotate(n=Count("id"))
-        .values_list("site", "n")
+        .values_list("room__site", "n")
     )
     rows = []
     for site in sites:
