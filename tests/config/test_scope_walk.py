@@ -239,9 +239,6 @@ def _walk(patterns: list[Any], prefix: str = "", namespace: str = "") -> Iterato
 
 # Public pages authorised by a signed token rather than by scope (tested in their own apps).
 TOKEN_PAGES = {"self_report"}
-# Parameters that choose a list, not an object (/dashboard/exports/cases.csv): such a route names
-# nothing to hide, and what it lists is scoped and tested in its app (tests/dashboard/test_exports.py).
-LIST_PARAMS = {"kind", "fmt"}
 
 
 def _staff_routes() -> list[tuple[str, URLPattern]]:
@@ -250,7 +247,6 @@ def _staff_routes() -> list[tuple[str, URLPattern]]:
         for route, p in _walk(get_resolver().url_patterns)
         if p.pattern.converters
         and p.callback.__name__ not in TOKEN_PAGES
-        and not set(p.pattern.converters) <= LIST_PARAMS
     ]
 
 

@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from fangkong.audit.labels import action_label
 from fangkong.audit.models import AuditEvent
 from fangkong.common.errors import Invalid
 from fangkong.contacts.services import contact_register
@@ -185,6 +186,8 @@ def test_a_masked_export_is_audited_too(client: Client, outbreak, commander, tre
     event = AuditEvent.objects.get(action__startswith="dashboard.export")
     assert event.action == "dashboard.export" and event.org_unit == tree.district
     assert event.after["rows"] == 1 and event.after["filters"]["status"] == "active"
+    assert action_label(event.action) != event.action  # the audit list names it in words
+    assert "/dashboard/exports/" in client.get("/dashboard/").content.decode()  # reached from the dashboard
 
 
 def test_the_csv_has_a_translated_header_and_a_safe_file_name(client: Client, outbreak, epidemiologist):

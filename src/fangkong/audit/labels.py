@@ -25,6 +25,8 @@ ACTION_LABELS: dict[str, str | Promise] = {
     "worklist.item.complete": _("Completed a work item"),
     "worklist.item.cancel": _("Cancelled a work item"),
     "demo.load": _("Loaded the demo city"),
+    "dashboard.export": _("Exported a list (masked)"),
+    "dashboard.export.unmasked": _("Exported a list with full ID numbers and phones"),
 }
 
 
