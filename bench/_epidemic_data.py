@@ -70,6 +70,9 @@ def epidemic_fill(
         counts = _contacts_write(rng, city, db, made, total=contacts, now_s=now.timestamp(), report=report)
         db.finish()
         report("under control", 0, 1)
+        if connection.vendor == "postgresql":  # statistics first, or the planner guesses empty tables
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
         refresh_started = clock.perf_counter()
         control_refresh(contact_ids=None, case_ids=None)
         refresh_seconds = round(clock.perf_counter() - refresh_started, 1)

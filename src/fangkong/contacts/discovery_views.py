@@ -81,4 +81,7 @@ def proposals_decide(request: HttpRequest, case_id: int) -> HttpResponse:
     messages.success(request, text % {"n": outcome.done})
     for contact, reason in outcome.refused:
         messages.error(request, f"{contact.pk}: {reason}")
-    return redirect(reverse("contacts:case", args=[case.pk]) + "#proposals")
+    left = selectors.contact_counts(actor=request.user, case_id=case.pk).get("proposed")  # the next page
+    return redirect(
+        reverse("contacts:case", args=[case.pk]) + ("?status=proposed" if left else "") + "#proposals"
+    )

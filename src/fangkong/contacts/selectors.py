@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 
 from fangkong.contacts.models import Contact, ContactEvidence, ContactImport, DiscoveryRun
 from fangkong.orgs.roles import Perm
@@ -25,6 +25,12 @@ def contact_list(*, actor: Any, case_id: int | None = None, status: str = "") ->
     if status:
         qs = qs.filter(status=status)
     return qs.order_by("kind", "-last_exposure", "id")
+
+
+def contact_counts(*, actor: Any, case_id: int) -> dict[str, int]:
+    """How many contacts of the case the actor sees, per status."""
+    qs = visible(actor, Contact.objects.filter(source_case_id=case_id), perm=Perm.CASES_VIEW)
+    return dict(qs.values("status").annotate(n=Count("id")).values_list("status", "n").order_by())
 
 
 def contact_get(*, actor: Any, contact_id: int) -> Contact:

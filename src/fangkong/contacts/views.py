@@ -17,14 +17,17 @@ from django.views.decorators.http import require_POST
 from fangkong.cases.investigations import parse_local_time
 from fangkong.cases.selectors import case_get
 from fangkong.common.errors import Conflict, Invalid
-from fangkong.common.views import date_param, page_action, staff_view
+from fangkong.common.pagination import paginate
+from fangkong.common.views import date_param, int_param, page_action, query_string, staff_view
 from fangkong.contacts import graph, selectors, services, timeliness
 from fangkong.contacts.imports import TEMPLATE_HEADER, contact_import_create
-from fangkong.contacts.models import ExposureType
+from fangkong.contacts.models import ContactStatus, ExposureType
 from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import can
 from fangkong.people.import_views import import_status_page
 from fangkong.people.selectors import person_list
+
+CONTACTS_PER_PAGE = 100  # a discovery can propose hundreds; ticking all confirms one page
 
 
 def _find_person(actor: Any, text: str) -> Any:
@@ -43,13 +46,20 @@ def _page(
     request: HttpRequest, case_id: int, *, errors: dict[str, list[str]] | None = None, status: int = 200
 ) -> HttpResponse:
     case = case_get(actor=request.user, case_id=case_id)
-    contacts = selectors.contact_list(actor=request.user, case_id=case.pk)
+    shown = request.GET.get("status", "")
+    shown = shown if shown in ContactStatus.values else ""
+    contacts = selectors.contact_list(actor=request.user, case_id=case.pk, status=shown)
+    counts = selectors.contact_counts(actor=request.user, case_id=case.pk)
     return render(
         request,
         "contacts/case_contacts.html",
         {
             "case": case,
-            "contacts": contacts,
+            "page": paginate(contacts, page=int_param(request, "page", 1) or 1, size=CONTACTS_PER_PAGE),
+            "query": query_string(request),
+            "shown": shown,
+            "tabs": [("", _("All"), sum(counts.values()))]
+            + [(value, label, counts.get(value, 0)) for value, label in ContactStatus.choices],
             "exposure_types": ExposureType.choices,
             "errors": errors or {},
             "typed": request.POST if errors else {},
