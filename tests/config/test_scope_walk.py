@@ -245,8 +245,7 @@ def _staff_routes() -> list[tuple[str, URLPattern]]:
     return [
         (route, p)
         for route, p in _walk(get_resolver().url_patterns)
-        if p.pattern.converters
-        and p.callback.__name__ not in TOKEN_PAGES
+        if p.pattern.converters and p.callback.__name__ not in TOKEN_PAGES
     ]
 
 
