@@ -22,6 +22,7 @@ from fangkong.cases.services import case_register
 from fangkong.config.api import api
 from fangkong.contacts.models import ContactImport, DiscoveryRun
 from fangkong.contacts.services import contact_register
+from fangkong.dashboard.models import ExportFile
 from fangkong.orgs.services import api_token_create
 from fangkong.people.models import PersonImport
 from fangkong.quarantine.models import QuarantineOrder
@@ -207,6 +208,7 @@ MAKERS: dict[str, Callable[[dict[str, Any]], Any]] = {
             backend="duckdb",
         ).pk
     ),
+    "file_id": lambda ctx: ExportFile.objects.create(created_by=ctx["far_epi"], kind="cases").pk,
     "order_id": lambda ctx: _far_order(ctx).pk,
     "test_id": lambda ctx: _far_order(ctx).tests.first().pk,
     "entry_id": lambda ctx: _far_entry(ctx).pk,

@@ -24,7 +24,9 @@ from fangkong.audit.labels import action_label
 from fangkong.audit.models import AuditEvent
 from fangkong.common.errors import Invalid
 from fangkong.contacts.services import contact_register
-from fangkong.dashboard import export_views, exports
+from fangkong.dashboard import export_files, export_views, exports
+from fangkong.dashboard.export_files import export_file_build
+from fangkong.dashboard.models import ExportFile
 from fangkong.people.crypto import decrypt
 from fangkong.people.models import Person
 from tests.cases.factories import make_case
@@ -73,8 +75,15 @@ def outbreak(tree, epidemiologist, admin_user):
 
 
 def _get(client: Client, actor: Any, kind: str, fmt: str = "csv", **params: Any) -> Any:
+    """The export's file: CSV at once; Excel written (as by the worker) and then downloaded."""
     client.force_login(actor)
-    return client.get(f"/dashboard/exports/{kind}.{fmt}", params)
+    response = client.post(f"/dashboard/exports/{kind}.{fmt}", params)
+    if fmt == "csv" or response.status_code != 302:
+        return response
+    file = ExportFile.objects.latest("pk")
+    assert response["Location"] == f"/dashboard/exports/files/{file.pk}/"
+    export_file_build(file_id=file.pk)
+    return client.get(f"/dashboard/exports/files/{file.pk}/download")
 
 
 def _body(response: Any) -> bytes:
@@ -170,8 +179,12 @@ def test_a_full_export_shows_the_values_and_is_audited_once_with_the_count(
     person = outbreak["a"].person
     assert [r[0] for r in rows[1:]] == [outbreak["a"].number]  # case b was reported 80 h ago
     assert decrypt(person.id_number_cipher) in rows[1] and "欧阳春华" in rows[1]
-    events = AuditEvent.objects.filter(action__startswith="dashboard.export")
+    events = AuditEvent.objects.filter(action__startswith="dashboard.export").exclude(
+        action="dashboard.export.download"
+    )
     assert [(e.action, e.actor_id) for e in events] == [("dashboard.export.unmasked", epidemiologist.pk)]
+    downloads = AuditEvent.objects.filter(action="dashboard.export.download")
+    assert downloads.count() == (1 if fmt == "xlsx" else 0)
     assert events[0].after == {
         "kind": "cases",
         "format": fmt,
@@ -245,7 +258,7 @@ def test_the_csv_streams_and_reads_the_rows_in_chunks(
     monkeypatch.setattr(compiler, "cursor_iter", counting_cursor_iter)
     client.force_login(epidemiologist)
     with CaptureQueriesContext(connection) as five_rows:
-        response = client.get("/dashboard/exports/cases.csv", {"full": "1"})
+        response = client.post("/dashboard/exports/cases.csv", {"full": "1"})
         chunks = iter(response.streaming_content)
         next(chunks)  # the BOM and header
         assert fetched == []
@@ -254,12 +267,12 @@ def test_the_csv_streams_and_reads_the_rows_in_chunks(
         rest = list(chunks)
     assert fetched == [2, 2, 1] and len(rest) == 2
     with CaptureQueriesContext(connection) as one_row:
-        _body(client.get("/dashboard/exports/cases.csv", {"full": "1", "org_unit": tree.grid_a.pk}))
+        _body(client.post("/dashboard/exports/cases.csv", {"full": "1", "org_unit": tree.grid_a.pk}))
     assert len(one_row) == len(five_rows) + 1  # the unit's own look-up; nothing per row
 
 
 def test_an_excel_export_beyond_a_sheet_is_refused(client: Client, outbreak, epidemiologist, monkeypatch):
-    monkeypatch.setattr(export_views, "EXCEL_ROWS", 1)
+    monkeypatch.setattr(export_files, "EXCEL_ROWS", 1)
     response = _get(client, epidemiologist, "cases", "xlsx")
     assert response.status_code == 422 and 'data-field="format"' in response.content.decode()
     assert (
@@ -270,6 +283,7 @@ def test_an_excel_export_beyond_a_sheet_is_refused(client: Client, outbreak, epi
 
 def test_an_unknown_export_is_not_there(client: Client, outbreak, epidemiologist):
     client.force_login(epidemiologist)
+    assert client.get("/dashboard/exports/cases.csv").status_code == 405  # a link cannot start one
     assert client.get("/dashboard/exports/people.csv").status_code == 404
     assert client.get("/dashboard/exports/cases.pdf").status_code == 404
     assert (
@@ -293,7 +307,7 @@ def test_an_unknown_export_is_not_there(client: Client, outbreak, epidemiologist
 )
 def test_bad_parameters_are_named(client: Client, outbreak, epidemiologist, path, params, field):
     client.force_login(epidemiologist)
-    response = client.get(f"/dashboard/exports/{path}", params)
+    response = client.post(f"/dashboard/exports/{path}", params)
     assert response.status_code == 422
     assert f'data-field="{field}"' in response.content.decode()
     assert not AuditEvent.objects.filter(action__startswith="dashboard.export").exists()

@@ -27,6 +27,7 @@ ACTION_LABELS: dict[str, str | Promise] = {
     "demo.load": _("Loaded the demo city"),
     "dashboard.export": _("Exported a list (masked)"),
     "dashboard.export.unmasked": _("Exported a list with full ID numbers and phones"),
+    "dashboard.export.download": _("Downloaded an Excel export"),
 }
 
 

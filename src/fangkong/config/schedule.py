@@ -5,7 +5,8 @@ task never delays the clock. Rules:
 - the help-desk escalation runs every minute (a call-back deadline is counted in minutes);
 - the sweep for missing daily health checks runs each day after the protocol's deadline
   (20:00 in china-9, local time of the profile);
-- risk-area downgrade proposals are made each morning at 06:00 for the commander's review.
+- risk-area downgrade proposals are made each morning at 06:00 for the commander's review;
+- Excel exports older than a day are deleted every hour.
 A daily job that was missed (the scheduler was down at its time) runs once when it comes back
 the same day; every sweep is idempotent, so a run twice in a day changes nothing.
 """
@@ -47,6 +48,12 @@ def _missing_checks(day: date) -> Any:
     return missing_checks_task.enqueue(day=day.isoformat())
 
 
+def _expire_exports(day: date) -> Any:
+    from fangkong.dashboard.tasks import export_files_expire_task
+
+    return export_files_expire_task.enqueue()
+
+
 def _risk_sweep(day: date) -> Any:
     from fangkong.portal.tasks import risk_sweep_task
 
@@ -57,6 +64,7 @@ JOBS: tuple[Job, ...] = (
     Job("helpdesk.escalate", _escalate, every=timedelta(minutes=1)),
     Job("quarantine.missing_checks", _missing_checks, at=lambda: active_profile().monitoring.check_deadline),
     Job("portal.risk_sweep", _risk_sweep, at=lambda: time(6, 0)),
+    Job("dashboard.expire_exports", _expire_exports, every=timedelta(hours=1)),
 )
 
 

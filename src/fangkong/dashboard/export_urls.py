@@ -13,4 +13,6 @@ urlpatterns = [
         for kind in EXPORTS
         for fmt in FORMATS
     ),
+    path("files/<int:file_id>/", export_views.export_file_page, name="export-file"),
+    path("files/<int:file_id>/download", export_views.export_file_download, name="export-file-download"),
 ]

@@ -1,5 +1,6 @@
-"""Staff pages of exports: the page with the three exports and their filters, and the download,
-rendered as CSV (streamed as the rows are read) or Excel (built on disk, then streamed).
+"""Staff pages of exports: the page with the three exports, their filters and the asker's latest
+Excel files; the download as CSV (streamed as the rows are read); an Excel file's page (its
+progress while the worker writes it, ``dashboard.export_files``) and its download.
 
 What is exported, masked and audited is decided in ``dashboard.exports``; here the rows are
 only written out, each format keeping the rule that the audit event is written before the
@@ -10,24 +11,26 @@ from __future__ import annotations
 
 import csv
 import io
-import tempfile
 from collections.abc import Callable, Iterator, Mapping
-from typing import IO, Any, cast
+from typing import Any, cast
 
 from django.db.models import Q, QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.text import capfirst
-from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
+from django.views.decorators.http import require_POST
 
 from fangkong.common.errors import Invalid
 from fangkong.common.views import staff_view
 from fangkong.dashboard import exports
+from fangkong.dashboard.export_files import (
+    export_file_get,
+    export_file_list,
+    export_file_open,
+    export_file_ready,
+    export_file_start,
+)
 from fangkong.dashboard.exports import (
     EXPORTS,
     ExportJob,
@@ -44,8 +47,6 @@ from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import can, scope_roots, visible
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-EXCEL_ROWS = 1_048_575  # a sheet's 1,048,576 rows, less the header
-SPOOL_BYTES = 8 * 1024 * 1024  # an Excel file under this stays in memory, a larger one goes to disk
 
 
 @staff_view
@@ -53,28 +54,51 @@ def exports_page(request: HttpRequest) -> HttpResponse:
     return _page(request)
 
 
+@require_POST
 @staff_view
 def export_download(request: HttpRequest, kind: str, fmt: str) -> HttpResponse:
-    """The export as a file; bad filters show the page again (422) with the field named."""
+    """CSV: the file, streamed. Excel: the file is queued for the worker and its page shown.
+    Bad filters show the page again (422) with the field named. POST only: a link on another
+    site cannot start an export."""
     response: HttpResponseBase
     try:
-        job = export_job(actor=request.user, kind=kind, fmt=fmt, params=request.GET)
-        if job.fmt == "csv":
-            response = StreamingHttpResponse(
-                export_csv(actor=request.user, job=job), content_type="text/csv; charset=utf-8"
-            )
-            response["Content-Disposition"] = f'attachment; filename="{job.file_name()}"'
-        else:
-            response = FileResponse(
-                export_xlsx(actor=request.user, job=job),
-                as_attachment=True,
-                filename=job.file_name(),
-                content_type=XLSX_TYPE,
-            )
+        if fmt == "xlsx":
+            file = export_file_start(actor=request.user, kind=kind, params=request.POST)
+            return redirect("dashboard:export-file", file_id=file.pk)
+        job = export_job(actor=request.user, kind=kind, fmt=fmt, params=request.POST)
+        response = StreamingHttpResponse(
+            export_csv(actor=request.user, job=job), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = f'attachment; filename="{job.file_name()}"'
     except Invalid as error:
         return _page(request, errors=error.errors, asked=kind, status=422)
     response["Cache-Control"] = "no-store"
     # staff_view is typed for HttpResponse; a streamed response is what a browser gets all the same
+    return cast(HttpResponse, response)
+
+
+@staff_view
+def export_file_page(request: HttpRequest, file_id: int) -> HttpResponse:
+    """An Excel file being written, then ready: the whole page, or (polled by htmx each second
+    while it is written) its status block."""
+    file = export_file_get(actor=request.user, file_id=file_id)
+    partial = bool(request.headers.get("HX-Request"))
+    template = "dashboard/_export_file.html" if partial else "dashboard/export_file.html"
+    return render(request, template, {"file": file})
+
+
+@staff_view
+def export_file_download(request: HttpRequest, file_id: int) -> HttpResponse:
+    file = export_file_get(actor=request.user, file_id=file_id)
+    if not export_file_ready(file):  # still being written, failed or deleted: its page says which
+        return redirect("dashboard:export-file", file_id=file.pk)
+    response = FileResponse(
+        export_file_open(actor=request.user, file=file),
+        as_attachment=True,
+        filename=file.file_name,
+        content_type=XLSX_TYPE,
+    )
+    response["Cache-Control"] = "no-store"
     return cast(HttpResponse, response)
 
 
@@ -108,44 +132,6 @@ def _csv_chunks(
         yield buffer.getvalue().encode("utf-8")
 
 
-def export_xlsx(*, actor: Any, job: ExportJob) -> IO[bytes]:
-    """The Excel file (dates as Excel dates), written row by row by openpyxl's write-only
-    workbook (its sheet goes to a temporary file as it grows), then saved into a spooled
-    temporary file and audited with the rows written; returned at its start for streaming.
-    More rows than a sheet holds is ``Invalid`` (format), before anything is written."""
-    rows = export_rows(actor=actor, job=job)
-    if rows.count() > EXCEL_ROWS:
-        message = _("More rows than a sheet holds (%(n)s): narrow the dates or the unit, or choose CSV.")
-        raise Invalid.field("format", message % {"n": f"{EXCEL_ROWS:,}"})
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=str(job.kind.title)[:31])
-    headers = export_headers(job)
-    for index, header in enumerate(headers, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = max(10, min(24, 2 * len(header) + 4))
-    sheet.freeze_panes = "A2"
-    bold = Font(bold=True)
-    sheet.append([_text_cell(sheet, header, font=bold) for header in headers])
-    row = row_maker(job, excel=True)
-    written = 0
-    for values in export_read(rows):
-        # a (type, text) pair is text that must not become a formula
-        sheet.append([_text_cell(sheet, v[1]) if isinstance(v, tuple) else v for v in row(values)])
-        written += 1
-    out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - FileResponse closes it
-    workbook.save(out)
-    out.seek(0)
-    export_audit(actor=actor, job=job, rows=written)
-    return cast(IO[bytes], out)
-
-
-def _text_cell(sheet: Any, text: str, *, font: Font | None = None) -> WriteOnlyCell:
-    cell = WriteOnlyCell(sheet, value=text)
-    cell.data_type = "s"
-    if font is not None:
-        cell.font = font
-    return cell
-
-
 def _page(
     request: HttpRequest, *, errors: dict[str, list[str]] | None = None, asked: str = "", status: int = 200
 ) -> HttpResponse:
@@ -174,6 +160,7 @@ def _page(
     ]
     context = {
         "kinds": kinds,
+        "files": export_file_list(actor=actor),
         # the full choice is offered where the role may reveal at all; the download checks the rows
         "can_reveal": can(actor, Perm.PEOPLE_REVEAL),
         "errors": errors if asked not in EXPORTS else {},

@@ -373,9 +373,10 @@ def _excel_text(value: Any) -> Any:
     return text
 
 
-def export_audit(*, actor: Any, job: ExportJob, rows: int) -> None:
-    """The one audit event of an export (see the module's rules)."""
-    action = "dashboard.export.unmasked" if job.full else "dashboard.export"
+def export_audit(*, actor: Any, job: ExportJob, rows: int, action: str = "") -> None:
+    """The one audit event of an export (see the module's rules); ``action`` for another event
+    about the same export (the download of a file written before)."""
+    action = action or ("dashboard.export.unmasked" if job.full else "dashboard.export")
     unit = job.unit or _scope_unit(actor, job.kind)
     audit_record(
         actor=actor,

@@ -1,0 +1,212 @@
+"""Excel exports, written by the worker: a large one takes minutes (about 1,500 rows a second),
+longer than a web request may wait.
+
+Rules:
+
+- Asking checks the export at once (the fields, the scope, the right to full values, at most a
+  sheet of rows: the same refusals as a CSV) and queues the file for the worker.
+- The worker writes it with what the asker may see when it runs (roles are checked again, so a
+  role taken away in between is not exported), reporting its progress every ``CHUNK_ROWS`` rows,
+  and audits it as any export, with the rows written, before anyone can download it.
+- Only the asker sees the file and downloads it; each download is audited. Files are deleted a
+  day after they were written (``EXPIRES_AFTER``) by the hourly cleanup.
+- A file that stopped reporting progress for ``STALE_AFTER`` was interrupted (its worker died) and
+  is marked failed.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import IO, Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+from fangkong.common.errors import Invalid, NotFound
+from fangkong.dashboard import exports
+from fangkong.dashboard.exports import (
+    ExportJob,
+    export_audit,
+    export_headers,
+    export_job,
+    export_read,
+    export_rows,
+    row_maker,
+)
+from fangkong.dashboard.models import ExportFile, FileStatus
+
+EXCEL_ROWS = 1_048_575  # a sheet's 1,048,576 rows, less the header
+EXPIRES_AFTER = timedelta(days=1)
+STALE_AFTER = timedelta(minutes=15)
+PARAMS = ("since", "until", "org_unit", "full")
+
+
+def export_files_dir() -> Path:
+    return Path(settings.VAR_DIR) / "exports"
+
+
+def _job_of(*, actor: Any, kind: str, params: Mapping[str, str]) -> tuple[ExportJob, QuerySet[Any]]:
+    job = export_job(actor=actor, kind=kind, fmt="xlsx", params=params)
+    rows = export_rows(actor=actor, job=job)
+    return job, rows
+
+
+@transaction.atomic
+def export_file_start(*, actor: Any, kind: str, params: Mapping[str, str]) -> ExportFile:
+    """Check the export and queue its file (see the module); ``Invalid`` when it holds more rows
+    than a sheet, ``NotFound``/``Forbidden`` as for any export."""
+    from fangkong.dashboard.tasks import export_file_task
+
+    job, rows = _job_of(actor=actor, kind=kind, params=params)
+    count = rows.count()
+    if count > EXCEL_ROWS:
+        message = _("More rows than a sheet holds (%(n)s): narrow the dates or the unit, or choose CSV.")
+        raise Invalid.field("format", message % {"n": f"{EXCEL_ROWS:,}"})
+    names = (*PARAMS, *job.kind.choice_filters)
+    kept = {name: str(params[name]) for name in names if str(params.get(name, "")).strip()}
+    file = ExportFile.objects.create(
+        created_by=actor, kind=kind, params=kept, full=job.full, rows_total=count, file_name=job.file_name()
+    )
+    transaction.on_commit(lambda: export_file_task.enqueue(file_id=file.pk))
+    return file
+
+
+def export_file_build(*, file_id: int) -> ExportFile:
+    """Write the queued file ``file_id`` (the worker's task); a file already taken is left alone."""
+    claimed = ExportFile.objects.filter(pk=file_id, status=FileStatus.QUEUED).update(
+        status=FileStatus.RUNNING, updated_at=timezone.now()
+    )
+    file = ExportFile.objects.select_related("created_by").get(pk=file_id)
+    if not claimed:
+        return file
+    job, rows = _job_of(actor=file.created_by, kind=file.kind, params=file.params)
+    folder = export_files_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    stored = f"{file.pk}-{secrets.token_hex(8)}.xlsx"
+    target = folder / stored
+
+    def progress(done: int) -> None:
+        ExportFile.objects.filter(pk=file.pk).update(rows_done=done, updated_at=timezone.now())
+
+    try:
+        with open(target, "wb") as out:
+            written = write_workbook(job, rows, out, progress=progress)
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+    with transaction.atomic():
+        export_audit(actor=file.created_by, job=job, rows=written)
+        file.status, file.rows_done, file.rows_total = FileStatus.SUCCEEDED, written, written
+        file.stored_as, file.size, file.finished_at = stored, target.stat().st_size, timezone.now()
+        file.save()
+    return file
+
+
+def export_file_fail(*, file_id: int, reason: str) -> None:
+    """Mark a file that could not be written as failed, with the reason."""
+    ExportFile.objects.filter(pk=file_id, status__in=[FileStatus.QUEUED, FileStatus.RUNNING]).update(
+        status=FileStatus.FAILED, error=reason[:500], finished_at=timezone.now(), updated_at=timezone.now()
+    )
+
+
+def write_workbook(
+    job: ExportJob, rows: QuerySet[Any], out: IO[bytes], *, progress: Callable[[int], None] | None = None
+) -> int:
+    """The rows as an Excel file in ``out`` (dates as Excel dates, the header bold and frozen), by
+    openpyxl's write-only workbook; returns the rows written."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=str(job.kind.title)[:31])
+    headers = export_headers(job)
+    for index, header in enumerate(headers, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = max(10, min(24, 2 * len(header) + 4))
+    sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+    sheet.append([_text_cell(sheet, header, font=bold) for header in headers])
+    row = row_maker(job, excel=True)
+    written = 0
+    for values in export_read(rows):
+        # a (type, text) pair is text that must not become a formula
+        sheet.append([_text_cell(sheet, v[1]) if isinstance(v, tuple) else v for v in row(values)])
+        written += 1
+        if progress is not None and written % exports.CHUNK_ROWS == 0:
+            progress(written)
+    workbook.save(out)
+    return written
+
+
+def _text_cell(sheet: Any, text: str, *, font: Font | None = None) -> WriteOnlyCell:
+    cell = WriteOnlyCell(sheet, value=text)
+    cell.data_type = "s"
+    if font is not None:
+        cell.font = font
+    return cell
+
+
+def _theirs(actor: Any) -> QuerySet[ExportFile]:
+    if getattr(actor, "is_superuser", False) and actor.is_active:
+        return ExportFile.objects.all()
+    return ExportFile.objects.filter(created_by_id=getattr(actor, "pk", None))
+
+
+def export_file_get(*, actor: Any, file_id: int) -> ExportFile:
+    """The asker's file ``file_id``; anyone else's (or none) is ``NotFound`` (a superuser sees all)."""
+    file = _theirs(actor).filter(pk=file_id).first()
+    if file is None:
+        raise NotFound("export file")
+    return _interrupted(file)
+
+
+def export_file_list(*, actor: Any, limit: int = 10) -> list[ExportFile]:
+    """The asker's latest files, newest first."""
+    files = ExportFile.objects.filter(created_by_id=getattr(actor, "pk", None))[:limit]  # their own only
+    return [_interrupted(f) for f in files]
+
+
+def _interrupted(file: ExportFile, *, now: datetime | None = None) -> ExportFile:
+    if not file.is_finished and (now or timezone.now()) - file.updated_at > STALE_AFTER:
+        export_file_fail(file_id=file.pk, reason=_("Interrupted: the worker stopped. Ask again."))
+        file.refresh_from_db()
+    return file
+
+
+def export_file_ready(file: ExportFile) -> bool:
+    """Whether the file is written and still kept."""
+    return (
+        file.status == FileStatus.SUCCEEDED
+        and bool(file.stored_as)
+        and (export_files_dir() / file.stored_as).is_file()
+    )
+
+
+def export_file_open(*, actor: Any, file: ExportFile) -> IO[bytes]:
+    """The ready file for download, audited; ``NotFound`` when it is not ready or gone."""
+    if not export_file_ready(file):
+        raise NotFound("export file")
+    path = export_files_dir() / file.stored_as
+    job, _rows = _job_of(actor=actor, kind=file.kind, params=file.params)  # the roles still hold
+    export_audit(actor=actor, job=job, rows=file.rows_done, action="dashboard.export.download")
+    return open(path, "rb")  # the FileResponse closes it
+
+
+def export_files_expire(*, now: datetime | None = None) -> int:
+    """Delete the files written more than ``EXPIRES_AFTER`` ago; returns how many."""
+    before = (now or timezone.now()) - EXPIRES_AFTER
+    old = ExportFile.objects.filter(Q(status=FileStatus.SUCCEEDED) & Q(finished_at__lt=before))
+    count = 0
+    for file in old:
+        if file.stored_as:
+            (export_files_dir() / file.stored_as).unlink(missing_ok=True)
+        file.status, file.stored_as = FileStatus.EXPIRED, ""
+        file.save(update_fields=["status", "stored_as", "updated_at"])
+        count += 1
+    return count
