@@ -104,3 +104,47 @@ def test_a_file_is_deleted_after_a_day_and_a_stalled_one_is_interrupted(
     )
     page = client.get(f"/dashboard/exports/files/{stalled.pk}/").content.decode()
     assert 'data-status="failed"' in page and "hx-trigger" not in page
+
+
+def test_someone_moved_to_another_district_no_longer_downloads_the_old_one(client: Client, cases, tree):
+    mover = user_with_role("epidemiologist", tree.district, username="mover")
+    client.force_login(mover)
+    client.post("/dashboard/exports/cases.xlsx")
+    _work()
+    file = ExportFile.objects.get()
+    assert file.status == "succeeded" and file.scope_paths == [tree.district.path]
+    assert client.get(f"/dashboard/exports/files/{file.pk}/download").status_code == 200
+    mover.memberships.all().delete()
+    mover.memberships.create(org_unit=tree.other_district, role="epidemiologist")
+    assert client.get(f"/dashboard/exports/files/{file.pk}/download").status_code == 404
+
+
+def test_a_queued_file_waits_and_a_crash_leaves_nothing_on_disk(client: Client, cases, epidemiologist):
+    client.force_login(epidemiologist)
+    client.post("/dashboard/exports/cases.xlsx")
+    queued = ExportFile.objects.get()
+    ExportFile.objects.filter(pk=queued.pk).update(updated_at=timezone.now() - timedelta(hours=2))
+    assert 'data-status="queued"' in client.get(f"/dashboard/exports/files/{queued.pk}/").content.decode()
+
+    folder = export_files_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    left = folder / f"{queued.pk}-crashed.xlsx"
+    left.write_bytes(b"half a workbook")
+    ExportFile.objects.filter(pk=queued.pk).update(
+        status="running", stored_as=left.name, updated_at=timezone.now() - timedelta(hours=1)
+    )
+    export_files_expire()  # the stalled writing is failed and its half file removed
+    queued.refresh_from_db()
+    assert (queued.status, queued.stored_as) == ("failed", "") and not left.exists()
+
+    left.write_bytes(b"half a workbook")  # a failed record whose file a crash left behind
+    ExportFile.objects.filter(pk=queued.pk).update(stored_as=left.name)
+    export_files_expire()
+    assert not left.exists() and ExportFile.objects.get(pk=queued.pk).stored_as == ""
+
+
+def test_a_refused_export_keeps_what_was_typed(client: Client, cases, epidemiologist):
+    client.force_login(epidemiologist)
+    response = client.post("/dashboard/exports/cases.xlsx", {"since": "2026-13-01", "until": "2026-11-20"})
+    page = response.content.decode()
+    assert response.status_code == 422 and 'data-field="since"' in page and 'value="2026-11-20"' in page

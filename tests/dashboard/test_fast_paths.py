@@ -7,6 +7,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from fangkong.cases.investigations import investigation_complete
@@ -102,3 +103,34 @@ def test_overdue_counts_only_open_work(tree, epidemiologist, commander):
         open_items.filter(due_at__lt=timezone.now()).count(),
     )
     assert district["overdue"] >= 2
+
+
+def test_rt_uses_the_serial_interval_of_the_protocol(tree, epidemiologist, commander, settings, tmp_path):
+    from pathlib import Path
+
+    from fangkong.protocols.loader import PROFILES_DIR
+
+    today = timezone.localdate()
+    for days_ago in range(20, 0, -1):
+        for _ in range(1 + (20 - days_ago) // 4):  # a growing outbreak
+            make_case(
+                actor=epidemiologist,
+                grid=tree.grid_a,
+                classification="confirmed",
+                hours_ago=24 * days_ago,
+                onset_date=today - timedelta(days=days_ago),
+            )
+    china = curves.rt_series(filters_from(actor=commander))["last"]
+    text = (Path(PROFILES_DIR) / "china-9.toml").read_text(encoding="utf-8")
+    shorter = tmp_path / "short-si.toml"
+    shorter.write_text(
+        text.replace("serial_interval_mean_days = 4.7", "serial_interval_mean_days = 3.0"), encoding="utf-8"
+    )
+    settings.FANGKONG_PROTOCOL = str(shorter)
+    short = curves.rt_series(filters_from(actor=commander))["last"]
+    assert china is not None and short is not None
+    # a shorter interval means faster generations: a lower Rt for the same growth
+    assert 0 < short["mean"] < china["mean"]
+    page = Client()
+    page.force_login(commander)
+    assert "3.0 ± 2.9" in page.get("/dashboard/").content.decode()

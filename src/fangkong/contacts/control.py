@@ -72,12 +72,19 @@ def _where(column: str, ids: list[int] | None) -> tuple[str, list[int]]:
 
 def control_refresh(*, contact_ids: Iterable[int] | None, case_ids: Iterable[int] | None) -> None:
     """Recompute ``controlled_at`` of the contacts and ``contacts_controlled_at`` of the cases
-    given (``None``: all of them; an empty list: none) by the rules of the module."""
+    given (``None``: all of them; an empty list: none) by the rules of the module. The cases given
+    are locked first (inside the caller's transaction): two changes to one case's contacts at the
+    same moment cannot leave it with a value computed from a view that missed the other."""
+    from fangkong.cases.models import Case
     from fangkong.contacts.models import ContactKind, ContactStatus
 
     tables = _tables()
     contacts = None if contact_ids is None else sorted(set(contact_ids))
     cases = None if case_ids is None else sorted(set(case_ids))
+    if cases:  # one refresh of a case at a time, each reading what the one before committed
+        list(
+            Case.objects.select_for_update().filter(pk__in=cases).order_by("pk").values_list("pk", flat=True)
+        )
     with connection.cursor() as cursor:
         if contacts is None or contacts:
             where, params = _where("id", contacts)

@@ -87,6 +87,9 @@ def _create(
     via: Contact | None = None,
     note: str = "",
 ) -> Contact:
+    # one writer of a case's contacts at a time: a discovery writing its proposals holds this
+    # lock too, so a contact entered meanwhile cannot break its bulk insert
+    Case.objects.select_for_update().filter(pk=case.pk).values_list("pk", flat=True).first()
     try:
         with transaction.atomic():
             return Contact.objects.create(

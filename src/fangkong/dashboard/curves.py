@@ -8,8 +8,8 @@ Rules:
   of the range.
 - **Rt** (Cori et al. 2013, ``engine.rt``): infections per day by onset (by report when the onset
   is unknown, as for asymptomatic infections), local and imported apart, over the range and the
-  ``RT_HISTORY`` days before it; weekly sliding windows; serial interval gamma with mean 4.7 d and
-  sd 2.9 d (Nishiura, Linton and Akhmetzhanov 2020). A window without an estimate carries the
+  ``RT_HISTORY`` days before it; weekly sliding windows; the serial interval of the protocol in
+  force (``[epidemiology]``: gamma, mean and sd in days). A window without an estimate carries the
   reason instead of a number.
 - **Doubling time** on a day: ``7 · ln 2 / ln(C(d) / C(d − 7))`` with ``C`` the cumulative
   infections by report since the start of the data; none when ``C(d − 7)`` is 0 or nothing grew.
@@ -32,7 +32,6 @@ from fangkong.orgs.models import OrgUnit
 
 STACKED = (Classification.CONFIRMED, Classification.ASYMPTOMATIC, Classification.SUSPECTED)
 RT_HISTORY = HISTORY
-SI_MEAN, SI_SD = 4.7, 2.9
 
 
 def epi_curve(filters: Filters, *, by: str) -> dict[str, Any]:

@@ -8,10 +8,12 @@ Rules:
 - The worker writes it with what the asker may see when it runs (roles are checked again, so a
   role taken away in between is not exported), reporting its progress every ``CHUNK_ROWS`` rows,
   and audits it as any export, with the rows written, before anyone can download it.
-- Only the asker sees the file and downloads it; each download is audited. Files are deleted a
-  day after they were written (``EXPIRES_AFTER``) by the hourly cleanup.
-- A file that stopped reporting progress for ``STALE_AFTER`` was interrupted (its worker died) and
-  is marked failed.
+- Only the asker sees the file and downloads it, and only while their roles still cover the scope
+  it was written from (someone moved to another district no longer gets the old one's rows); each
+  download is audited. Files are deleted a day after they were written (``EXPIRES_AFTER``) by the
+  hourly cleanup, which also removes what a failed or crashed writing left on disk.
+- A file being written that stopped reporting progress for ``STALE_AFTER`` was interrupted (its
+  worker died) and is marked failed; a queued one waits for the worker however long it takes.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from openpyxl.utils import get_column_letter
 from fangkong.common.errors import Invalid, NotFound
 from fangkong.dashboard import exports
 from fangkong.dashboard.exports import (
+    EXPORTS,
     ExportJob,
     export_audit,
     export_headers,
@@ -44,6 +47,7 @@ from fangkong.dashboard.exports import (
     row_maker,
 )
 from fangkong.dashboard.models import ExportFile, FileStatus
+from fangkong.orgs.scope import scope_roots
 
 EXCEL_ROWS = 1_048_575  # a sheet's 1,048,576 rows, less the header
 EXPIRES_AFTER = timedelta(days=1)
@@ -83,8 +87,9 @@ def export_file_start(*, actor: Any, kind: str, params: Mapping[str, str]) -> Ex
 
 def export_file_build(*, file_id: int) -> ExportFile:
     """Write the queued file ``file_id`` (the worker's task); a file already taken is left alone."""
+    stored = f"{file_id}-{secrets.token_hex(8)}.xlsx"  # named now: a crash leaves it for the cleanup
     claimed = ExportFile.objects.filter(pk=file_id, status=FileStatus.QUEUED).update(
-        status=FileStatus.RUNNING, updated_at=timezone.now()
+        status=FileStatus.RUNNING, stored_as=stored, updated_at=timezone.now()
     )
     file = ExportFile.objects.select_related("created_by").get(pk=file_id)
     if not claimed:
@@ -92,7 +97,6 @@ def export_file_build(*, file_id: int) -> ExportFile:
     job, rows = _job_of(actor=file.created_by, kind=file.kind, params=file.params)
     folder = export_files_dir()
     folder.mkdir(parents=True, exist_ok=True)
-    stored = f"{file.pk}-{secrets.token_hex(8)}.xlsx"
     target = folder / stored
 
     def progress(done: int) -> None:
@@ -107,15 +111,23 @@ def export_file_build(*, file_id: int) -> ExportFile:
     with transaction.atomic():
         export_audit(actor=file.created_by, job=job, rows=written)
         file.status, file.rows_done, file.rows_total = FileStatus.SUCCEEDED, written, written
-        file.stored_as, file.size, file.finished_at = stored, target.stat().st_size, timezone.now()
+        file.size, file.finished_at = target.stat().st_size, timezone.now()
+        file.scope_paths = sorted(root.path for root in scope_roots(file.created_by, str(job.kind.perm)))
         file.save()
     return file
 
 
 def export_file_fail(*, file_id: int, reason: str) -> None:
-    """Mark a file that could not be written as failed, with the reason."""
-    ExportFile.objects.filter(pk=file_id, status__in=[FileStatus.QUEUED, FileStatus.RUNNING]).update(
-        status=FileStatus.FAILED, error=reason[:500], finished_at=timezone.now(), updated_at=timezone.now()
+    """Mark a file that could not be written as failed, with the reason; what it wrote goes."""
+    unfinished = ExportFile.objects.filter(pk=file_id, status__in=[FileStatus.QUEUED, FileStatus.RUNNING])
+    for stored in unfinished.exclude(stored_as="").values_list("stored_as", flat=True):
+        (export_files_dir() / stored).unlink(missing_ok=True)
+    unfinished.update(
+        status=FileStatus.FAILED,
+        stored_as="",
+        error=reason[:500],
+        finished_at=timezone.now(),
+        updated_at=timezone.now(),
     )
 
 
@@ -173,7 +185,8 @@ def export_file_list(*, actor: Any, limit: int = 10) -> list[ExportFile]:
 
 
 def _interrupted(file: ExportFile, *, now: datetime | None = None) -> ExportFile:
-    if not file.is_finished and (now or timezone.now()) - file.updated_at > STALE_AFTER:
+    """A file being written that stopped reporting is failed (one still queued waits its turn)."""
+    if file.status == FileStatus.RUNNING and (now or timezone.now()) - file.updated_at > STALE_AFTER:
         export_file_fail(file_id=file.pk, reason=_("Interrupted: the worker stopped. Ask again."))
         file.refresh_from_db()
     return file
@@ -188,9 +201,18 @@ def export_file_ready(file: ExportFile) -> bool:
     )
 
 
+def _still_covers(actor: Any, file: ExportFile) -> bool:
+    """Whether ``actor`` may still see everything the file was written from: each unit of the
+    asker's scope then lies within the actor's scope now (a superuser sees everything)."""
+    if getattr(actor, "is_superuser", False) and actor.is_active:
+        return True
+    now = [root.path for root in scope_roots(actor, str(EXPORTS[file.kind].perm))]
+    return all(any(path.startswith(root) for root in now) for path in file.scope_paths)
+
+
 def export_file_open(*, actor: Any, file: ExportFile) -> IO[bytes]:
     """The ready file for download, audited; ``NotFound`` when it is not ready or gone."""
-    if not export_file_ready(file):
+    if not export_file_ready(file) or not _still_covers(actor, file):
         raise NotFound("export file")
     path = export_files_dir() / file.stored_as
     job, _rows = _job_of(actor=actor, kind=file.kind, params=file.params)  # the roles still hold
@@ -200,13 +222,19 @@ def export_file_open(*, actor: Any, file: ExportFile) -> IO[bytes]:
 
 def export_files_expire(*, now: datetime | None = None) -> int:
     """Delete the files written more than ``EXPIRES_AFTER`` ago; returns how many."""
-    before = (now or timezone.now()) - EXPIRES_AFTER
-    old = ExportFile.objects.filter(Q(status=FileStatus.SUCCEEDED) & Q(finished_at__lt=before))
+    now = now or timezone.now()
+    for running in ExportFile.objects.filter(status=FileStatus.RUNNING, updated_at__lt=now - STALE_AFTER):
+        _interrupted(running, now=now)
+    before = now - EXPIRES_AFTER
+    old = ExportFile.objects.filter(Q(status=FileStatus.SUCCEEDED, finished_at__lt=before))
     count = 0
     for file in old:
-        if file.stored_as:
-            (export_files_dir() / file.stored_as).unlink(missing_ok=True)
+        (export_files_dir() / file.stored_as).unlink(missing_ok=True)
         file.status, file.stored_as = FileStatus.EXPIRED, ""
         file.save(update_fields=["status", "stored_as", "updated_at"])
         count += 1
+    for file in ExportFile.objects.filter(status=FileStatus.FAILED).exclude(stored_as=""):
+        (export_files_dir() / file.stored_as).unlink(missing_ok=True)  # what a crash left behind
+        file.stored_as = ""
+        file.save(update_fields=["stored_as", "updated_at"])
     return count

@@ -136,7 +136,7 @@ def _page(
     request: HttpRequest, *, errors: dict[str, list[str]] | None = None, asked: str = "", status: int = 200
 ) -> HttpResponse:
     actor = request.user
-    typed = {slug: request.GET if asked == slug else {} for slug in EXPORTS}
+    typed = {slug: request.POST if asked == slug else {} for slug in EXPORTS}
     kinds = [
         {
             "slug": kind.slug,

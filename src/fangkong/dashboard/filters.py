@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, TypeVar
 
+from django.db import connection
 from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -37,7 +38,7 @@ class Filters:
     since: date
     until: date
     unit: OrgUnit | None = None
-    memo: dict[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
+    memo: dict[str, Any] = field(default_factory=dict, init=False, compare=False, hash=False, repr=False)
 
     @property
     def days(self) -> list[date]:
@@ -114,8 +115,9 @@ def scoped_by_unit(filters: Filters, qs: QuerySet[M], *, perm: Perm, via: str = 
     units = visible(filters.actor, OrgUnit.objects.all(), perm=perm)
     if filters.unit is not None:
         units = units.filter(path__startswith=filters.unit.path)
-    keys = list(units.values_list("pk", flat=True)[: UNITS_AS_LIST + 1])
-    if len(keys) > UNITS_AS_LIST:
+    most = min(UNITS_AS_LIST, (connection.features.max_query_params or UNITS_AS_LIST) - 100)
+    keys = list(units.values_list("pk", flat=True)[: most + 1])
+    if len(keys) > most:
         return scoped(filters, qs, perm=perm, path=f"{via}__path")
     return qs.filter(**{f"{via}_id__in": keys})
 

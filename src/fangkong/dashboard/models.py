@@ -35,6 +35,7 @@ class ExportFile(TimeStampedModel):
     file_name = models.CharField(_("file name"), max_length=120, blank=True)
     stored_as = models.CharField(_("stored as"), max_length=200, blank=True)
     size = models.PositiveBigIntegerField(_("size in bytes"), default=0)
+    scope_paths = models.JSONField(_("scope when written"), default=list)  # the asker's roots then
     error = models.CharField(_("error"), max_length=500, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 

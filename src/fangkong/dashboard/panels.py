@@ -7,6 +7,8 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from fangkong.common.protocol import active_profile
+
 
 @dataclass
 class Panel:
@@ -22,6 +24,8 @@ class Panel:
 def panels(data: dict[str, Any]) -> list[Panel]:
     """Every panel for the data of :data:`charts.CHARTS` computed for one set of filters."""
     percent = _("Per cent within 24 h")
+    profile = active_profile()
+    disease = profile.epidemiology
     stages = {
         "investigated": _("Investigation complete"),
         "identified": _("All close contacts identified"),
@@ -43,8 +47,13 @@ def panels(data: dict[str, Any]) -> list[Panel]:
             _("Reproduction number Rt"),
             "rt",
             hint=_(
-                "Cori et al. (2013) over weekly windows, with its 95 per cent credible band; serial interval 4.7 ± 2.9 days. Windows without enough cases show no value."
-            ),
+                "Cori et al. (2013) over weekly windows, with its 95 per cent credible band; serial interval %(mean)s ± %(sd)s days (protocol %(protocol)s). Windows without enough cases show no value."
+            )
+            % {
+                "mean": disease.serial_interval_mean_days,
+                "sd": disease.serial_interval_sd_days,
+                "protocol": profile.name,
+            },
         ),
         Panel("doubling", _("Doubling time (days)"), "doubling"),
         Panel("districts", _("New cases by district"), "districts"),

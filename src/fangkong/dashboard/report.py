@@ -24,6 +24,7 @@ import contextlib
 import io
 import logging
 import re
+import threading
 from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
@@ -148,6 +149,9 @@ def _cjk_font() -> str | None:
     return None
 
 
+_DRAWING = threading.Lock()
+
+
 def _charts(data: dict[str, Any], filters: Filters) -> dict[str, bytes]:
     """The three charts as PNG, keyed like :data:`CHART_FILES`."""
     font = _cjk_font()
@@ -161,7 +165,7 @@ def _charts(data: dict[str, Any], filters: Filters) -> dict[str, bytes]:
     style = matplotlib.rc_context(
         {"font.family": "sans-serif", "font.sans-serif": families, "axes.unicode_minus": False}
     )
-    with english, style:
+    with _DRAWING, english, style:  # rc settings are global: one report draws at a time
         words = {
             **labels(),
             "epi": f"{_('Epidemic curve')} ({_('by report')})",

@@ -7,9 +7,8 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from fangkong.common.protocol import active_profile
 from fangkong.engine import rt as engine_rt
-
-SI_MEAN, SI_SD = 4.7, 2.9  # Nishiura, Linton and Akhmetzhanov (2020)
 
 
 def _reasons() -> dict[engine_rt.NoEstimate, str]:
@@ -25,10 +24,13 @@ def _reasons() -> dict[engine_rt.NoEstimate, str]:
 def estimate(*, days: list[date], local: list[int], imported: list[int], since: date) -> dict[str, Any]:
     """Rt per weekly window ending on a day of the range; ``last`` is the latest estimate when
     the last window has one, else ``reason`` says why there is none."""
+    disease = active_profile().epidemiology  # the serial interval of the protocol in force
     result = engine_rt.estimate_r(
         local=local,
         imported=imported,
-        si=engine_rt.si_from_mean_sd(mean=SI_MEAN, sd=SI_SD),
+        si=engine_rt.si_from_mean_sd(
+            mean=disease.serial_interval_mean_days, sd=disease.serial_interval_sd_days
+        ),
     )
     reasons = _reasons()
     windows = []

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from fangkong.protocols.rules import (
     ColocationRule,
     ContactRule,
+    EpidemiologyRule,
     HelpdeskRule,
     MonitoringRule,
     Profile,
@@ -267,6 +268,13 @@ def _parse(path: Path, data: Mapping[str, object]) -> Profile:
     )
     pace.done()
 
+    disease = root.table("epidemiology")
+    epidemiology = EpidemiologyRule(
+        serial_interval_mean_days=disease.number("serial_interval_mean_days", minimum=1.0, maximum=30.0),
+        serial_interval_sd_days=disease.number("serial_interval_sd_days", minimum=0.1, maximum=30.0),
+    )
+    disease.done()
+
     root.done()
     return Profile(
         name=name,
@@ -283,6 +291,7 @@ def _parse(path: Path, data: Mapping[str, object]) -> Profile:
         helpdesk=helpdesk,
         monitoring=monitoring,
         timeliness=timeliness,
+        epidemiology=epidemiology,
         path=path,
     )
 

@@ -225,6 +225,15 @@ class MonitoringRule:
 
 
 @dataclass(frozen=True, slots=True)
+class EpidemiologyRule:
+    """What the estimates assume of the disease: the serial interval (days from the infector's
+    symptom onset to the infectee's) with which Rt is computed, as a mean and a standard deviation."""
+
+    serial_interval_mean_days: float
+    serial_interval_sd_days: float
+
+
+@dataclass(frozen=True, slots=True)
 class Profile:
     """A protocol profile (防控方案): every rule the platform takes from the protocol in force."""
 
@@ -242,4 +251,5 @@ class Profile:
     helpdesk: HelpdeskRule
     monitoring: MonitoringRule
     timeliness: TimelinessRule
+    epidemiology: EpidemiologyRule
     path: Path

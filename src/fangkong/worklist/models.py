@@ -28,7 +28,8 @@ def open_condition() -> RawSQL:
     uses the partial index ``workitem_open`` only for a condition it can read (a bound parameter
     could be anything). The values are the constants above, never input."""
     values = ", ".join(f"'{status}'" for status in OPEN_STATUSES)
-    return RawSQL(f'"worklist_workitem"."status" IN ({values})', [], output_field=models.BooleanField())  # noqa: S611
+    column = f'"{WorkItem._meta.db_table}"."status"'  # the table by its name: not for a query that aliases it
+    return RawSQL(f"{column} IN ({values})", [], output_field=models.BooleanField())  # noqa: S611
 
 
 class Priority(models.TextChoices):
