@@ -16,6 +16,7 @@ from fangkong.orgs.scope import can
 from fangkong.people.crypto import blind_index, decrypt, encrypt
 from fangkong.people.masking import mask_id_number, mask_name, mask_phone
 from fangkong.people.models import Household, Person
+from fangkong.people.signals import persons_merging
 from fangkong.people.validation import CleanPerson, PersonData, person_clean
 
 
@@ -166,7 +167,12 @@ def person_reveal(*, actor: Any, person: Person, field: str) -> str:
 
 def _relations_to_person() -> list[Any]:
     """Every foreign key in the project that points at Person (so later apps are merged too)."""
-    return [f.field for f in Person._meta.related_objects if f.many_to_one and f.related_model is not Person]
+    # seen from Person, a foreign key to it is a one-to-many relation (a one-to-one: one-to-one)
+    return [
+        f.field
+        for f in Person._meta.related_objects
+        if (f.one_to_many or f.one_to_one) and f.related_model is not Person
+    ]
 
 
 @transaction.atomic
@@ -174,7 +180,8 @@ def person_merge(*, actor: Any, keep: Person, drop: Person) -> Person:
     """Fold ``drop`` (e.g. registered with a mistyped ID) into ``keep``.
 
     Every row that pointed at ``drop`` points at ``keep`` afterwards; ``drop`` stays as a record
-    marked ``merged_into`` so that its document still finds ``keep``. Both must be in scope.
+    marked ``merged_into`` so that its document still finds ``keep``. Both must be in scope. Rows
+    that would clash are first folded or the merge refused by their apps (``persons_merging``).
     """
     if keep.pk == drop.pk:
         raise Invalid.field("drop", _("A person cannot be merged into themselves."))
@@ -183,6 +190,7 @@ def person_merge(*, actor: Any, keep: Person, drop: Person) -> Person:
     for person in (keep, drop):
         if not can(actor, Perm.PEOPLE_MERGE, person.org_unit):
             raise Forbidden(_("Your role may not merge these people."))
+    persons_merging.send(sender=Person, actor=actor, keep=keep, drop=drop)  # fold or refuse clashes
     moved: dict[str, int] = {}
     for fk in _relations_to_person():
         count = fk.model._default_manager.filter(**{fk.name: drop}).update(**{fk.name: keep})
