@@ -90,8 +90,8 @@ def signup(request: HttpRequest) -> HttpResponse:
         context["errors"] = error.errors
         context["general"] = error.errors.get("__all__", [])
         return render(request, "volunteers/signup.html", context, status=422)
-    except AlreadyRegistered as error:
-        return render(request, "volunteers/registered.html", {"message": error.message}, status=409)
+    except AlreadyRegistered:
+        pass  # answered as a new sign-up: the form must not tell whether a number is registered
     return redirect("volunteer:thanks")
 
 

@@ -78,15 +78,18 @@ def _require(actor: Any, perm: Perm, volunteer: Volunteer) -> None:
 def volunteer_apply(*, data: SignUpData) -> Volunteer:
     """Store a public sign-up as ``applied`` (no actor: a resident, not a user).
 
-    One registration per phone: a phone already applied, approved or suspended is refused with
-    ``AlreadyRegistered`` (which reveals nothing about the record); a rejected one may apply again,
-    and the record is reopened with the new details.
+    One registration per phone: a phone already applied, approved or suspended changes nothing
+    (the attempt is audited; the public form answers it like a new sign-up, so that it tells nobody
+    whether a number is registered; ``AlreadyRegistered`` only when a concurrent sign-up with the
+    same phone wins the race); a rejected one may apply again, and the record is reopened with the
+    new details.
     """
     clean = signup_clean(data=data)
     index = phone_index(clean.phone)
     volunteer = Volunteer.objects.select_for_update().filter(phone_index=index).first()
     if volunteer is not None and volunteer.status != S.REJECTED:
-        raise AlreadyRegistered()
+        audit_record(actor=None, action="volunteers.volunteer.apply_again", target=volunteer, after={})
+        return volunteer  # unchanged
     action = "volunteers.volunteer.apply" if volunteer is None else "volunteers.volunteer.reapply"
     volunteer = volunteer or Volunteer(phone_index=index)
     volunteer.name = clean.name
