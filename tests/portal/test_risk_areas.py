@@ -200,3 +200,17 @@ def test_a_reason_or_place_with_personal_data_is_refused(tree, commander):
         )
     assert list(error.value.errors) == ["reason"]
     assert not RiskArea.objects.exists()
+
+
+def test_a_renamed_unit_shows_its_new_name_on_the_public_map(area, tree, client):
+    def names() -> set[str]:
+        return {
+            f["properties"]["name"] for f in client.get(reverse("portal:risk-geojson")).json()["features"]
+        }
+
+    tree.community.geometry = _square(114.0)
+    tree.community.save()
+    assert "湖贝社区" in names()  # now cached
+    tree.community.name = "湖贝新村社区"
+    tree.community.save()  # as the admin saves a rename
+    assert "湖贝新村社区" in names() and "湖贝社区" not in names()

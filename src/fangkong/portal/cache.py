@@ -69,3 +69,9 @@ def cached_fragment(request: HttpRequest, template: str, context: Callable[[], d
         html = render_to_string(template, context(), request=None)
         cache.set(key, html, timeout=PAGE_SECONDS)
     return mark_safe(html)  # noqa: S308 — our own template's output, escaped when rendered
+
+
+def on_org_unit_saved(sender: Any, *, raw: bool = False, **kwargs: Any) -> None:
+    """A unit created or renamed: the public pages that name units show it from the next edition."""
+    if not raw:  # not while loading fixtures
+        bump_generation()
