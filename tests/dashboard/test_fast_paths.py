@@ -14,6 +14,7 @@ from fangkong.cases.investigations import investigation_complete
 from fangkong.cases.models import Case
 from fangkong.cases.services import case_classify
 from fangkong.dashboard import curves, operations
+from fangkong.dashboard import filters as dashboard_filters
 from fangkong.dashboard.filters import filters_from, scoped, scoped_by_unit
 from fangkong.orgs.roles import Perm
 from fangkong.worklist.models import WorkItem
@@ -72,7 +73,11 @@ def test_the_24_hour_deadline_holds_to_the_second(tree, epidemiologist, commande
     assert (investigated["cases"], investigated["judged"], investigated["within"]) == (3, 3, 2)
 
 
-def test_scope_by_unit_keys_is_the_scope_by_paths(tree, epidemiologist, commander, admin_user):
+@pytest.mark.parametrize("as_list", [20_000, 1])  # 1: more units than that, so the paths' join
+def test_scope_by_unit_keys_is_the_scope_by_paths(
+    tree, epidemiologist, commander, admin_user, monkeypatch, as_list
+):
+    monkeypatch.setattr(dashboard_filters, "UNITS_AS_LIST", as_list)
     for grid in (tree.grid_a, tree.grid_b, tree.grid_far):
         make_case(actor=admin_user, grid=grid, classification="confirmed")
     for actor, unit in (

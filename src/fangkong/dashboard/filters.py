@@ -8,6 +8,7 @@ commander sees their district and nothing else.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -105,6 +106,15 @@ def scoped(filters: Filters, qs: QuerySet[M], *, perm: Perm, path: str) -> Query
 UNITS_AS_LIST = 20_000  # more visible units than this: cut by a join on their paths instead
 
 
+def _parameters_allowed() -> int:
+    """How many parameters one query may carry: SQLite's own limit (32,766 since 3.32; Django
+    assumes the old 999), else the backend's (none: no limit of ours to mind)."""
+    if connection.vendor == "sqlite":
+        connection.ensure_connection()
+        return int(connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
+    return connection.features.max_query_params or UNITS_AS_LIST + 100
+
+
 def scoped_by_unit(filters: Filters, qs: QuerySet[M], *, perm: Perm, via: str = "org_unit") -> QuerySet[M]:
     """:func:`scoped` for a model whose scope is its unit ``via`` (``scope_path`` is
     ``<via>__path``), cut by the keys of the units in view instead of a join on their paths: the
@@ -115,7 +125,7 @@ def scoped_by_unit(filters: Filters, qs: QuerySet[M], *, perm: Perm, via: str = 
     units = visible(filters.actor, OrgUnit.objects.all(), perm=perm)
     if filters.unit is not None:
         units = units.filter(path__startswith=filters.unit.path)
-    most = min(UNITS_AS_LIST, (connection.features.max_query_params or UNITS_AS_LIST) - 100)
+    most = min(UNITS_AS_LIST, _parameters_allowed() - 100)
     keys = list(units.values_list("pk", flat=True)[: most + 1])
     if len(keys) > most:
         return scoped(filters, qs, perm=perm, path=f"{via}__path")
