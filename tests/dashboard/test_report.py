@@ -20,7 +20,7 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from PIL import Image
 
-from fangkong.dashboard import curves, report
+from fangkong.dashboard import curves, report, report_charts
 from tests.cases.factories import make_case
 from tests.orgs.factories import user_with_role
 
@@ -201,20 +201,20 @@ def test_button_needs_the_right_to_see_cases(tree, client: Client):
 @pytest.mark.filterwarnings("ignore:Glyph .* missing from font")  # DejaVu stands in for a CJK font
 def test_without_a_cjk_font_the_charts_are_drawn_in_english(outbreak, monkeypatch, caplog, tmp_path: Path):
     drawn: list[dict[str, str]] = []
-    epi_chart = report._epi_chart
-    monkeypatch.setattr(report, "_epi_chart", lambda epi, words: drawn.append(words) or epi_chart(epi, words))
-    monkeypatch.setattr(report, "_cjk_font", lambda: None)
+    epi_chart = report_charts._epi_chart
+    monkeypatch.setattr(report_charts, "_epi_chart", lambda epi, words: drawn.append(words) or epi_chart(epi, words))
+    monkeypatch.setattr(report_charts, "cjk_font", lambda: None)
     with caplog.at_level(logging.WARNING, logger="fangkong.dashboard.report"):
         pdf = report.daily_report(actor=_superuser(), day=DAY, charts_dir=tmp_path)  # zh-hans is active
     assert "No CJK font" in caplog.text
     assert drawn[-1]["confirmed"] == "Confirmed"
-    monkeypatch.setattr(report, "_cjk_font", lambda: "DejaVu Sans")  # any font: the texts stay Chinese
+    monkeypatch.setattr(report_charts, "cjk_font", lambda: "DejaVu Sans")  # any font: the texts stay Chinese
     report.daily_report(actor=_superuser(), day=DAY)
     assert drawn[-1]["confirmed"] == "确诊"
     assert _open(pdf) and (tmp_path / "districts.png").read_bytes().startswith(b"\x89PNG")
     rows = [{"district": "东区"}, {"district": "Westside"}]
-    assert report._district_names(rows, drawable=False) == ["#1", "Westside"]
-    assert report._district_names(rows, drawable=True) == ["东区", "Westside"]
+    assert report_charts.district_names(rows, drawable=False) == ["#1", "Westside"]
+    assert report_charts.district_names(rows, drawable=True) == ["东区", "Westside"]
 
 
 def _superuser() -> Any:
