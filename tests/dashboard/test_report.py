@@ -202,7 +202,9 @@ def test_button_needs_the_right_to_see_cases(tree, client: Client):
 def test_without_a_cjk_font_the_charts_are_drawn_in_english(outbreak, monkeypatch, caplog, tmp_path: Path):
     drawn: list[dict[str, str]] = []
     epi_chart = report_charts._epi_chart
-    monkeypatch.setattr(report_charts, "_epi_chart", lambda epi, words: drawn.append(words) or epi_chart(epi, words))
+    monkeypatch.setattr(
+        report_charts, "_epi_chart", lambda epi, words: drawn.append(words) or epi_chart(epi, words)
+    )
     monkeypatch.setattr(report_charts, "cjk_font", lambda: None)
     with caplog.at_level(logging.WARNING, logger="fangkong.dashboard.report"):
         pdf = report.daily_report(actor=_superuser(), day=DAY, charts_dir=tmp_path)  # zh-hans is active
