@@ -29,7 +29,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 from pyspark.sql import SparkSession
 
-from fangkong.engine.backends.spark import SparkBackend, build_session
+from fangkong.engine.backends.spark import SparkBackend
+from fangkong.engine.backends.spark_session import build_session
 from fangkong.engine.rules import ColocationParams
 from fangkong.engine.schema import SchemaError
 

@@ -23,9 +23,7 @@ every node (see ``docs/engine.md``).
 from __future__ import annotations
 
 import os
-import re
 import shutil
-import tempfile
 import time as clock
 import uuid
 from collections.abc import Mapping, Sequence
@@ -38,6 +36,7 @@ import pyarrow.parquet as pq
 from pyspark.sql import DataFrame, Observation, SparkSession, Window
 from pyspark.sql import functions as F
 
+from fangkong.engine.backends.spark_session import build_session, spark_uri
 from fangkong.engine.cells import CellGrid
 from fangkong.engine.matching import MatchResult, RawPairs, check_range, finish, local_midnights_us
 from fangkong.engine.rules import ColocationParams
@@ -71,55 +70,6 @@ PAIRS = pa.schema(
 )
 # Parquet row groups are cut by size in Spark's writer, not by rows: about ROW_GROUP_ROWS stays.
 ROW_GROUP_BYTES = ROW_GROUP_ROWS * 40
-
-
-def build_session(
-    *,
-    master: str | None = "local[*]",
-    temp_directory: Path | None = None,
-    shuffle_partitions: int | None = None,
-    driver_memory: str | None = None,
-    config: Mapping[str, str] | None = None,
-) -> SparkSession:
-    """A Spark session set up for the engine (or the active one, if a session already runs).
-
-    ``master=None`` leaves the master to ``spark-submit``. Always: UTC session time zone,
-    microsecond Parquet timestamps, no UI, Arrow on, no Hive (in-memory catalogue). For a
-    ``local`` master also: scratch and warehouse under ``temp_directory`` (default
-    ``$TMPDIR/fangkong-spark``), loopback only, ``shuffle_partitions`` (default 4) partitions.
-    ``config``: more Spark settings, applied last.
-    """
-    builder = SparkSession.builder.appName("fangkong-engine")
-    settings: dict[str, str] = {
-        "spark.sql.session.timeZone": "UTC",
-        "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
-        "spark.sql.execution.arrow.pyspark.enabled": "true",
-        "spark.sql.catalogImplementation": "in-memory",
-        "spark.ui.enabled": "false",
-        "spark.ui.showConsoleProgress": "false",
-    }
-    if master is not None:
-        builder = builder.master(master)
-    if driver_memory is not None:
-        settings["spark.driver.memory"] = driver_memory
-    if master is not None and master.startswith("local"):
-        scratch = temp_directory or Path(tempfile.gettempdir()) / "fangkong-spark"
-        (scratch / "local").mkdir(parents=True, exist_ok=True)
-        settings.update(
-            {
-                "spark.local.dir": str(scratch / "local"),
-                "spark.sql.warehouse.dir": _uri(scratch / "warehouse"),
-                "spark.driver.host": "127.0.0.1",
-                "spark.driver.bindAddress": "127.0.0.1",
-                "spark.sql.shuffle.partitions": str(shuffle_partitions or 4),
-            }
-        )
-    elif shuffle_partitions is not None:
-        settings["spark.sql.shuffle.partitions"] = str(shuffle_partitions)
-    settings.update(config or {})
-    for key, value in settings.items():
-        builder = builder.config(key, value)
-    return builder.getOrCreate()
 
 
 class SparkBackend:
@@ -179,7 +129,7 @@ class SparkBackend:
         spark = self.session
         if not files:
             return spark.createDataFrame([], ddl)
-        return spark.read.schema(ddl).parquet(*(_uri(f, read=True) for f in files))
+        return spark.read.schema(ddl).parquet(*(spark_uri(f, read=True) for f in files))
 
     def stays(self, *, pings: Path, out: Path, params: ColocationParams) -> StaysSummary:
         """Pings to stays (rule in ``engine.stays``), written to ``out`` sorted by cell.
@@ -220,7 +170,7 @@ class SparkBackend:
                 .write.mode("overwrite")
                 .option("compression", "zstd")
                 .option("parquet.block.size", str(ROW_GROUP_BYTES))
-                .parquet(_uri(target))
+                .parquet(spark_uri(target))
             )
             counts = {k: int(v) for k, v in seen.get.items()}
             check_dataset(path=target, expected=STAYS, what="stays written by Spark")
@@ -297,14 +247,6 @@ class SparkBackend:
             pairs=RawPairs(*(table[name].combine_chunks() for name in PAIRS.names)),  # in field order
             cases_without_data=sorted(set(case_ids) - set(mine["case_id"].to_pylist())),
         )
-
-
-def _uri(path: Path, *, read: bool = False) -> str:
-    """A local path as the ``file://`` URI that Hadoop takes, so that a cluster whose default
-    filesystem is HDFS still reads the shared mount: not percent-encoded (Hadoop would look for
-    ``day%3D...``), and for reading with glob characters escaped (Spark globs what it reads)."""
-    uri = "file://" + str(path.resolve())
-    return re.sub(r"([\[\]{}*?\\])", r"\\\1", uri) if read else uri
 
 
 def _stays(pings: DataFrame, *, grid: CellGrid, gap: int) -> DataFrame:
