@@ -3,6 +3,7 @@ decision the next page of proposals."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -40,6 +41,7 @@ def test_proposals_come_in_pages_with_counts_per_status(client: Client, crowded,
     page = client.get(f"/contacts/case/{crowded.pk}/", {"status": "proposed"}).content.decode()
     assert page.count('data-testid="contact-row"') == 100
     assert 'data-testid="tab-proposed"' in page and ">130</span>" in page
+    assert re.search(r'data-confirm="[^"]*130', page)  # "all identified" asks, with the proposals left
     assert "page=2" in page and "status=proposed" in page
     second = client.get(f"/contacts/case/{crowded.pk}/", {"status": "proposed", "page": 2}).content.decode()
     assert second.count('data-testid="contact-row"') == 30

@@ -19,6 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
 from fangkong.audit.labels import action_label
 from fangkong.audit.models import AuditEvent
@@ -234,6 +235,15 @@ def test_the_xlsx_opens_with_real_dates(client: Client, outbreak, epidemiologist
     day_one = rows[0][header.index("第1天")]
     assert isinstance(day_one, datetime) and day_one.date() >= date.today() - timedelta(days=2)
     assert all(row[header.index("第1天")] is not None for row in rows)
+
+
+def test_excel_columns_are_wide_enough_for_their_values(client: Client, outbreak, commander):
+    response = _get(client, commander, "cases", "xlsx", full=1)
+    sheet = load_workbook(io.BytesIO(_body(response))).worksheets[0]
+    header = [cell.value for cell in sheet[1]]
+    for name, least in (("报告时间", 19), ("证件号码", 18), ("病例编号", 18)):
+        letter = get_column_letter(header.index(name) + 1)
+        assert sheet.column_dimensions[letter].width >= least, name
 
 
 def test_the_csv_streams_and_reads_the_rows_in_chunks(

@@ -139,3 +139,12 @@ def test_rt_uses_the_serial_interval_of_the_protocol(tree, epidemiologist, comma
     page = Client()
     page.force_login(commander)
     assert "3.0 ± 2.9" in page.get("/dashboard/").content.decode()
+
+
+def test_a_doubling_time_needs_ten_infections_a_week_before(tree, epidemiologist, commander):
+    for hours_ago in [24 * 9] * 9 + [2] * 9:  # 9 a week before, then 9 more: doubled, but from 9
+        make_case(actor=epidemiologist, grid=tree.grid_a, classification="confirmed", hours_ago=hours_ago)
+    assert curves.doubling_times(filters_from(actor=commander))["last"] is None
+    make_case(actor=epidemiologist, grid=tree.grid_a, classification="confirmed", hours_ago=24 * 9)
+    make_case(actor=epidemiologist, grid=tree.grid_a, classification="confirmed", hours_ago=2)
+    assert curves.doubling_times(filters_from(actor=commander))["last"] == 7.0  # 10 → 20 in 7 days

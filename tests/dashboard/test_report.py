@@ -18,6 +18,7 @@ import pytest
 import time_machine
 from django.core.management import CommandError, call_command
 from django.test import Client
+from django.utils import timezone
 from PIL import Image
 
 from fangkong.dashboard import curves, report, report_charts
@@ -169,6 +170,8 @@ def test_command_refuses_bad_options_naming_them(outbreak, tree, epidemiologist)
         call_command("dashboard_report", "--unit", tree.other_district.code, "--user", "epi")
     with pytest.raises(CommandError, match="--user"):
         call_command("dashboard_report", "--date", DAY.isoformat(), "--user", "nobody")
+    with pytest.raises(CommandError, match="--date"):  # a day still to come
+        call_command("dashboard_report", "--date", (timezone.localdate() + timedelta(days=1)).isoformat())
 
 
 def test_button_returns_the_pdf_inline_scoped_like_the_dashboard(
@@ -191,6 +194,10 @@ def test_button_returns_the_pdf_inline_scoped_like_the_dashboard(
     bad = client.get("/dashboard/report/", {"date": "2026-11-31"})
     assert bad.status_code == 422 and bad["Content-Type"].startswith("text/plain")
     assert bad.content.decode().startswith("date:")
+    ahead = client.get(
+        "/dashboard/report/", {"date": (timezone.localdate() + timedelta(days=400)).isoformat()}
+    )
+    assert ahead.status_code == 422 and ahead.content.decode().startswith("date:")
 
 
 def test_button_needs_the_right_to_see_cases(tree, client: Client):

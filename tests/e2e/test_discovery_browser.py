@@ -87,11 +87,14 @@ def test_epidemiologist_discovers_and_confirms_contacts(live_server, page: Page,
 
     # a page at a time: the bulk decision leads to the next page of proposals (confirmed close
     # contacts bring their households as new proposals)
+    asked: list[str] = []  # each bulk decision asks first, with the number ticked
+    page.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     while left:
         with page.expect_navigation():
             page.get_by_test_id("select-all").check()
             page.get_by_test_id("bulk-confirm").click()
         expect(page.locator(".messages")).to_contain_text(str(min(left, CONTACTS_PER_PAGE)))
+        assert str(min(left, CONTACTS_PER_PAGE)) in asked[-1]
         left = waiting.count()
         expect(proposed).to_have_count(min(left, CONTACTS_PER_PAGE))
     confirmed = Contact.objects.filter(source_case=case, discovered_by__in=["colocation", "venue"])

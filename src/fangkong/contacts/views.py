@@ -65,6 +65,7 @@ def _page(
             "typed": request.POST if errors else {},
             "can_change": can(request.user, Perm.CASES_CHANGE, case.org_unit),
             "runs": selectors.discovery_run_list(actor=request.user, case_id=case.pk)[:5],
+            "proposed_count": counts.get(ContactStatus.PROPOSED, 0),
         },
         status=status,
     )

@@ -12,7 +12,8 @@ Rules:
   force (``[epidemiology]``: gamma, mean and sd in days). A window without an estimate carries the
   reason instead of a number.
 - **Doubling time** on a day: ``7 · ln 2 / ln(C(d) / C(d − 7))`` with ``C`` the cumulative
-  infections by report since the start of the data; none when ``C(d − 7)`` is 0 or nothing grew.
+  infections by report since the start of the data; none when nothing grew or when ``C(d − 7)``
+  is under ``DOUBLING_FROM`` (from one case to two is noise, not a doubling time).
 
 All of them are read from the case tallies of ``dashboard.tally`` (two grouped queries and a count
 per view).
@@ -32,6 +33,7 @@ from fangkong.orgs.models import OrgUnit
 
 STACKED = (Classification.CONFIRMED, Classification.ASYMPTOMATIC, Classification.SUSPECTED)
 RT_HISTORY = HISTORY
+DOUBLING_FROM = 10
 
 
 def epi_curve(filters: Filters, *, by: str) -> dict[str, Any]:
@@ -51,7 +53,18 @@ def epi_curve(filters: Filters, *, by: str) -> dict[str, Any]:
     for i in range(len(days)):
         running += sum(series[str(c)][i] for c in INFECTIONS)
         cumulative.append(running)
-    return {"by": by, "days": [d.isoformat() for d in days], "series": series, "cumulative": cumulative}
+    no_onset = sum(  # reported in the range without an onset date: not on the curve by onset
+        r.n
+        for r in counted.reports
+        if not r.onset_known and r.classification in STACKED and filters.since <= r.day <= filters.until
+    )
+    return {
+        "by": by,
+        "days": [d.isoformat() for d in days],
+        "series": series,
+        "cumulative": cumulative,
+        "without_onset": no_onset if by == "onset" else 0,
+    }
 
 
 def epi_curve_rows(curve: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
@@ -105,7 +118,8 @@ def doubling_times(filters: Filters) -> dict[str, Any]:
     values: list[float | None] = []
     for d in filters.days:
         now, then = cumulative[d], cumulative[d - timedelta(days=7)]
-        values.append(round(7 * math.log(2) / math.log(now / then), 1) if then and now > then else None)
+        grew = then >= DOUBLING_FROM and now > then
+        values.append(round(7 * math.log(2) / math.log(now / then), 1) if grew else None)
     return {"days": [d.isoformat() for d in filters.days], "values": values, "last": values[-1]}
 
 

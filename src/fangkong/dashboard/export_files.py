@@ -50,6 +50,7 @@ from fangkong.dashboard.models import ExportFile, FileStatus
 from fangkong.orgs.scope import scope_roots
 
 EXCEL_ROWS = 1_048_575  # a sheet's 1,048,576 rows, less the header
+WIDTHS = {"datetime": 20, "date": 12, "id_number": 22, "phone": 14}  # what a value needs, in characters
 EXPIRES_AFTER = timedelta(days=1)
 STALE_AFTER = timedelta(minutes=15)
 PARAMS = ("since", "until", "org_unit", "full")
@@ -139,8 +140,9 @@ def write_workbook(
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=str(job.kind.title)[:31])
     headers = export_headers(job)
-    for index, header in enumerate(headers, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = max(10, min(24, 2 * len(header) + 4))
+    for index, (header, column) in enumerate(zip(headers, job.kind.columns, strict=True), start=1):
+        fits = WIDTHS.get(column.kind, 0) or (24 if column.field.endswith(("number", "code")) else 0)
+        sheet.column_dimensions[get_column_letter(index)].width = max(10, fits, min(24, 2 * len(header) + 4))
     sheet.freeze_panes = "A2"
     bold = Font(bold=True)
     sheet.append([_text_cell(sheet, header, font=bold) for header in headers])

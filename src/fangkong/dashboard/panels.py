@@ -19,10 +19,12 @@ class Panel:
     rows: list[dict[str, Any]] = field(default_factory=list)
     toggle: list[tuple[str, str]] = field(default_factory=list)
     hint: str = ""
+    empty: str = ""  # what an empty table says, when not "nothing in this range"
 
 
-def panels(data: dict[str, Any]) -> list[Panel]:
-    """Every panel for the data of :data:`charts.CHARTS` computed for one set of filters."""
+def panels(data: dict[str, Any], *, sees_help_requests: bool = True) -> list[Panel]:
+    """Every panel for the data of :data:`charts.CHARTS` computed for one set of filters; the
+    help-desk table says so when the actor's roles include no help requests."""
     percent = _("Per cent within 24 h")
     profile = active_profile()
     disease = profile.epidemiology
@@ -37,7 +39,7 @@ def panels(data: dict[str, Any]) -> list[Panel]:
             "epi",
             _("Epidemic curve"),
             "epi-onset",
-            toggle=[("onset", _("by onset")), ("report", _("by report"))],
+            toggle=[("report", _("by report")), ("onset", _("by onset"))],
             hint=_(
                 "Stacked by classification; the line is the cumulative count of infections (confirmed and asymptomatic)."
             ),
@@ -103,6 +105,7 @@ def panels(data: dict[str, Any]) -> list[Panel]:
                 ("percent", _("Per cent in time")),
             ],
             rows=data["helpdesk"],
+            empty="" if sees_help_requests else _("Your roles include no help requests."),
         ),
     ]
 

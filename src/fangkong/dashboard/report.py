@@ -48,6 +48,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from fangkong.common.errors import Invalid
 from fangkong.dashboard import curves, operations
 from fangkong.dashboard.filters import DEFAULT_DAYS, Filters, filters_from
 from fangkong.dashboard.panels import labels, panels
@@ -69,7 +70,10 @@ def daily_report(
 ) -> bytes:
     """The PDF of ``day`` for ``actor`` (the whole scope, or under ``unit``); see the module for
     what is on it. With ``charts_dir`` the charts are written there too (epi-curve.png, rt.png,
-    districts.png). A unit outside the actor's scope is ``NotFound``."""
+    districts.png). A unit outside the actor's scope is ``NotFound``; a day still to come is
+    ``Invalid`` (date): its beds and late work would be today's."""
+    if day > timezone.localdate():
+        raise Invalid.field("date", _("Choose today or an earlier day: that day has not begun."))
     filters = filters_from(
         actor=actor,
         since=(day - timedelta(days=DEFAULT_DAYS - 1)).isoformat(),

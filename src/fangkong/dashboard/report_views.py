@@ -32,10 +32,9 @@ def report_pdf(request: HttpRequest) -> HttpResponse:
     try:
         day = _day(request.GET.get("date", ""))
         unit = filters_from(actor=request.user, until=day.isoformat(), unit=request.GET.get("unit", "")).unit
+        pdf = daily_report(actor=request.user, day=day, unit=unit)
     except Invalid as error:
         return HttpResponse(error.message, status=422, content_type="text/plain; charset=utf-8")
-    response = HttpResponse(
-        daily_report(actor=request.user, day=day, unit=unit), content_type="application/pdf"
-    )
+    response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="report-{day.isoformat()}.pdf"'
     return response

@@ -47,15 +47,17 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "doubling": data["doubling"]["last"],
         "overdue": sum(row["overdue"] for row in data["overdue"]),
     }
+    by = request.GET.get("by", "")
     return render(
         request,
         "dashboard/dashboard.html",
         {
             "filters": filters,
+            "by": by if by in {"onset", "report"} else "report",  # by report: every case has a date
             "query": urlencode(filters.query()),
             "data": data,
             "headline": headline,
-            "panels": panels(data),
+            "panels": panels(data, sees_help_requests=can(request.user, Perm.HELPDESK_VIEW)),
             "labels": labels(),
             "units": unit_choices(actor=request.user),
             "typed": request.GET,

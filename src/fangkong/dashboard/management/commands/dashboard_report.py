@@ -17,7 +17,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone, translation
 
-from fangkong.common.errors import NotFound
+from fangkong.common.errors import Invalid, NotFound
 from fangkong.dashboard.report import daily_report, page_count
 from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import can
@@ -74,7 +74,10 @@ class Command(BaseCommand):
         out = Path(options["out"]) if options["out"] else settings.VAR_DIR / "reports" / f"report-{day}.pdf"
         charts = Path(options["charts"]) if options["charts"] else None
         with translation.override(options["lang"] or settings.LANGUAGE_CODE):
-            pdf = daily_report(actor=actor, day=day, unit=unit, charts_dir=charts)
+            try:
+                pdf = daily_report(actor=actor, day=day, unit=unit, charts_dir=charts)
+            except Invalid as error:
+                raise CommandError(f"--date: {error.text()}") from None
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(pdf)
         self.stdout.write(f"{out} ({page_count(pdf)} pages)")

@@ -45,9 +45,9 @@
       series: [
         { name: "low", type: "line", stack: "band", data: low, lineStyle: { opacity: 0 }, showSymbol: false, tooltip: { show: false } },
         { name: words.band, type: "line", stack: "band", data: width, lineStyle: { opacity: 0 },
-          areaStyle: { color: "#b2ddff" }, showSymbol: false },
+          areaStyle: { color: "#b2ddff" }, itemStyle: { color: "#b2ddff" }, showSymbol: false },
         { name: words.rt, type: "line", data: w.map(function (x) { return x.mean; }), showSymbol: false,
-          lineStyle: { color: "#175cd3" },
+          lineStyle: { color: "#175cd3" }, itemStyle: { color: "#175cd3" },
           markLine: { silent: true, symbol: "none", data: [{ yAxis: 1 }], lineStyle: { color: "#98a2b3", type: "dashed" } } }
       ]
     });
@@ -100,13 +100,19 @@
     });
   }
 
-  epi("onset"); rt(); doubling(); districts(); map();
+  function show(by) {  // the curve, its CSV link, the onset note, and the choice kept for "Show"
+    epi(by);
+    var radio = document.querySelector("input[name=epi-by][value=" + by + "]");
+    radio.closest(".chart-card").querySelector(".csv-link").href = radio.dataset.csv;
+    document.querySelectorAll("[data-by]").forEach(function (note) { note.hidden = note.dataset.by !== by; });
+    var kept = document.querySelector("form input[name=by]");
+    if (kept) { kept.value = by; }
+  }
+
+  var chosen = document.querySelector("input[name=epi-by]:checked");
+  show(chosen ? chosen.value : "report"); rt(); doubling(); districts(); map();
   document.querySelectorAll("input[name=epi-by]").forEach(function (radio) {
-    radio.addEventListener("change", function () {
-      epi(radio.value);
-      var link = radio.closest(".chart-card").querySelector(".csv-link");
-      link.href = radio.dataset.csv;
-    });
+    radio.addEventListener("change", function () { show(radio.value); });
   });
   window.addEventListener("resize", function () { charts.forEach(function (c) { c.resize(); }); });
   document.body.dataset.dashboardReady = "1";
