@@ -1,3 +1,5 @@
+from datetime import date
+
 import pytest
 from django.db import connection
 
@@ -185,3 +187,21 @@ def test_phone_is_optional(tree, grid_worker):
     person = person_create(actor=grid_worker, data=data)
     assert (person.phone_masked, person.id_number_masked, person.sex) == ("", "****4567", "M")
     assert phone_number()  # the factory still hands out numbers
+
+
+def test_merge_refuses_two_records_that_look_like_two_people(tree, epidemiologist, grid_worker):
+    parent = make_person(actor=grid_worker, grid=tree.grid_a, name="何博")
+    child = make_person(
+        actor=grid_worker, grid=tree.grid_a, name="何小宇", id_number=resident_id(birth=date(2018, 3, 2))
+    )
+    with pytest.raises(Invalid) as refused:
+        person_merge(actor=epidemiologist, keep=parent, drop=child)
+    assert set(refused.value.errors) == {"drop_id"}
+    sister = make_person(actor=grid_worker, grid=tree.grid_a, name="何博", id_number=resident_id(male=False))
+    with pytest.raises(Invalid):  # the same name, but not the same sex
+        person_merge(actor=epidemiologist, keep=parent, drop=sister)
+    typo = make_person(actor=grid_worker, grid=tree.grid_a, name="何搏")  # same birth date and sex
+    assert person_merge(actor=epidemiologist, keep=parent, drop=typo) == parent
+    child.refresh_from_db()
+    sister.refresh_from_db()
+    assert child.merged_into is None and sister.merged_into is None

@@ -15,7 +15,7 @@ from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import can
 from fangkong.people.crypto import blind_index, decrypt, encrypt
 from fangkong.people.masking import mask_id_number, mask_name, mask_phone
-from fangkong.people.models import Household, Person
+from fangkong.people.models import Household, Person, Sex
 from fangkong.people.signals import persons_merging
 from fangkong.people.validation import CleanPerson, PersonData, person_clean
 
@@ -175,13 +175,30 @@ def _relations_to_person() -> list[Any]:
     ]
 
 
+def same_person_likely(a: Person, b: Person) -> bool:
+    """Two records may be one person mistyped: the same sex (when both are known), and the same
+    name or the same birth date (a mistyped document number keeps the name; a mistyped name
+    keeps the birth date)."""
+    unknown = {Sex.UNKNOWN, ""}
+    if a.sex not in unknown and b.sex not in unknown and a.sex != b.sex:
+        return False
+    same_name = "".join(a.name.split()) == "".join(b.name.split())
+    return same_name or (a.birth_date is not None and a.birth_date == b.birth_date)
+
+
+def _described(person: Person) -> str:
+    born = person.birth_date.year if person.birth_date else "?"
+    return f"{mask_name(person.name)} ({person.get_sex_display()}, {born})"
+
+
 @transaction.atomic
 def person_merge(*, actor: Any, keep: Person, drop: Person) -> Person:
     """Fold ``drop`` (e.g. registered with a mistyped ID) into ``keep``.
 
     Every row that pointed at ``drop`` points at ``keep`` afterwards; ``drop`` stays as a record
-    marked ``merged_into`` so that its document still finds ``keep``. Both must be in scope. Rows
-    that would clash are first folded or the merge refused by their apps (``persons_merging``).
+    marked ``merged_into`` so that its document still finds ``keep``. Both must be in scope, and
+    look like one person (:func:`same_person_likely`). Rows that would clash are first folded or
+    the merge refused by their apps (``persons_merging``).
     """
     if keep.pk == drop.pk:
         raise Invalid.field("drop", _("A person cannot be merged into themselves."))
@@ -190,6 +207,14 @@ def person_merge(*, actor: Any, keep: Person, drop: Person) -> Person:
     for person in (keep, drop):
         if not can(actor, Perm.PEOPLE_MERGE, person.org_unit):
             raise Forbidden(_("Your role may not merge these people."))
+    if not same_person_likely(keep, drop):
+        raise Invalid.field(
+            "drop_id",
+            _(
+                "These look like two people: %(a)s and %(b)s differ in sex, or in both name and birth date. Merge only two records of one person."
+            )
+            % {"a": _described(keep), "b": _described(drop)},
+        )
     persons_merging.send(sender=Person, actor=actor, keep=keep, drop=drop)  # fold or refuse clashes
     moved: dict[str, int] = {}
     for fk in _relations_to_person():
