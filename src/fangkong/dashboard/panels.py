@@ -59,7 +59,14 @@ def panels(data: dict[str, Any], *, sees_help_requests: bool = True) -> list[Pan
         ),
         Panel("doubling", _("Doubling time (days)"), "doubling"),
         Panel("districts", _("New cases by district"), "districts"),
-        Panel("map", _("Communities: cases in the last 7 days and risk level"), "map"),
+        Panel(
+            "map",
+            _("Communities: cases in the last 7 days and risk level"),
+            "map",
+            hint=_(
+                "Fill: cases in the last 7 days (scale at the bottom left). Outline: red high, orange medium, yellow low risk area. Hover a community for its name; drag and scroll to move and zoom."
+            ),
+        ),
         Panel(
             "timeliness",
             _("Timeliness"),
