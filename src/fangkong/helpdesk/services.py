@@ -47,7 +47,8 @@ from fangkong.people.crypto import blind_index, decrypt, encrypt
 from fangkong.people.idnumbers import WIDE_DIGITS, InvalidNumber, normalize_mobile
 from fangkong.people.masking import mask_name, mask_phone
 from fangkong.people.pii import redact
-from fangkong.worklist.services import work_items_done_by_rule
+from fangkong.worklist.kinds import HELP_REQUEST, Event
+from fangkong.worklist.services import work_items_end
 
 DUPLICATE_WINDOW = timedelta(minutes=10)
 TICKET_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read out over the phone
@@ -281,7 +282,9 @@ def _own(actor: Any, request: HelpRequest) -> HelpRequest:
 def call_log(
     *, actor: Any, request: HelpRequest, outcome: str, note: str = "", called_at: datetime | None = None
 ) -> CallLog:
-    """Log a call to the resident; the earliest one is the call back the deadline measures.
+    """Log a call to the resident. The deadline measures the earliest call that **reached** the
+    resident (an unanswered attempt does not stop the clock); that call also ends the escalation
+    items of the request.
 
     ``called_at`` is for a call logged after it was made: not in the future, not before the request.
     """
@@ -295,7 +298,8 @@ def call_log(
     call = CallLog.objects.create(
         request=locked, operator=actor, outcome=outcome, note=note.strip(), called_at=when
     )
-    if locked.called_back_at is None or call.called_at < locked.called_back_at:
+    reached = outcome == Outcome.REACHED
+    if reached and (locked.called_back_at is None or call.called_at < locked.called_back_at):
         locked.called_back_at = call.called_at
         locked.save(update_fields=["called_back_at", "updated_at"])
     audit_record(
@@ -304,9 +308,14 @@ def call_log(
         target=locked,
         after={"outcome": outcome, "note": redact(note.strip())[:200]},
     )
-    work_items_done_by_rule(
-        actor=actor, kind=ESCALATION_KIND, subject=locked, note=_("The resident was called back.")
-    )
+    if reached:
+        work_items_end(
+            actor=actor,
+            event=Event.HELP_CALLED_BACK,
+            subject_type=HELP_REQUEST,
+            subject_ids=[locked.pk],
+            at=call.called_at,
+        )
     request.refresh_from_db()
     return call
 
@@ -330,6 +339,9 @@ def help_request_resolve(
     locked.save(update_fields=["status", "resolution", "resolved_at", "updated_at"])
     audit_record(
         actor=actor, action="helpdesk.resolve", target=locked, after={"resolution": redact(text)[:200]}
+    )
+    work_items_end(
+        actor=actor, event=Event.HELP_CLOSED, subject_type=HELP_REQUEST, subject_ids=[locked.pk], at=when
     )
     request.refresh_from_db()
     return request

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -10,13 +11,14 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fangkong.audit.services import audit_record
+from fangkong.audit.services import audit_record, audit_record_many
 from fangkong.common.errors import Conflict, Forbidden, Invalid, validated_save
 from fangkong.orgs.models import OrgUnit
 from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import can
+from fangkong.worklist.kinds import KINDS, REASONS, kinds_ended_by
 from fangkong.worklist.models import OPEN_STATUSES, Priority, Status, WorkItem
-from fangkong.worklist.signals import item_closed
+from fangkong.worklist.signals import items_closed
 
 
 @transaction.atomic
@@ -37,6 +39,8 @@ def work_item_create(
         raise Invalid.field("org_unit", _("Unknown org unit, or not one you may give work to."))
     if timezone.is_naive(due_at):
         raise Invalid.field("due_at", _("The due time must carry a time zone."))
+    if kind not in KINDS:
+        raise Invalid.field("kind", _("Unknown kind of work “%(k)s”.") % {"k": kind[:64]})
     item = WorkItem(
         kind=kind,
         title=title,
@@ -106,7 +110,7 @@ def work_item_complete(
     audit_record(
         actor=actor, action="worklist.item.complete", target=item, after={"note": note.strip()[:200]}
     )
-    item_closed.send(sender=WorkItem, item=item)
+    items_closed.send(sender=WorkItem, items=[item])
     return item
 
 
@@ -128,7 +132,7 @@ def work_item_cancel(*, actor: Any, item: WorkItem, reason: str) -> WorkItem:
     audit_record(
         actor=actor, action="worklist.item.cancel", target=item, after={"reason": reason.strip()[:200]}
     )
-    item_closed.send(sender=WorkItem, item=item)
+    items_closed.send(sender=WorkItem, items=[item])
     return item
 
 
@@ -139,40 +143,71 @@ def user_by_username(username: str) -> Any:
     return user
 
 
+def _close(items: list[WorkItem], *, status: str, at: datetime, note: str, actor: Any, action: str) -> None:
+    """Close ``items`` (open ones, already read) in one UPDATE, one audit event each in bulk."""
+    if not items:
+        return
+    text, now = note.strip(), timezone.now()
+    for item in items:
+        item.status, item.done_at, item.updated_at = status, at, now
+        if text:
+            item.note = (item.note + "\n" + text).strip()[:2000]
+    WorkItem.objects.bulk_update(items, ["status", "done_at", "note", "updated_at"], batch_size=500)
+    audit_record_many(
+        actor=actor, action=action, targets=items, after=lambda i: {"status": i.status, "note": text[:200]}
+    )
+    items_closed.send(sender=WorkItem, items=items)
+
+
 @transaction.atomic
-def work_items_done_by_rule(
+def work_items_end(
     *,
     actor: Any,
-    kind: str,
-    subject: models.Model,
-    note: str = "",
-    done_at: datetime | None = None,
+    event: str,
+    subject_type: str,
+    subject_ids: Iterable[int | str],
+    at: datetime | None = None,
     due_on: date | None = None,
+    due_after: datetime | None = None,
+    reason: str = "",
 ) -> int:
-    """Close the open items of ``kind`` about ``subject`` because what they asked for happened
-    (a room was assigned, a result came in). The rule closes them, whoever triggered it, so no
-    worklist permission is asked of ``actor``; each closing is audited."""
+    """End the open items that ``event`` ends (by the table in ``worklist.kinds``) for the subjects
+    given: ``done`` or ``cancelled`` as the table says, with the event's words in the note.
+
+    One query reads the items, one writes them, one writes their audit events, whatever the number
+    of subjects. ``due_on`` narrows to the items due that day (the one test of an order);
+    ``due_after`` to those due after a moment (an order shortened). The rule closes them, whoever
+    triggered it, so no worklist permission is asked of ``actor``.
+    """
+    ends = kinds_ended_by(event=event, subject_type=subject_type)
+    ids = sorted({str(pk) for pk in subject_ids})
+    if not ends or not ids:
+        return 0
     items = WorkItem.objects.filter(
-        kind=kind,
-        subject_type=subject._meta.label_lower,
-        subject_id=str(subject.pk),
-        status__in=OPEN_STATUSES,
+        kind__in=list(ends), subject_type=subject_type, subject_id__in=ids, status__in=OPEN_STATUSES
     )
-    if due_on is not None:  # only the item due that day (e.g. the one test of an order)
+    if due_on is not None:
         tz = timezone.get_current_timezone()
         items = items.filter(
             due_at__gte=datetime.combine(due_on, time.min, tzinfo=tz),
             due_at__lte=datetime.combine(due_on, time.max, tzinfo=tz),
         )
-    closed = 0
-    for item in items:
-        item.status, item.done_at = Status.DONE, done_at or timezone.now()
-        if note.strip():
-            item.note = (item.note + "\n" + note.strip()).strip()
-        item.save(update_fields=["status", "done_at", "note", "updated_at"])
-        audit_record(
-            actor=actor, action="worklist.item.done_by_rule", target=item, after={"note": note.strip()[:200]}
-        )
-        item_closed.send(sender=WorkItem, item=item)
-        closed += 1
-    return closed
+    if due_after is not None:
+        items = items.filter(due_at__gt=due_after)
+    found = list(items.select_for_update().order_by("pk"))
+    note = " ".join(filter(None, [str(REASONS.get(event, "")), reason.strip()]))
+    moment = at or timezone.now()
+    for status in (Status.DONE, Status.CANCELLED):
+        chosen = [i for i in found if ends[i.kind] == status]
+        action = "worklist.item.done_by_rule" if status == Status.DONE else "worklist.item.cancel_by_rule"
+        _close(chosen, status=status, at=moment, note=note, actor=actor, action=action)
+    return len(found)
+
+
+@transaction.atomic
+def work_items_move(*, actor: Any, subject_type: str, from_id: int | str, to_id: int | str) -> int:
+    """Point the items about one subject at another (a person's records merged), open and closed."""
+    moved = WorkItem.objects.filter(subject_type=subject_type, subject_id=str(from_id)).update(
+        subject_id=str(to_id), updated_at=timezone.now()
+    )
+    return moved

@@ -1,10 +1,10 @@
 """What the worklist tells the rest of the platform.
 
-``item_closed`` is sent (with ``item``) inside the transaction that closes a work item — done by
+``items_closed`` is sent (with ``items``, a list) inside the transaction that closes work items — done by
 hand, done by a rule, or cancelled — so that what depends on the item (a contact under control)
 is kept in step with it.
 """
 
 from django.dispatch import Signal
 
-item_closed = Signal()
+items_closed = Signal()
