@@ -22,7 +22,8 @@ from fangkong.common.errors import Conflict, Forbidden, Invalid
 from fangkong.orgs.models import OrgUnit
 from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import can, visible
-from fangkong.worklist.services import work_items_done_by_rule
+from fangkong.worklist.kinds import CASE, Event
+from fangkong.worklist.services import work_items_end
 
 TIME_FORMAT = "%Y-%m-%d %H:%M"
 
@@ -89,8 +90,8 @@ def investigation_complete(
     investigation.save()
     _timeline(investigation, actor=actor, kind="investigation.complete", at=at)
     case = investigation.case
-    work_items_done_by_rule(
-        actor=actor, kind="case.investigate", subject=case, note=_("Investigation completed."), done_at=at
+    work_items_end(
+        actor=actor, event=Event.CASE_INVESTIGATED, subject_type=CASE, subject_ids=[case.pk], at=at
     )
     return investigation
 

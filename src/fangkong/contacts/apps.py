@@ -9,12 +9,12 @@ class ContactsConfig(AppConfig):
 
     def ready(self) -> None:
         from fangkong.cases.merging import refuse_two_open_cases
-        from fangkong.contacts.control import on_item_closed
+        from fangkong.contacts.control import on_items_closed
         from fangkong.contacts.merging import on_persons_merging
         from fangkong.people.signals import persons_merging
-        from fangkong.worklist.signals import item_closed
+        from fangkong.worklist.signals import items_closed
 
-        item_closed.connect(on_item_closed, dispatch_uid="contacts.control")
+        items_closed.connect(on_items_closed, dispatch_uid="contacts.control")
         # the refusal first: a refused merge folds nothing
         persons_merging.connect(refuse_two_open_cases, dispatch_uid="cases.one_open_case")
         persons_merging.connect(on_persons_merging, dispatch_uid="contacts.fold")

@@ -4,8 +4,10 @@ Rules:
 
 - A confirmed close contact is **under control** when the first step of its quarantine is done:
   the transfer to a site (centralised) or the delivery of the notice (home) — the work item made
-  with the contact's first order. While that item is open, or when it was cancelled, the contact
-  is not under control. A contact who got no first step (the person was already in quarantine and
+  with the contact's first order — or when the person became a case before it was (the order was
+  converted and the step cancelled with it: the person is isolated as a case from then). While
+  that item is open, or when it was cancelled for any other reason, the contact is not under
+  control. A contact who got no first step (the person was already in quarantine and
   the live order was extended) is under control when confirmed. ``Contact.controlled_at`` holds
   the time; it is empty for proposed, dismissed and secondary contacts.
 - A **case's close contacts are under control** when it has at least one confirmed close contact
@@ -33,7 +35,8 @@ ORDER_LABEL = "quarantine.quarantineorder"
 CONTACT_SQL = """
 UPDATE {contact} SET controlled_at = CASE WHEN kind = %s AND status = %s THEN (
     SELECT CASE WHEN COUNT(w.id) = 0 THEN {contact}.decided_at
-                WHEN COUNT(w.id) = COUNT(CASE WHEN w.status = %s THEN 1 END) THEN MAX(w.done_at) END
+                WHEN COUNT(w.id) = COUNT(CASE WHEN w.status = %s OR (w.status = %s AND o.status = %s)
+                                              THEN 1 END) THEN MAX(w.done_at) END
     FROM {order} o
     JOIN {item} w ON w.subject_id = CAST(o.id AS VARCHAR(64)) AND w.kind IN (%s, %s)
                  AND w.subject_type = %s
@@ -77,6 +80,7 @@ def control_refresh(*, contact_ids: Iterable[int] | None, case_ids: Iterable[int
     same moment cannot leave it with a value computed from a view that missed the other."""
     from fangkong.cases.models import Case
     from fangkong.contacts.models import ContactKind, ContactStatus
+    from fangkong.quarantine.models import OrderStatus
 
     tables = _tables()
     contacts = None if contact_ids is None else sorted(set(contact_ids))
@@ -90,7 +94,16 @@ def control_refresh(*, contact_ids: Iterable[int] | None, case_ids: Iterable[int
             where, params = _where("id", contacts)
             cursor.execute(
                 CONTACT_SQL.format(**tables) + where,
-                [ContactKind.CLOSE, ContactStatus.CONFIRMED, Status.DONE, *FIRST_STEPS, ORDER_LABEL, *params],
+                [
+                    ContactKind.CLOSE,
+                    ContactStatus.CONFIRMED,
+                    Status.DONE,
+                    Status.CANCELLED,
+                    OrderStatus.CONVERTED,
+                    *FIRST_STEPS,
+                    ORDER_LABEL,
+                    *params,
+                ],
             )
         if cases is None or cases:
             where, params = _where("id", cases)
@@ -99,11 +112,17 @@ def control_refresh(*, contact_ids: Iterable[int] | None, case_ids: Iterable[int
             )
 
 
-def on_item_closed(sender: Any, *, item: Any, **kwargs: Any) -> None:
-    """A first step done or cancelled: its contact (and that contact's case) is refreshed."""
+def on_items_closed(sender: Any, *, items: list[Any], **kwargs: Any) -> None:
+    """First steps done or cancelled: their contacts (and those contacts' cases) are refreshed, in
+    one query for the set."""
     from fangkong.contacts.models import Contact
 
-    if item.kind not in FIRST_STEPS or item.subject_type != ORDER_LABEL:
+    orders = [
+        int(item.subject_id)
+        for item in items
+        if item.kind in FIRST_STEPS and item.subject_type == ORDER_LABEL and item.subject_id.isdigit()
+    ]
+    if not orders:
         return
-    rows = list(Contact.objects.filter(orders__pk=int(item.subject_id)).values_list("pk", "source_case_id"))
+    rows = list(Contact.objects.filter(orders__pk__in=orders).values_list("pk", "source_case_id").distinct())
     control_refresh(contact_ids=[pk for pk, _case in rows], case_ids=[case for _pk, case in rows])

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fangkong.audit.services import audit_record
+from fangkong.audit.services import audit_record, audit_record_many
 from fangkong.cases.services import case_register_by_rule
 from fangkong.common.errors import Conflict, Forbidden, Invalid
 from fangkong.common.protocol import active_profile
@@ -31,7 +31,8 @@ from fangkong.quarantine.models import (
     TestAppointment,
     TestResult,
 )
-from fangkong.worklist.services import work_item_create, work_items_done_by_rule
+from fangkong.worklist.kinds import ORDER, Event
+from fangkong.worklist.services import work_item_create, work_items_end
 
 SAMPLING_HOUR = time(10, 0)  # platform: a test day's sampling is due by 10:00 local
 
@@ -206,8 +207,13 @@ def order_assign_room(
         )
     order.site, order.room = locked.site, locked
     order.save(update_fields=["site", "room", "updated_at"])
-    work_items_done_by_rule(
-        actor=actor, kind="quarantine.transfer", subject=order, note=str(locked), done_at=at
+    work_items_end(
+        actor=actor,
+        event=Event.ORDER_ROOM,
+        subject_type=ORDER,
+        subject_ids=[order.pk],
+        at=at,
+        reason=str(locked),
     )
     audit_record(actor=actor, action="quarantine.order.room", target=order, after={"room": str(locked)})
     return order
@@ -238,12 +244,14 @@ def lab_result_record(
         raise Invalid.field("result", _("This test is due on %(d)s.") % {"d": appointment.date.isoformat()})
     appointment.result, appointment.result_at = result, at
     appointment.save(update_fields=["result", "result_at"])
-    work_items_done_by_rule(
+    work_items_end(
         actor=actor,
-        kind="quarantine.sample",
-        subject=order,
-        note=appointment.get_result_display(),
+        event=Event.TEST_RESULTED,
+        subject_type=ORDER,
+        subject_ids=[order.pk],
+        at=at,
         due_on=appointment.date,
+        reason=appointment.get_result_display(),
     )
     audit_record(
         actor=actor,
@@ -258,15 +266,47 @@ def lab_result_record(
             reported_at=at,
             note=_("Positive test on day %(d)d of quarantine.") % {"d": appointment.day},
         )
-        QuarantineOrder.objects.filter(follows=order, status__in=LIVE_STATUSES).update(
-            status=OrderStatus.CANCELLED, ended_at=at
-        )
-        order.status, order.ended_at, order.converted_case = OrderStatus.CONVERTED, at, case
-        order.save(update_fields=["status", "ended_at", "converted_case", "updated_at"])
-        if order.contact is not None:  # the chain: this contact became a case
-            order.contact.became_case = case
-            order.contact.save(update_fields=["became_case", "updated_at"])
+        orders_convert(actor=actor, person=order.person, case=case, at=at)
     return appointment
+
+
+def orders_convert(*, actor: Any, person: Person, case: Any, at: datetime) -> list[QuarantineOrder]:
+    """The person became ``case``: every live order of theirs ends as ``converted`` (the one under
+    way) or ``cancelled`` (the follow-ons it would have led to), their contacts become the case
+    (the chain), and the orders' open work ends with them — in the caller's transaction."""
+    live = list(
+        QuarantineOrder.objects.select_for_update()
+        .filter(person=person, status__in=LIVE_STATUSES)
+        .select_related("contact")
+        .order_by("day_one", "id")
+    )
+    if not live:
+        return []
+    active = [o for o in live if o.status == OrderStatus.ACTIVE]
+    planned = [o for o in live if o.status == OrderStatus.PLANNED]
+    QuarantineOrder.objects.filter(pk__in=[o.pk for o in active]).update(
+        status=OrderStatus.CONVERTED, ended_at=at, converted_case=case, updated_at=timezone.now()
+    )
+    QuarantineOrder.objects.filter(pk__in=[o.pk for o in planned]).update(
+        status=OrderStatus.CANCELLED, ended_at=at, updated_at=timezone.now()
+    )
+    contacts = {o.contact_id for o in live if o.contact_id is not None}
+    if contacts:  # the chain: these contacts became a case
+        contact_model = QuarantineOrder._meta.get_field("contact").related_model
+        contact_model._default_manager.filter(pk__in=contacts, became_case__isnull=True).update(
+            became_case=case, updated_at=timezone.now()
+        )
+    for orders, event in ((active, Event.ORDER_CONVERTED), (planned, Event.ORDER_CANCELLED)):
+        work_items_end(
+            actor=actor, event=event, subject_type=ORDER, subject_ids=[o.pk for o in orders], at=at
+        )
+    audit_record_many(
+        actor=actor,
+        action="quarantine.order.convert",
+        targets=live,
+        after=lambda o: {"case": getattr(case, "number", "")},
+    )
+    return live
 
 
 def _lock(order: QuarantineOrder) -> QuarantineOrder:
@@ -308,9 +348,24 @@ def order_release(
     order.status, order.ended_at = OrderStatus.RELEASED, at
     order.note = reason.strip()[:500] if early else order.note
     order.save(update_fields=["status", "ended_at", "note", "updated_at"])
-    QuarantineOrder.objects.filter(follows=order, status=OrderStatus.PLANNED).update(
+    follow_on = list(
+        QuarantineOrder.objects.filter(follows=order, status=OrderStatus.PLANNED).values_list("pk", flat=True)
+    )
+    QuarantineOrder.objects.filter(pk__in=follow_on).update(
         status=OrderStatus.CANCELLED if early else OrderStatus.ACTIVE, ended_at=at if early else None
     )
+    work_items_end(
+        actor=actor,
+        event=Event.ORDER_RELEASED,
+        subject_type=ORDER,
+        subject_ids=[order.pk],
+        at=at,
+        reason=reason,
+    )
+    if early:
+        work_items_end(
+            actor=actor, event=Event.ORDER_CANCELLED, subject_type=ORDER, subject_ids=follow_on, at=at
+        )
     audit_record(
         actor=actor,
         action="quarantine.order.release_early" if early else "quarantine.order.release",

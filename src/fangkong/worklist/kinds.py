@@ -61,7 +61,11 @@ ORDER_ENDED = {
     Event.ORDER_CANCELLED: CANCELLED,
     Event.ORDER_CONVERTED: CANCELLED,
 }
-CASE_CLOSED = {Event.CASE_EXCLUDED: CANCELLED, Event.CASE_RECOVERED: CANCELLED, Event.CASE_DECEASED: CANCELLED}
+CASE_CLOSED = {
+    Event.CASE_EXCLUDED: CANCELLED,
+    Event.CASE_RECOVERED: CANCELLED,
+    Event.CASE_DECEASED: CANCELLED,
+}
 
 REASONS: dict[str, Promise] = {
     Event.ORDER_RELEASED: _("The order was released."),
@@ -109,7 +113,11 @@ KINDS: dict[str, KindRule] = {
             {Event.ORDER_ROOM: DONE, **ORDER_ENDED},
         ),
         KindRule(
-            "quarantine.notice", _("Deliver the quarantine notice"), Role.GRID_WORKER, ORDER, dict(ORDER_ENDED)
+            "quarantine.notice",
+            _("Deliver the quarantine notice"),
+            Role.GRID_WORKER,
+            ORDER,
+            dict(ORDER_ENDED),
         ),
         KindRule(
             "quarantine.sample",
