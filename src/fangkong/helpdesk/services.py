@@ -31,7 +31,6 @@ from fangkong.common.errors import Conflict, Forbidden, Invalid
 from fangkong.common.locks import serialise
 from fangkong.common.protocol import active_profile
 from fangkong.helpdesk.models import (
-    ESCALATION_KIND,
     UNRESOLVED,
     CallLog,
     Category,

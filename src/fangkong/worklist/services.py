@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
 from collections.abc import Iterable
+from datetime import date, datetime, time
 from typing import Any
 
 from django.contrib.auth import get_user_model
