@@ -185,7 +185,7 @@ MAKERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "item_id": lambda ctx: (
         work_item_create(
             actor=None,
-            kind="test.call",
+            kind="people.verify",
             title="打电话",
             org_unit=ctx["tree"].grid_far,
             due_at=timezone.now() + timedelta(hours=2),

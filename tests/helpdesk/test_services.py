@@ -143,11 +143,14 @@ def test_call_back_resolve_and_rating(tree, operator, operator_2):
     with pytest.raises(Conflict, match=r"call|回电"):
         help_request_resolve(actor=operator, request=request, resolution="已送药上门")
     call_log(actor=operator, request=request, outcome="no_answer")  # claims it for the caller
-    assert request.claimed_by == operator and request.called_back_at is not None
-    first_call = request.called_back_at
-    call_log(actor=operator, request=request, outcome="reached", note="约好下午送药")
+    # an unanswered attempt claims the request but does not stop the deadline's clock
+    assert request.claimed_by == operator and request.called_back_at is None
+    reached = call_log(actor=operator, request=request, outcome="reached", note="约好下午送药")
     request.refresh_from_db()
-    assert request.called_back_at == first_call and request.calls.count() == 2
+    assert request.called_back_at == reached.called_at and request.calls.count() == 2
+    call_log(actor=operator, request=request, outcome="no_answer")
+    request.refresh_from_db()
+    assert request.called_back_at == reached.called_at
     with pytest.raises(Conflict, match="op1"):
         call_log(actor=operator_2, request=request, outcome="reached")
     with pytest.raises(Invalid):

@@ -141,7 +141,7 @@ def test_occupancy_counts_beds_taken(client: Client, tree, order, epidemiologist
 def test_a_fresh_fever_is_shown_above_older_overdue_work(client: Client, order, epidemiologist):
     for n in range(30):
         WorkItem.objects.create(
-            kind="test.old",
+            kind="notice.deliver",
             title=f"旧任务{n}",
             org_unit=order.org_unit,
             priority="urgent",

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 def item(unit, *, hours: float, title: str = "上门", priority: str = "normal"):
     return work_item_create(
         actor=None,
-        kind="test.visit",
+        kind="household.visit",
         title=title,
         org_unit=unit,
         due_at=timezone.now() + timedelta(hours=hours),
@@ -92,7 +92,7 @@ def test_work_cannot_be_given_to_a_unit_outside_scope(tree, grid_worker):
 def test_api_create_complete_and_409_on_repeat(client: Client, tree, grid_worker):
     client.force_login(grid_worker)
     due = (timezone.now() + timedelta(hours=2)).isoformat()
-    body = {"kind": "test.call", "title": "回电", "org_unit_id": tree.grid_a.pk, "due_at": due}
+    body = {"kind": "people.verify", "title": "回电", "org_unit_id": tree.grid_a.pk, "due_at": due}
     created = client.post("/api/work/items", data=json.dumps(body), content_type="application/json")
     assert created.status_code == 201
     url = f"/api/work/items/{created.json()['id']}/complete"

@@ -27,6 +27,7 @@ from fangkong.cases.models import (
     Outcome,
     Severity,
 )
+from fangkong.cases.signals import case_registered
 from fangkong.common.errors import Conflict, Forbidden, Invalid
 from fangkong.common.protocol import active_profile
 from fangkong.orgs.models import Level
@@ -34,7 +35,8 @@ from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import can
 from fangkong.orgs.selectors import org_unit_ancestor
 from fangkong.people.models import Person
-from fangkong.worklist.services import work_item_create
+from fangkong.worklist.kinds import CASE, Event
+from fangkong.worklist.services import work_item_create, work_items_end
 
 TIMESTAMP_OF = {
     Classification.CONFIRMED: "confirmed_at",
@@ -189,6 +191,7 @@ def _register(
         subject=case,
         priority="urgent",
     )
+    case_registered.send(sender=Case, actor=actor, case=case)
     return case
 
 
@@ -239,6 +242,10 @@ def case_classify(
         case.severity = severity or case.severity or Severity.MILD
     case.save()
     _event(case, actor=actor, kind="classification", at=at, before=before, after=to, note=note)
+    if to == Classification.EXCLUDED:
+        work_items_end(
+            actor=actor, event=Event.CASE_EXCLUDED, subject_type=CASE, subject_ids=[case.pk], at=at
+        )
     return case
 
 
@@ -277,6 +284,8 @@ def case_set_outcome(*, actor: Any, case: Case, outcome: str, at: datetime) -> C
     before, case.outcome, case.outcome_at = case.outcome, outcome, at
     case.save(update_fields=["outcome", "outcome_at", "updated_at"])
     _event(case, actor=actor, kind="outcome", at=at, before=before, after=outcome)
+    event = Event.CASE_RECOVERED if outcome == Outcome.RECOVERED else Event.CASE_DECEASED
+    work_items_end(actor=actor, event=event, subject_type=CASE, subject_ids=[case.pk], at=at)
     return case
 
 

@@ -6,3 +6,12 @@ class QuarantineConfig(AppConfig):
     name = "fangkong.quarantine"
     label = "quarantine"
     verbose_name = _("Quarantine and monitoring")
+
+    def ready(self) -> None:
+        from fangkong.cases.signals import case_registered
+        from fangkong.people.signals import persons_merging
+        from fangkong.quarantine.merging import on_persons_merging
+        from fangkong.quarantine.services import on_case_registered
+
+        case_registered.connect(on_case_registered, dispatch_uid="quarantine.convert")
+        persons_merging.connect(on_persons_merging, dispatch_uid="quarantine.fold")

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fangkong.common.models import TimeStampedModel
+from fangkong.people.models import SpreadsheetImport
 
 
 class Site(TimeStampedModel):
@@ -204,3 +205,30 @@ class DailyCheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.temperature}"
+
+
+class LabResultImport(SpreadsheetImport):
+    """A lab's result file (``quarantine.lab_imports``): valid rows are recorded, bad rows reported.
+
+    ``created_count`` counts the results written; ``unchanged_count`` the rows that repeat a result
+    already recorded (a file sent twice changes nothing); ``notes`` lists those rows, and ``cases``
+    the numbers of the cases that positive rows registered.
+    """
+
+    scope_path = "org_unit__path"
+
+    org_unit = models.ForeignKey(
+        "orgs.OrgUnit",
+        verbose_name=_("for unit"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    unchanged_count = models.PositiveIntegerField(_("rows already recorded"), default=0)
+    notes = models.JSONField(_("notes"), default=list, blank=True)
+    cases = models.JSONField(_("cases registered"), default=list, blank=True)
+
+    class Meta(SpreadsheetImport.Meta):
+        verbose_name = _("lab result import")
+        verbose_name_plural = _("lab result imports")

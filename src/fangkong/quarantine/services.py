@@ -7,9 +7,10 @@ app and written here: ``orders_for_contact`` computes every stage from the activ
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.db import transaction
+from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -116,7 +117,7 @@ def orders_for_contact(*, actor: Any, contact: Any, confirmed_at: datetime) -> l
     for rule in rules:
         order = next((o for o in live if o.kind == rule.kind and o not in orders), None)
         if order is not None:
-            _extend(actor, order, rule, exposure)
+            extend_order(actor=actor, order=order, rule=rule, exposure=exposure)
             if created_before and previous is not None and order.follows_id != previous.pk:
                 QuarantineOrder.objects.filter(follows=previous).exclude(pk=order.pk).update(follows=None)
                 order.follows, order.status = previous, OrderStatus.PLANNED
@@ -133,7 +134,9 @@ def orders_for_contact(*, actor: Any, contact: Any, confirmed_at: datetime) -> l
     return orders
 
 
-def _extend(actor: Any, order: QuarantineOrder, rule: QuarantineRule, exposure: datetime) -> None:
+def extend_order(*, actor: Any, order: QuarantineOrder, rule: QuarantineRule, exposure: datetime) -> None:
+    """Extend ``order`` to the end ``rule`` gives ``exposure`` (never shorten it): the test days it
+    lacks are added with their sampling items; those it has keep theirs."""
     new_end = rule.planned_end(exposure)
     if new_end <= order.planned_end:
         return
@@ -292,7 +295,7 @@ def orders_convert(*, actor: Any, person: Person, case: Any, at: datetime) -> li
     )
     contacts = {o.contact_id for o in live if o.contact_id is not None}
     if contacts:  # the chain: these contacts became a case
-        contact_model = QuarantineOrder._meta.get_field("contact").related_model
+        contact_model = cast("type[Model]", QuarantineOrder._meta.get_field("contact").related_model)
         contact_model._default_manager.filter(pk__in=contacts, became_case__isnull=True).update(
             became_case=case, updated_at=timezone.now()
         )
@@ -373,3 +376,8 @@ def order_release(
         after={"reason": reason.strip()[:200]} if early else None,
     )
     return order
+
+
+def on_case_registered(sender: Any, *, actor: Any, case: Any, **kwargs: Any) -> None:
+    """A person became a case (``cases.signals.case_registered``): their live orders convert."""
+    orders_convert(actor=actor, person=case.person, case=case, at=case.reported_at)
