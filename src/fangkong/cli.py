@@ -12,6 +12,8 @@ fangkong trace --case NUMBER --user USERNAME [--start T] [--end T] [--enqueue]
                      find a case's contacts in the location data and venue check-ins
 fangkong report --date D [--unit CODE] [--user U] [--out F] [--charts DIR] [--lang zh-hans|en]
                      the daily report for the leadership as PDF (and PNG charts)
+fangkong check-work [--fix]
+                     open work items their subject no longer needs, live subjects missing theirs
 fangkong <command>   any Django management command (migrate, createsuperuser, demo_load, ...)
 """
 
@@ -101,6 +103,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if command == "trace":
         _django(["contacts_trace", *rest])
+        return 0
+    if command == "check-work":
+        _django(["check_work", *rest])
         return 0
     if command == "report":
         _django(["dashboard_report", *rest])

@@ -182,17 +182,22 @@ def _register(
         raise Conflict(_("This person is already a case.")) from None
     _event(case, actor=actor, kind="register", at=reported_at, after=classification)
     investigation_open(case=case)
+    investigation_item_create(case=case)
+    case_registered.send(sender=Case, actor=actor, case=case)
+    return case
+
+
+def investigation_item_create(*, case: Case) -> None:
+    """The district's work to investigate ``case``, due within the protocol's hours of the report."""
     work_item_create(
         actor=None,
         kind="case.investigate",
         title=_("Investigate case %(n)s") % {"n": case.number},
-        org_unit=district,
-        due_at=active_profile().timeliness.investigation_due(reported_at),
+        org_unit=case.district,
+        due_at=active_profile().timeliness.investigation_due(case.reported_at),
         subject=case,
         priority="urgent",
     )
-    case_registered.send(sender=Case, actor=actor, case=case)
-    return case
 
 
 @transaction.atomic

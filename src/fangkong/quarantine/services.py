@@ -56,15 +56,22 @@ def _add_tests(order: QuarantineOrder, rule: QuarantineRule, last_exposure: date
         if when in known:
             continue
         day = (when - order.day_one).days + 1  # counted from the order's own day 1, also when extended
-        TestAppointment.objects.create(order=order, day=day, date=when)
-        work_item_create(
-            actor=None,
-            kind="quarantine.sample",
-            subject=order,
-            org_unit=order.org_unit,
-            title=_("Take a sample: %(p)s, day %(d)d") % {"p": mask_name(order.person.name), "d": day},
-            due_at=_local(when, SAMPLING_HOUR),
+        sample_item_create(
+            order=order, appointment=TestAppointment.objects.create(order=order, day=day, date=when)
         )
+
+
+def sample_item_create(*, order: QuarantineOrder, appointment: TestAppointment) -> None:
+    """The lab's work for one test day of ``order``: take the sample, due by 10:00 that day."""
+    work_item_create(
+        actor=None,
+        kind="quarantine.sample",
+        subject=order,
+        org_unit=order.org_unit,
+        title=_("Take a sample: %(p)s, day %(d)d")
+        % {"p": mask_name(order.person.name), "d": appointment.day},
+        due_at=_local(appointment.date, SAMPLING_HOUR),
+    )
 
 
 def _first_step_item(order: QuarantineOrder, *, due_at: datetime) -> None:

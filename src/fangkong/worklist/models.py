@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fangkong.common.models import TimeStampedModel
+from fangkong.worklist.kinds import kind_label
 
 
 class Status(models.TextChoices):
@@ -43,18 +44,6 @@ SUBJECT_PAGES: dict[str, tuple[str, str]] = {
     "quarantine.quarantineorder": ("quarantine:order", "order_id"),
     "people.person": ("people:detail", "person_id"),
     "helpdesk.helprequest": ("helpdesk:detail", "request_id"),
-}
-KIND_LABELS = {
-    "case.investigate": _("Flow investigation"),
-    "quarantine.transfer": _("Transfer to a quarantine site"),
-    "quarantine.notice": _("Deliver the quarantine notice"),
-    "quarantine.sample": _("Take a sample"),
-    "quarantine.fever": _("Follow up a fever or symptom"),
-    "quarantine.missing_check": _("Missing health check"),
-    "helpdesk.escalated": _("Help request not called back in time"),
-    "household.visit": _("Household visit"),
-    "people.verify": _("Check residents"),
-    "notice.deliver": _("Deliver a notice"),
 }
 
 
@@ -105,7 +94,7 @@ class WorkItem(TimeStampedModel):
 
     @property
     def kind_label(self) -> str:
-        return str(KIND_LABELS.get(self.kind, self.kind))
+        return kind_label(self.kind)
 
     @property
     def subject_url(self) -> str:

@@ -1,35 +1,65 @@
-"""Reads of the worklist: what a user has to do, overdue first."""
+"""Reads of the worklist: what a user has to do, overdue first.
+
+"My work" is a queue per role (``work_queue``): a membership shows the kinds of work its role
+does (``worklist.kinds.KINDS``) in the subtree of its unit; commanders and administrators see
+every kind, as the platform's superusers do. A user with several memberships sees the union, each
+role's kinds only where that role is held.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from functools import reduce
+from operator import or_
 from typing import Any
 
-from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.db.models.functions import Substr
 from django.utils import timezone
 
-from fangkong.orgs.roles import Perm
+from fangkong.orgs.models import Membership, OrgUnit
+from fangkong.orgs.roles import Perm, Role, role_grants
 from fangkong.orgs.scope import visible, visible_get
+from fangkong.worklist.kinds import KINDS, kind_label, kinds_for_roles
 from fangkong.worklist.models import OPEN_STATUSES, WorkItem
+
+# Roles whose queue holds every kind: they oversee the work rather than do one part of it.
+ALL_KINDS_ROLES = frozenset({Role.COMMANDER, Role.ADMIN})
+DUE_CHOICES = ("today", "overdue")
+ASSIGNED_CHOICES = ("me", "unassigned")
+SORTS = ("", "due", "-due", "kind", "unit")  # "" is overdue first, then urgent, then by due time
 
 
 def work_item_list(
     *, actor: Any, status: str = "open", mine_only: bool = False, kind: str = "", org_unit_path: str = ""
 ) -> QuerySet[WorkItem]:
-    """Items in the actor's scope. Open ones: overdue first, then urgent, then by due time.
+    """Items in the actor's scope, of every kind. Open ones: overdue first, then urgent, then by due time.
 
-    ``status`` is ``open`` (open or in progress), ``all``, or one status value.
+    ``status`` is ``open`` (open or in progress), ``all``, or one status value. "My work" and
+    the API list use ``work_queue``, which keeps to the kinds of the actor's roles.
     """
     qs = visible(actor, WorkItem.objects.select_related("org_unit", "assignee"), perm=Perm.WORK_VIEW)
-    if status == "open":
-        qs = qs.filter(status__in=OPEN_STATUSES)
-    elif status != "all":
-        qs = qs.filter(status=status)
+    qs = _with_status(qs, status)
     if mine_only:
         qs = qs.filter(assignee=actor)
     if kind:
         qs = qs.filter(kind=kind)
     if org_unit_path:
         qs = qs.filter(org_unit__path__startswith=org_unit_path)
+    return _overdue_first(qs)
+
+
+def _with_status(qs: QuerySet[WorkItem], status: str) -> QuerySet[WorkItem]:
+    if status == "open":
+        return qs.filter(status__in=OPEN_STATUSES)
+    if status != "all":
+        return qs.filter(status=status)
+    return qs
+
+
+def _overdue_first(qs: QuerySet[WorkItem]) -> QuerySet[WorkItem]:
     now = timezone.now()
     return qs.annotate(
         overdue_rank=Case(
@@ -43,9 +73,206 @@ def work_item_list(
     ).order_by("overdue_rank", "urgent_rank", "due_at", "id")
 
 
+# --- the queue of a user's roles -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    """What "My work" and ``GET /api/work/items`` narrow the queue by (all optional).
+
+    ``due``: ``today`` (due today, local time) or ``overdue`` (open and past due); ``assigned``:
+    ``me`` or ``unassigned``; ``q`` searches titles (they carry the masked name, the case number or
+    the ticket) and the subject's id; ``unit`` keeps its subtree.
+    """
+
+    kind: str = ""
+    unit: OrgUnit | None = None
+    due: str = ""
+    assigned: str = ""
+    q: str = ""
+    sort: str = ""
+    status: str = "open"
+
+
+def _queue_memberships(actor: Any) -> list[Membership]:
+    return [
+        m
+        for m in Membership.objects.filter(user=actor).select_related("org_unit")
+        if role_grants(m.role, Perm.WORK_VIEW)
+    ]
+
+
+def _is_superuser(actor: Any) -> bool:
+    return bool(getattr(actor, "is_superuser", False) and actor.is_active)
+
+
+def queue_kinds(*, actor: Any) -> list[str]:
+    """The kinds the actor's queue can hold, in the table's order (every kind for those who oversee)."""
+    memberships = _queue_memberships(actor)
+    if _is_superuser(actor) or any(m.role in ALL_KINDS_ROLES for m in memberships):
+        return list(KINDS)
+    return kinds_for_roles({m.role for m in memberships})
+
+
+def _queue_condition(actor: Any) -> Q | None:
+    """Per membership: its role's kinds within its unit's subtree; None when nothing is held back."""
+    if _is_superuser(actor):
+        return None
+    memberships = _queue_memberships(actor)
+    parts: list[Q] = []
+    for m in memberships:
+        within = Q(org_unit__path__startswith=m.org_unit.path)
+        if m.role in ALL_KINDS_ROLES:
+            parts.append(within)
+        elif kinds := kinds_for_roles({m.role}):
+            parts.append(within & Q(kind__in=kinds))
+    return reduce(or_, parts) if parts else Q(pk__in=[])
+
+
+def _search(q: str) -> Q:
+    """Titles carry masked names ("张*明"): a full name typed is searched in its masked form too.
+
+    The masking rule is people's (``people.masking.mask_name``: first and last character kept), written
+    here again because the worklist does not import the people app.
+    """
+    text = q.strip()[:100]
+    found = Q(title__icontains=text) | Q(subject_id=text)
+    if 2 <= len(text) <= 6 and "*" not in text and all("\u4e00" <= ch <= "\u9fff" for ch in text):
+        masked = text[0] + "*" if len(text) == 2 else text[0] + "*" * (len(text) - 2) + text[-1]
+        found |= Q(title__contains=masked)
+    return found
+
+
+def _queue_base(*, actor: Any, filters: QueueFilters) -> QuerySet[WorkItem]:
+    """The queue with every filter but the kind (the counts per kind are taken from it)."""
+    qs = visible(actor, WorkItem.objects.select_related("org_unit", "assignee"), perm=Perm.WORK_VIEW)
+    condition = _queue_condition(actor)
+    if condition is not None:
+        qs = qs.filter(condition)
+    qs = _with_status(qs, filters.status)
+    if filters.unit is not None:
+        qs = qs.filter(org_unit__path__startswith=filters.unit.path)
+    now = timezone.now()
+    if filters.due == "overdue":
+        qs = qs.filter(status__in=OPEN_STATUSES, due_at__lt=now)
+    elif filters.due == "today":
+        start = datetime.combine(timezone.localdate(now), time.min, tzinfo=timezone.get_current_timezone())
+        qs = qs.filter(due_at__gte=start, due_at__lt=start + timedelta(days=1))
+    if filters.assigned == "me":
+        qs = qs.filter(assignee=actor)
+    elif filters.assigned == "unassigned":
+        qs = qs.filter(assignee__isnull=True)
+    if filters.q.strip():
+        qs = qs.filter(_search(filters.q))
+    return qs
+
+
+def work_queue(*, actor: Any, filters: QueueFilters) -> QuerySet[WorkItem]:
+    """The actor's queue: the kinds of their roles in their scope, filtered and sorted.
+
+    Sorted overdue first, then urgent, then by due time unless ``filters.sort`` says otherwise
+    (``due``, ``-due``, ``kind``, ``unit``; the id breaks ties so pages never overlap).
+    """
+    qs = _queue_base(actor=actor, filters=filters)
+    if filters.kind:
+        qs = qs.filter(kind=filters.kind)
+    if filters.sort == "due":
+        return qs.order_by("due_at", "id")
+    if filters.sort == "-due":
+        return qs.order_by("-due_at", "-id")
+    if filters.sort == "kind":
+        return qs.order_by("kind", "due_at", "id")
+    if filters.sort == "unit":
+        return qs.order_by("org_unit__path", "due_at", "id")
+    return _overdue_first(qs)
+
+
+@dataclass(frozen=True)
+class KindCount:
+    kind: str
+    label: str
+    total: int
+    overdue: int
+
+
+def work_queue_counts(*, actor: Any, filters: QueueFilters) -> list[KindCount]:
+    """Items and overdue items per kind of the queue under every filter but the kind, in one query.
+
+    Every kind the queue can hold has its count (0 included), in the table's order; a kind not in
+    the table (an item from before it) follows, so the counts add up to the list.
+    """
+    now = timezone.now()
+    rows = (
+        _queue_base(actor=actor, filters=filters)
+        .order_by()
+        .values("kind")
+        .annotate(total=Count("id"), overdue=Count("id", filter=Q(status__in=OPEN_STATUSES, due_at__lt=now)))
+    )
+    found = {row["kind"]: (row["total"], row["overdue"]) for row in rows}
+    kinds = queue_kinds(actor=actor)
+    kinds += sorted(set(found) - set(kinds))
+    return [KindCount(k, kind_label(k), *found.get(k, (0, 0))) for k in kinds]
+
+
+def overdue_rollup(*, actor: Any, filters: QueueFilters, units: list[OrgUnit]) -> list[dict[str, Any]]:
+    """Overdue items of the queue per unit of ``units`` (siblings: one level of the tree) and per
+    kind, in one query: ``[{"unit": unit, "counts": {kind: n}, "total": n}]``, most overdue first.
+
+    ``filters.due`` is ignored (the roll-up is of overdue work by definition).
+    """
+    if not units:
+        return []
+    length = len(units[0].path)
+    base = _queue_base(actor=actor, filters=QueueFilters(**{**filters.__dict__, "due": "overdue"}))
+    rows = (
+        base.order_by()
+        .annotate(branch=Substr("org_unit__path", 1, length))
+        .values("branch", "kind")
+        .annotate(n=Count("id"))
+    )
+    by_path: dict[str, dict[str, int]] = {}
+    for row in rows:
+        by_path.setdefault(row["branch"], {})[row["kind"]] = row["n"]
+    result = [
+        {"unit": u, "counts": by_path.get(u.path, {}), "total": sum(by_path.get(u.path, {}).values())}
+        for u in units
+    ]
+    return sorted(result, key=lambda r: (-r["total"], r["unit"].path))
+
+
+# --- single items and batches ----------------------------------------------------------------
+
+
 def work_item_get(*, actor: Any, item_id: int) -> WorkItem:
     qs = WorkItem.objects.select_related("org_unit", "assignee")
     return visible_get(actor, qs, perm=Perm.WORK_VIEW, pk=item_id, what="work item")
+
+
+def work_items_visible(*, actor: Any, ids: Iterable[int]) -> list[WorkItem]:
+    """The items among ``ids`` that the actor may see, in one query (the rest are out of scope or
+    do not exist: a bulk action counts them as refused without saying which is which)."""
+    wanted = sorted({int(pk) for pk in ids})
+    if not wanted:
+        return []
+    qs = visible(actor, WorkItem.objects.select_related("org_unit"), perm=Perm.WORK_VIEW)
+    return list(qs.filter(pk__in=wanted).order_by("pk"))
+
+
+def colleagues_for(*, item: WorkItem) -> list[Any]:
+    """Users who may be given ``item``: they hold a role seeing work over its unit (the rule of
+    ``work_item_assign``), those whose role does this kind first, then by name."""
+    prefixes = [item.org_unit.path[: i + 1] for i, ch in enumerate(item.org_unit.path) if ch == "/"]
+    roles = [r for r in Role if role_grants(r, Perm.WORK_VIEW)]
+    memberships = Membership.objects.filter(
+        org_unit__path__in=prefixes, role__in=roles, user__is_active=True
+    ).select_related("user")
+    rule = KINDS.get(item.kind)
+    users: dict[int, tuple[bool, Any]] = {}
+    for m in memberships:
+        does_it = rule is not None and m.role == rule.role
+        users[m.user_id] = (users.get(m.user_id, (False, m.user))[0] or does_it, m.user)
+    ranked = sorted(users.values(), key=lambda pair: (not pair[0], pair[1].get_username()))
+    return [user for _does, user in ranked]
 
 
 def overdue_count(*, actor: Any) -> int:
@@ -53,7 +280,10 @@ def overdue_count(*, actor: Any) -> int:
 
 
 def urgent_open(*, actor: Any) -> QuerySet[WorkItem]:
-    """Open urgent items in scope, newest first: a fresh alert (a fever) is seen at once, above the
-    list, however many older items are overdue."""
+    """Open urgent items of the actor's queue, newest first: a fresh alert (a fever) is seen at once,
+    above the list, however many older items are overdue."""
     qs = visible(actor, WorkItem.objects.select_related("org_unit"), perm=Perm.WORK_VIEW)
+    condition = _queue_condition(actor)
+    if condition is not None:
+        qs = qs.filter(condition)
     return qs.filter(status__in=OPEN_STATUSES, priority="urgent").order_by("-created_at", "-id")
