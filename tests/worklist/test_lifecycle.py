@@ -50,6 +50,7 @@ ACTIONS = [
     "become_case",
     "room",
     "early_release",
+    "recontact",
 ]
 
 
@@ -171,6 +172,25 @@ class World:
         order = self.pick(orders, n)
         if order is not None:
             self.cases.append(self._case(days_ago=0.01, person=order.person))
+
+    def recontact(self, n: int) -> None:
+        """Someone already in quarantine or monitoring is a close contact of a new case: orders
+        are extended, or a released person goes back to centralised quarantine first."""
+        orders = list(QuarantineOrder.objects.filter(status__in=LIVE_STATUSES).select_related("person"))
+        order = self.pick(orders, n)
+        if order is None:
+            return
+        case = self._case(days_ago=0.5)
+        self.cases.append(case)
+        last = case.reported_at - timedelta(hours=2)
+        contact_register(
+            actor=self.actor,
+            case=case,
+            person=order.person,
+            exposure_type="workplace",
+            first_exposure=last - timedelta(hours=1),
+            last_exposure=last,
+        )
 
     def room(self, n: int) -> None:
         orders = list(
@@ -299,7 +319,7 @@ def test_the_property_test_steps_do_change_state(tree, admin_user):
     succeeds (so the invariant is checked after state that changed)."""
     world = World(tree, admin_user)
     plan = ["contact", "contact", "negative", "room", "merge", "positive", "release", "confirm"]
-    plan += ["investigate", "become_case", "recover", "exclude"]
+    plan += ["investigate", "become_case", "recover", "exclude", "contact", "release", "recontact"]
     refused = []
     for action in plan:
         try:
@@ -309,3 +329,23 @@ def test_the_property_test_steps_do_change_state(tree, admin_user):
             refused.append((action, str(error)))
         assert work_check() == []
     assert len(refused) <= 2, refused
+
+
+def test_an_order_that_waits_again_is_re_dated_not_doubled(tree, admin_user):
+    """Released from centralised quarantine, on home monitoring, then a close contact again: back
+    to centralised first; the monitoring order waits, its early test days and their items go."""
+    world = World(tree, admin_user)
+    world.contact(0)
+    first = QuarantineOrder.objects.get(status=OrderStatus.ACTIVE)
+    for test in first.tests.order_by("date"):
+        lab_result_record(actor=admin_user, appointment=test, result=TestResult.NEGATIVE)
+    order_release(actor=admin_user, order=first)
+    monitoring = QuarantineOrder.objects.get(follows=first)
+    assert monitoring.status == OrderStatus.ACTIVE
+    world.recontact(0)
+    monitoring.refresh_from_db()
+    assert monitoring.status == OrderStatus.PLANNED and monitoring.follows.kind == OrderKind.CENTRALISED
+    assert not monitoring.tests.filter(date__lt=monitoring.day_one).exists()
+    dates = [timezone.localdate(i.due_at) for i in _open("quarantine.sample", monitoring)]
+    assert dates and len(dates) == len(set(dates)) and min(dates) >= monitoring.day_one
+    assert work_check() == []

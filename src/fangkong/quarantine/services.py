@@ -127,8 +127,7 @@ def orders_for_contact(*, actor: Any, contact: Any, confirmed_at: datetime) -> l
             extend_order(actor=actor, order=order, rule=rule, exposure=exposure)
             if created_before and previous is not None and order.follows_id != previous.pk:
                 QuarantineOrder.objects.filter(follows=previous).exclude(pk=order.pk).update(follows=None)
-                order.follows, order.status = previous, OrderStatus.PLANNED
-                order.save(update_fields=["follows", "status", "updated_at"])
+                _replan(actor, order, rule, exposure, follows=previous)
         else:
             order = _create(actor, contact, rule, exposure, previous=previous, profile_name=profile.name)
             if previous is None:
@@ -139,6 +138,27 @@ def orders_for_contact(*, actor: Any, contact: Any, confirmed_at: datetime) -> l
         orders.append(order)
         previous = order
     return orders
+
+
+def _replan(
+    actor: Any, order: QuarantineOrder, rule: QuarantineRule, exposure: datetime, *, follows: QuarantineOrder
+) -> None:
+    """A live order now waits for a new one (``follows``): it starts again on its rule's day 1 for
+    ``exposure``; its pending test days before that are dropped with their sampling items (they
+    would fall while it waits), and the days of its new span are added — re-dated, not doubled."""
+    order.follows, order.status, order.day_one = follows, OrderStatus.PLANNED, rule.day_one(exposure)
+    order.save(update_fields=["follows", "status", "day_one", "updated_at"])
+    early = order.tests.filter(result=TestResult.PENDING, date__lt=order.day_one)
+    if early.exists():
+        early.delete()
+        work_items_end(
+            actor=actor,
+            event=Event.ORDER_SHORTENED,
+            subject_type=ORDER,
+            subject_ids=[order.pk],
+            due_before=_local(order.day_one, time.min),
+        )
+    _add_tests(order, rule, exposure)
 
 
 def extend_order(*, actor: Any, order: QuarantineOrder, rule: QuarantineRule, exposure: datetime) -> None:

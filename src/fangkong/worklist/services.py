@@ -170,6 +170,7 @@ def work_items_end(
     at: datetime | None = None,
     due_on: date | None = None,
     due_after: datetime | None = None,
+    due_before: datetime | None = None,
     reason: str = "",
 ) -> int:
     """End the open items that ``event`` ends (by the table in ``worklist.kinds``) for the subjects
@@ -177,7 +178,8 @@ def work_items_end(
 
     One query reads the items, one writes them, one writes their audit events, whatever the number
     of subjects. ``due_on`` narrows to the items due that day (the one test of an order);
-    ``due_after`` to those due after a moment (an order shortened). The rule closes them, whoever
+    ``due_after`` / ``due_before`` to those due after / before a moment (an order shortened, or
+    starting later). The rule closes them, whoever
     triggered it, so no worklist permission is asked of ``actor``.
     """
     ends = kinds_ended_by(event=event, subject_type=subject_type)
@@ -195,6 +197,8 @@ def work_items_end(
         )
     if due_after is not None:
         items = items.filter(due_at__gt=due_after)
+    if due_before is not None:
+        items = items.filter(due_at__lt=due_before)
     found = list(items.select_for_update().order_by("pk"))
     _end_by_rule(found, ends=ends, event=event, actor=actor, at=at, reason=reason)
     return len(found)
