@@ -7,7 +7,9 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.urls import reverse
-from ninja import Router, Schema
+from django.utils import timezone
+from ninja import File, Router, Schema
+from ninja.files import UploadedFile
 from ninja.responses import Status
 
 from fangkong.common.api import ErrorOut, PageOut, actor_of, page_out
@@ -15,7 +17,8 @@ from fangkong.common.errors import Invalid
 from fangkong.common.pagination import paginate
 from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import visible
-from fangkong.quarantine import monitoring, selectors, services
+from fangkong.people.masking import mask_name
+from fangkong.quarantine import lab, lab_imports, monitoring, selectors, services
 from fangkong.quarantine.models import Room, Site
 
 router = Router()
@@ -139,3 +142,119 @@ def test_result(request: HttpRequest, test_id: int, payload: ResultIn) -> Any:
     actor = actor_of(request)
     test = selectors.test_get(actor=actor, test_id=test_id)
     return services.lab_result_record(actor=actor, appointment=test, result=payload.result)
+
+
+# --- the lab: tests due, results in bulk, corrections, result imports -----------------------------
+
+
+class DueOut(Schema):
+    id: int
+    order_id: int
+    day: int
+    date: date
+    person: str
+    org_unit_id: int
+    site_id: int | None
+
+    @staticmethod
+    def resolve_person(obj: Any) -> str:
+        return mask_name(obj.order.person.name)
+
+    @staticmethod
+    def resolve_org_unit_id(obj: Any) -> int:
+        return int(obj.order.org_unit_id)
+
+    @staticmethod
+    def resolve_site_id(obj: Any) -> int | None:
+        return int(obj.order.site_id) if obj.order.site_id is not None else None
+
+
+class ResultsIn(Schema):
+    tests: list[int]
+    result: str
+
+
+class ResultsOut(Schema):
+    result: str
+    recorded: list[int]
+    cases: list[str]
+    refused: dict[str, int]
+
+
+class CorrectIn(Schema):
+    result: str
+    reason: str
+
+
+class LabImportOut(Schema):
+    id: int
+    file_name: str
+    status: str
+    total_rows: int
+    processed_rows: int
+    created_count: int
+    unchanged_count: int
+    cases: list[str]
+    errors: list[dict[str, Any]]
+
+
+@router.get("/tests/due", response=PageOut[DueOut])
+def tests_due(
+    request: HttpRequest,
+    on: date | None = None,
+    only_day: bool = False,
+    site: int | None = None,
+    unit: str = "",
+    q: str = "",
+    sort: str = "date",
+    page: int = 1,
+) -> Any:
+    actor = actor_of(request)
+    today = timezone.localdate()
+    qs = lab.tests_due(
+        actor=actor,
+        on=on if on is not None and 2000 <= on.year <= 2100 else today,
+        only_day=only_day,
+        site_id=site,
+        unit=lab.unit_find(actor=actor, text=unit),
+        q=q[:100],
+        sort=sort,
+    )
+    return page_out(paginate(qs, page=max(1, min(page, 10**6))))
+
+
+@router.post("/tests/results", response={200: ResultsOut, **ERRORS})
+def results_record(request: HttpRequest, payload: ResultsIn) -> Any:
+    batch = lab.lab_results_record(
+        actor=actor_of(request),
+        appointment_ids=[t for t in payload.tests if 0 < t < 2**63],
+        result=payload.result,
+    )
+    return {
+        "result": batch.result,
+        "recorded": [t.pk for t in batch.recorded],
+        "cases": [c.number for c in batch.cases],
+        "refused": dict(batch.refused),
+    }
+
+
+@router.post("/tests/{test_id}/correct", response={200: TestOut, **ERRORS})
+def result_correct(request: HttpRequest, test_id: int, payload: CorrectIn) -> Any:
+    actor = actor_of(request)
+    test = selectors.test_get(actor=actor, test_id=test_id)
+    lab.lab_result_correct(actor=actor, appointment=test, result=payload.result, reason=payload.reason)
+    test.refresh_from_db()
+    return test
+
+
+@router.post("/lab-imports", response={201: LabImportOut, **ERRORS})
+def lab_import_create(request: HttpRequest, file: File[UploadedFile]) -> Any:
+    job = lab_imports.lab_import_create(
+        actor=actor_of(request), file_name=file.name or "", content=file.read()
+    )
+    return Status(201, job)
+
+
+@router.get("/lab-imports/{lab_import_id}", response=LabImportOut)
+def lab_import_detail(request: HttpRequest, lab_import_id: int) -> Any:
+    return lab.lab_import_get(actor=actor_of(request), import_id=lab_import_id)
