@@ -23,7 +23,8 @@ from fangkong.people.import_views import import_status_page
 from fangkong.quarantine import lab, selectors
 from fangkong.quarantine.lab_imports import TEMPLATE_HEADER, lab_import_create
 
-FILTERS = ("on", "day", "site", "unit", "q", "sort", "page")
+FILTERS = ("on", "day", "site", "unit", "q", "sort", "size", "page")
+PAGE_SIZES = (25, 50, 100, 200)
 SORT_CHOICES = [
     ("date", gettext_lazy("Due date (oldest first)")),
     ("-date", gettext_lazy("Due date (newest first)")),
@@ -58,7 +59,9 @@ def tests_due(request: HttpRequest) -> HttpResponse:
         q=request.GET.get("q", "").replace("\x00", "")[:100],
         sort=sort,
     )
-    page = paginate(qs, page=min(int_param(request, "page", 1) or 1, 10**6))
+    size = int_param(request, "size", PAGE_SIZES[0])
+    size = size if size in PAGE_SIZES else PAGE_SIZES[0]
+    page = paginate(qs, page=min(int_param(request, "page", 1) or 1, 10**6), size=size)
     return render(
         request,
         "quarantine/lab_due.html",
@@ -76,6 +79,8 @@ def tests_due(request: HttpRequest) -> HttpResponse:
             "q": request.GET.get("q", "")[:100],
             "sort": sort,
             "sorts": SORT_CHOICES,
+            "size": size,
+            "sizes": PAGE_SIZES,
             "can_change": can(request.user, Perm.QUARANTINE_CHANGE),
         },
     )
