@@ -2,7 +2,8 @@
 
 Every kind of work item is a row of ``KINDS``. A row names
 
-- the **role** whose queue the kind lands in ("My work" shows a user the kinds of their roles);
+- the **role** whose queue the kind lands in ("My work" shows a user the kinds of their roles), and
+  any role that sees it too (``also``: the volunteer coordinator dispatches volunteers to grid work);
 - the **subject** it is about (``app_label.model``, or ``""`` for free-standing work);
 - the **events** of that subject that end it, each with the status the item ends in: ``done``
   (what the item asked for happened: a room was assigned, a result came in) or ``cancelled`` (the
@@ -93,7 +94,10 @@ class KindRule:
     role: Role
     subject: str = ""
     ends: dict[str, str] = field(default_factory=dict)
+    also: tuple[Role, ...] = ()  # roles that see it too: the volunteer coordinator sends volunteers
 
+
+VOLUNTEERS = (Role.VOLUNTEER_COORDINATOR,)  # grid work that volunteers can be dispatched to
 
 KINDS: dict[str, KindRule] = {
     rule.kind: rule
@@ -143,17 +147,17 @@ KINDS: dict[str, KindRule] = {
             HELP_REQUEST,
             {Event.HELP_CALLED_BACK: DONE, Event.HELP_CLOSED: CANCELLED},
         ),
-        KindRule("household.visit", _("Household visit"), Role.GRID_WORKER, PERSON),
-        KindRule("people.verify", _("Check residents"), Role.GRID_WORKER),
-        KindRule("notice.deliver", _("Deliver a notice"), Role.GRID_WORKER),
-        KindRule("volunteers.dispatch", _("Send volunteers"), Role.VOLUNTEER_COORDINATOR),
+        KindRule("household.visit", _("Household visit"), Role.GRID_WORKER, PERSON, also=VOLUNTEERS),
+        KindRule("people.verify", _("Check residents"), Role.GRID_WORKER, also=VOLUNTEERS),
+        KindRule("notice.deliver", _("Deliver a notice"), Role.GRID_WORKER, also=VOLUNTEERS),
     )
 }
 
 
 def kinds_for_roles(roles: set[str]) -> list[str]:
-    """The kinds whose work lands in the queues of ``roles`` (in the table's order)."""
-    return [rule.kind for rule in KINDS.values() if rule.role in roles]
+    """The kinds whose work lands in the queues of ``roles`` (in the table's order): those they do,
+    and those they dispatch others to (``also``)."""
+    return [rule.kind for rule in KINDS.values() if rule.role in roles or set(rule.also) & roles]
 
 
 def kinds_ended_by(*, event: str, subject_type: str) -> dict[str, str]:
