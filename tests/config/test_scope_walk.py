@@ -25,7 +25,7 @@ from fangkong.contacts.services import contact_register
 from fangkong.dashboard.models import ExportFile
 from fangkong.orgs.services import api_token_create
 from fangkong.people.models import PersonImport
-from fangkong.quarantine.models import QuarantineOrder
+from fangkong.quarantine.models import LabResultImport, QuarantineOrder
 from fangkong.worklist.services import work_item_create
 from tests.orgs.factories import UserFactory, user_with_role
 from tests.people.factories import make_person
@@ -210,6 +210,11 @@ MAKERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     ),
     "file_id": lambda ctx: ExportFile.objects.create(created_by=ctx["far_epi"], kind="cases").pk,
     "order_id": lambda ctx: _far_order(ctx).pk,
+    "lab_import_id": lambda ctx: (
+        LabResultImport.objects.create(
+            org_unit=ctx["tree"].grid_far, created_by=ctx["far_user"], file_name="theirs.csv", content=b"x"
+        ).pk
+    ),
     "test_id": lambda ctx: _far_order(ctx).tests.first().pk,
     "entry_id": lambda ctx: _far_entry(ctx).pk,
     "volunteer_id": lambda ctx: _far_volunteer(ctx).pk,

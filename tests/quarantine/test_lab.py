@@ -95,11 +95,6 @@ def _lazy_unit(sql: str) -> bool:
     return 'FROM "orgs_orgunit" WHERE "orgs_orgunit"."id" =' in sql
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="work_items_end reads each closed item's org unit for its audit event (one query per item): "
-    "needs select_related('org_unit') on the items it reads in worklist/services.py",
-)
 def test_fifty_in_one_batch_under_a_query_ceiling(
     tree, epidemiologist, lab_user, django_assert_max_num_queries
 ):

@@ -21,6 +21,7 @@ NAVIGATION = [
         ("cases", "contacts:case", "contacts:cluster", "contacts:import"),
     ),
     ("quarantine:orders", _("Quarantine"), Perm.QUARANTINE_VIEW, ("quarantine",)),
+    ("quarantine:lab-due", _("Tests due"), Perm.QUARANTINE_CHANGE, ("quarantine:lab-due",)),
     ("dashboard:home", _("Dashboard"), Perm.CASES_VIEW, ("dashboard",)),
     ("contacts:timeliness", _("Timeliness"), Perm.CASES_VIEW, ("contacts:timeliness",)),
     ("helpdesk:queue", _("Help requests"), Perm.HELPDESK_VIEW, ("helpdesk",)),

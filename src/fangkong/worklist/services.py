@@ -199,7 +199,7 @@ def work_items_end(
         items = items.filter(due_at__gt=due_after)
     if due_before is not None:
         items = items.filter(due_at__lt=due_before)
-    found = list(items.select_for_update().order_by("pk"))
+    found = list(items.select_related("org_unit").select_for_update(of=("self",)).order_by("pk"))
     _end_by_rule(found, ends=ends, event=event, actor=actor, at=at, reason=reason)
     return len(found)
 
@@ -221,7 +221,10 @@ def work_items_close(*, actor: Any, item_ids: list[int], event: str, reason: str
     ``check-work``): each ends done or cancelled as the table says for its kind; items whose kind
     ``event`` does not end are left as they are."""
     items = list(
-        WorkItem.objects.select_for_update().filter(pk__in=item_ids, status__in=OPEN_STATUSES).order_by("pk")
+        WorkItem.objects.select_related("org_unit")
+        .select_for_update(of=("self",))
+        .filter(pk__in=item_ids, status__in=OPEN_STATUSES)
+        .order_by("pk")
     )
     ends = {
         i.kind: KINDS[i.kind].ends[event] for i in items if i.kind in KINDS and event in KINDS[i.kind].ends
