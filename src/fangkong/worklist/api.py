@@ -6,10 +6,11 @@ from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 from ninja.responses import Status
 
 from fangkong.common.api import ErrorOut, PageOut, actor_of, page_out
+from fangkong.common.errors import NotFound
 from fangkong.common.pagination import paginate
 from fangkong.orgs.selectors import org_unit_get
 from fangkong.worklist import selectors, services
@@ -63,12 +64,87 @@ class CancelIn(Schema):
     reason: str
 
 
+class KindCountOut(Schema):
+    kind: str
+    label: str
+    total: int
+    overdue: int
+
+
+class WorkItemsCompleteIn(Schema):
+    ids: list[int] = Field(..., min_length=1, max_length=500)
+    note: str = Field("", max_length=500)
+
+
+class WorkItemsCompletedOut(Schema):
+    done: int
+    refused_outside_scope: int
+    refused_closed: int
+    done_ids: list[int]
+
+
+def _filters(request: HttpRequest, **given: Any) -> selectors.QueueFilters:
+    return selectors.queue_filters(actor=actor_of(request), **given)
+
+
 @router.get("/items", response=PageOut[WorkItemOut])
 def item_list(
-    request: HttpRequest, status: str = "open", mine: bool = False, kind: str = "", page: int = 1
+    request: HttpRequest,
+    status: str = "open",
+    mine: bool = False,
+    kind: str = "",
+    unit: int | None = None,
+    due: str = "",
+    assigned: str = "",
+    q: str = "",
+    sort: str = "",
+    page: int = 1,
 ) -> Any:
-    qs = selectors.work_item_list(actor=actor_of(request), status=status, mine_only=mine, kind=kind)
-    return page_out(paginate(qs, page=page))
+    """The caller's queue: the kinds of their roles in their scope (every kind for commanders),
+    overdue first. ``due``: today | overdue; ``assigned``: me | unassigned (``mine`` = assigned to me);
+    ``q`` searches titles (masked names, case numbers, tickets) and subject ids; ``unit`` an org unit id."""
+    filters = _filters(
+        request,
+        status=status,
+        kind=kind,
+        unit_id=unit,
+        due=due,
+        assigned=assigned or ("me" if mine else ""),
+        q=q,
+        sort=sort,
+    )
+    return page_out(paginate(selectors.work_queue(actor=actor_of(request), filters=filters), page=page))
+
+
+@router.get("/counts", response=list[KindCountOut])
+def item_counts(
+    request: HttpRequest,
+    status: str = "open",
+    unit: int | None = None,
+    due: str = "",
+    assigned: str = "",
+    q: str = "",
+) -> Any:
+    """Items and overdue items per kind of the caller's queue, under the same filters as ``/items``."""
+    filters = _filters(request, status=status, unit_id=unit, due=due, assigned=assigned, q=q)
+    return selectors.work_queue_counts(actor=actor_of(request), filters=filters)
+
+
+@router.post("/items/complete", response={200: WorkItemsCompletedOut, 404: ErrorOut})
+def items_complete(request: HttpRequest, payload: WorkItemsCompleteIn) -> Any:
+    """Complete many items with one note. Items outside the caller's scope (or unknown) and items
+    already closed are refused and counted, never silently; when none is in scope the answer is 404."""
+    actor = actor_of(request)
+    visible = selectors.work_items_visible(actor=actor, ids=payload.ids)
+    if not visible:
+        raise NotFound("work item")
+    result = services.work_items_complete(actor=actor, items=visible, note=payload.note)
+    return {
+        "done": len(result.done),
+        "refused_outside_scope": len(set(payload.ids)) - len(visible) + result.not_allowed,
+        "refused_closed": result.already_closed,
+        "done_ids": [item.pk for item in result.done],
+    }
 
 
 @router.post("/items", response={201: WorkItemOut, 422: ErrorOut})

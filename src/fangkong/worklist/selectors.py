@@ -21,15 +21,17 @@ from django.utils import timezone
 
 from fangkong.orgs.models import Membership, OrgUnit
 from fangkong.orgs.roles import Perm, Role, role_grants
-from fangkong.orgs.scope import visible, visible_get
+from fangkong.orgs.scope import scope_roots, visible, visible_get
+from fangkong.orgs.selectors import org_unit_ancestors, org_unit_children, org_unit_get
 from fangkong.worklist.kinds import KINDS, kind_label, kinds_for_roles
-from fangkong.worklist.models import OPEN_STATUSES, WorkItem
+from fangkong.worklist.models import OPEN_STATUSES, Status, WorkItem
 
 # Roles whose queue holds every kind: they oversee the work rather than do one part of it.
 ALL_KINDS_ROLES = frozenset({Role.COMMANDER, Role.ADMIN})
 DUE_CHOICES = ("today", "overdue")
 ASSIGNED_CHOICES = ("me", "unassigned")
 SORTS = ("", "due", "-due", "kind", "unit")  # "" is overdue first, then urgent, then by due time
+STATUSES = ("open", "all", *Status.values)
 
 
 def work_item_list(
@@ -94,12 +96,37 @@ class QueueFilters:
     status: str = "open"
 
 
+def queue_filters(
+    *,
+    actor: Any,
+    kind: str = "",
+    unit_id: int | None = None,
+    due: str = "",
+    assigned: str = "",
+    q: str = "",
+    sort: str = "",
+    status: str = "open",
+) -> QueueFilters:
+    """Filters from what a page or an API call sent: unknown choices count as absent; a unit
+    outside the actor's scope is ``NotFound`` (it is not confirmed to exist)."""
+    unit = org_unit_get(actor=actor, unit_id=unit_id, perm=Perm.WORK_VIEW) if unit_id else None
+    return QueueFilters(
+        kind=kind.strip()[:64],
+        unit=unit,
+        due=due if due in DUE_CHOICES else "",
+        assigned=assigned if assigned in ASSIGNED_CHOICES else "",
+        q=q.strip()[:100],
+        sort=sort if sort in SORTS else "",
+        status=status if status in STATUSES else "open",
+    )
+
+
 def _queue_memberships(actor: Any) -> list[Membership]:
-    return [
-        m
-        for m in Membership.objects.filter(user=actor).select_related("org_unit")
-        if role_grants(m.role, Perm.WORK_VIEW)
-    ]
+    """The actor's memberships whose role sees work: read once per request by the scoping
+    function, which keeps them on the actor (``orgs.scope.forget_memberships`` drops them)."""
+    scope_roots(actor, Perm.WORK_VIEW)
+    held: list[Membership] = actor.__dict__.get("_fangkong_memberships") or []
+    return [m for m in held if role_grants(m.role, Perm.WORK_VIEW)]
 
 
 def _is_superuser(actor: Any) -> bool:
@@ -216,7 +243,7 @@ def work_queue_counts(*, actor: Any, filters: QueueFilters) -> list[KindCount]:
 
 def overdue_rollup(*, actor: Any, filters: QueueFilters, units: list[OrgUnit]) -> list[dict[str, Any]]:
     """Overdue items of the queue per unit of ``units`` (siblings: one level of the tree) and per
-    kind, in one query: ``[{"unit": unit, "counts": {kind: n}, "total": n}]``, most overdue first.
+    kind, in one query: ``[{"unit": unit, "kinds": [(label, n)], "total": n}]``, most overdue first.
 
     ``filters.due`` is ignored (the roll-up is of overdue work by definition).
     """
@@ -233,11 +260,50 @@ def overdue_rollup(*, actor: Any, filters: QueueFilters, units: list[OrgUnit]) -
     by_path: dict[str, dict[str, int]] = {}
     for row in rows:
         by_path.setdefault(row["branch"], {})[row["kind"]] = row["n"]
-    result = [
-        {"unit": u, "counts": by_path.get(u.path, {}), "total": sum(by_path.get(u.path, {}).values())}
-        for u in units
-    ]
+    order = {kind: i for i, kind in enumerate(KINDS)}
+    result = []
+    for unit in units:
+        counts = by_path.get(unit.path, {})
+        kinds = sorted(counts, key=lambda k: (order.get(k, len(order)), k))
+        result.append(
+            {
+                "unit": unit,
+                "kinds": [(kind_label(k), counts[k]) for k in kinds],
+                "total": sum(counts.values()),
+            }
+        )
     return sorted(result, key=lambda r: (-r["total"], r["unit"].path))
+
+
+@dataclass(frozen=True)
+class UnitPicker:
+    """One step of the cascade over the org tree: the chain down to the unit in view, and its
+    children to narrow to (a few dozen at most at any level, never the whole tree)."""
+
+    crumbs: list[OrgUnit]
+    current: OrgUnit | None
+    choices: list[OrgUnit]
+
+
+def unit_picker(*, actor: Any, unit: OrgUnit | None) -> UnitPicker:
+    """The cascade for ``unit`` (None: the top of the actor's scope for work)."""
+    if unit is None:
+        roots = (
+            list(OrgUnit.objects.filter(parent__isnull=True).order_by("path"))
+            if _is_superuser(actor)
+            else scope_roots(actor, Perm.WORK_VIEW)
+        )
+        if len(roots) != 1:
+            return UnitPicker(crumbs=[], current=None, choices=roots)
+        top = roots[0]
+        return UnitPicker(crumbs=[top], current=top, choices=org_unit_children(actor=actor, unit=top))
+    tops = [r.path for r in scope_roots(actor, Perm.WORK_VIEW)]
+    above = [
+        a
+        for a in org_unit_ancestors(unit=unit)
+        if _is_superuser(actor) or any(a.path.startswith(t) for t in tops)
+    ]
+    return UnitPicker(crumbs=[*above, unit], current=unit, choices=org_unit_children(actor=actor, unit=unit))
 
 
 # --- single items and batches ----------------------------------------------------------------
