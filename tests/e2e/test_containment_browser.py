@@ -60,8 +60,9 @@ def test_contacts_orders_and_a_self_reported_fever(live_server, page: Page, brow
     expect(page.get_by_test_id("test-row")).to_have_count(5)  # days 1, 2, 3, 5, 7
     link = page.get_by_test_id("self-report-link").inner_text().strip()
 
-    page.goto(f"{live_server.url}/work/")
-    expect(page.locator("table.list")).to_contain_text(re.compile("转运|Transfer"))
+    page.goto(f"{live_server.url}/work/")  # the epidemiologist's queue: the investigation, not transfers
+    expect(page.locator("table.list")).to_contain_text(re.compile("流调|Investigat"))
+    expect(page.locator("table.list")).not_to_contain_text(re.compile("转运|Transfer"))
 
     phone = browser.new_context(
         viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True, has_touch=True
@@ -76,5 +77,9 @@ def test_contacts_orders_and_a_self_reported_fever(live_server, page: Page, brow
     assert width <= 390, f"the page scrolls sideways on a phone ({width}px)"
     phone.close()
 
-    page.goto(f"{live_server.url}/work/")
-    expect(page.locator("tr.urgent").first).to_contain_text("38.1")
+    # the fever is the grid's work: the contact's grid worker sees it first in their queue
+    user_with_role("grid_worker", tree.grid_b, username="sun.grid")
+    grid = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai").new_page()
+    login(grid, live_server.url, "sun.grid", "pw-for-tests-1")
+    expect(grid.locator("tr.urgent").first).to_contain_text("38.1")
+    grid.context.close()

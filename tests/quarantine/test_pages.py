@@ -12,6 +12,7 @@ from fangkong.quarantine.models import DailyCheck, QuarantineOrder
 from fangkong.quarantine.monitoring import self_report_token
 from fangkong.worklist.models import WorkItem
 from tests.cases.factories import make_case
+from tests.orgs.factories import user_with_role
 from tests.people.factories import make_person, resident_id
 
 pytestmark = pytest.mark.django_db
@@ -138,7 +139,7 @@ def test_occupancy_counts_beds_taken(client: Client, tree, order, epidemiologist
     assert "湖贝酒店" in page and "25%" in page
 
 
-def test_a_fresh_fever_is_shown_above_older_overdue_work(client: Client, order, epidemiologist):
+def test_a_fresh_fever_is_shown_above_older_overdue_work(client: Client, order, tree):
     for n in range(30):
         WorkItem.objects.create(
             kind="notice.deliver",
@@ -148,7 +149,7 @@ def test_a_fresh_fever_is_shown_above_older_overdue_work(client: Client, order, 
             due_at=timezone.now() - timedelta(days=3),
         )
     client.post(f"/r/{self_report_token(order=order)}/", {"temperature": "38.4"})
-    client.force_login(epidemiologist)
+    client.force_login(user_with_role("grid_worker", order.org_unit, username="gw_fever"))  # the grid's work
     page = client.get("/work/").content.decode()
     banner = page.split('data-testid="urgent-work"')[1].split("</div>")[0]
     assert "38.4" in banner

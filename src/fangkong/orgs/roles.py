@@ -101,7 +101,15 @@ PERMISSIONS: dict[Role, frozenset[Perm]] = {
         }
     ),
     Role.LAB: frozenset(
-        {P.ORGS_VIEW, P.PEOPLE_VIEW, P.WORK_VIEW, P.CASES_VIEW, P.QUARANTINE_VIEW, P.QUARANTINE_CHANGE}
+        {
+            P.ORGS_VIEW,
+            P.PEOPLE_VIEW,
+            P.WORK_VIEW,
+            P.WORK_CHANGE,  # take sampling work, mark samples taken
+            P.CASES_VIEW,
+            P.QUARANTINE_VIEW,
+            P.QUARANTINE_CHANGE,
+        }
     ),
     Role.HOTLINE: frozenset(
         {P.ORGS_VIEW, P.PEOPLE_VIEW, P.WORK_VIEW, P.WORK_CHANGE, P.HELPDESK_VIEW, P.HELPDESK_CHANGE}
