@@ -1,48 +1,61 @@
 """The demo outbreak: a seeded branching process through households, workplaces and venues of
-the demo city over the last ~30 days, written through the real services (so every order, test,
-work item and audit event is what the platform itself would have made).
+the demo city over the last ~30 days, played out in time through the real services (so every
+order, test, work item and audit event is what the platform itself would have made, at the moment
+it would have made it).
 
 Index cases start it; each case is investigated (itinerary, contacts: household plus a few people
 of the same community), and each close contact becomes a case with a fixed chance 2–6 days after
 exposure — through a positive quarantine test when one is due, as the protocol's rule does it.
-Older orders get their transfer or notice done, their tests negative and their release; live ones
-get daily checks, a few with fever. Deterministic for a seed and a ``now``.
+Cases are confirmed (or found asymptomatic, or excluded — their contacts then released early),
+a few become severe, and they recover 10–14 days after confirmation (one severe case dies).
+The work is done mostly in time by district teams of which a few are slow; what is left open past
+its due time is left for a reason the simulation records (``OutbreakSummary.left_open``). Two
+small clusters on the demo grid worker's grid give them people in home quarantine whose checks
+are due today, and orders that ended at midnight, waiting to be released. Deterministic for a
+seed and a ``now``.
 """
 
 from __future__ import annotations
 
-import heapq
 import time as clock
-from collections import defaultdict
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
-import numpy as np
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
 from fangkong.cases.investigations import ItineraryData, investigation_complete, itinerary_add
-from fangkong.cases.models import Case, Classification
-from fangkong.cases.services import CaseDetails, case_classify, case_register
-from fangkong.contacts.models import Contact
-from fangkong.contacts.services import case_contacts_identified, contact_register
+from fangkong.cases.models import Case, Classification, Outcome
+from fangkong.cases.services import (
+    CaseDetails,
+    case_classify,
+    case_register,
+    case_set_outcome,
+    case_set_severity,
+    case_update,
+)
+from fangkong.contacts.models import Contact, ContactStatus
+from fangkong.contacts.services import (
+    case_contacts_identified,
+    contact_confirm,
+    contact_dismiss,
+    contact_register,
+)
+from fangkong.demo.outbreak_orders import (
+    INVESTIGATION_LATE,
+    INVESTIGATION_STUCK,
+    Timeline,
+    local_at,
+)
+from fangkong.demo.users import FIRST_COMMUNITY_CODE, FIRST_GRID_CODE
 from fangkong.orgs.models import Level, OrgUnit
 from fangkong.people.models import Person
-from fangkong.quarantine.models import (
-    OrderKind,
-    OrderStatus,
-    QuarantineOrder,
-    Room,
-    Site,
-    TestAppointment,
-    TestResult,
-)
-from fangkong.quarantine.monitoring import daily_check_record
-from fangkong.quarantine.services import lab_result_record, order_assign_room, order_release
-from fangkong.worklist.models import OPEN_STATUSES, WorkItem
-from fangkong.worklist.services import work_item_complete
+from fangkong.quarantine.models import OrderStatus, QuarantineOrder, TestResult
+from fangkong.quarantine.services import lab_result_record
 
 VENUES = [
     "湖贝美食城",
@@ -58,23 +71,35 @@ VENUES = [
     "图书馆",
     "连锁超市",
 ]
-INDEX_CASES = 6
-ATTACK_RATE = 0.21  # chance that a close contact becomes a case (R ≈ 1.5 with ~7 close contacts)
+INDEX_CASES = 8
+ATTACK_RATE = 0.3
+SECONDARY_DAYS = 6  # households of close contacts are confirmed as secondary contacts (home
+# quarantine) for the last days only: older proposals stay as they were, which keeps the load short  # chance that a close contact becomes a case (R ≈ 1.5 with ~7 close contacts)
 
 
 @dataclass
 class OutbreakSummary:
+    """What the outbreak load wrote; ``left_open`` maps each open item past due to the reason the
+    simulation left it open (every overdue item of the outbreak is there)."""
+
     created: bool
     cases: int
     contacts: int
     orders: int
     checks: int
     seconds: float
+    left_open: dict[int, str] = field(default_factory=dict)
+    unplanned_overdue: int = 0
+    ready_to_release: int = 0
+
+    def reasons(self) -> Counter[str]:
+        return Counter(self.left_open.values())
 
 
-def _summary(created: bool, started: float) -> OutbreakSummary:
+def _summary(created: bool, started: float, outbreak: _Outbreak | None = None) -> OutbreakSummary:
     from fangkong.quarantine.models import DailyCheck
 
+    left_open, unplanned = outbreak.timeline.left_open() if outbreak else ({}, 0)
     return OutbreakSummary(
         created=created,
         cases=Case.objects.count(),
@@ -82,6 +107,9 @@ def _summary(created: bool, started: float) -> OutbreakSummary:
         orders=QuarantineOrder.objects.count(),
         checks=DailyCheck.objects.count(),
         seconds=clock.perf_counter() - started,
+        left_open=left_open,
+        unplanned_overdue=unplanned,
+        ready_to_release=outbreak.ready_to_release() if outbreak else 0,
     )
 
 
@@ -94,15 +122,21 @@ def outbreak_load(
         return _summary(False, started)
     actor = get_user_model().objects.get(username="admin")
     with transaction.atomic():
-        _Outbreak(seed=seed, actor=actor, now=now or timezone.now(), days=days, max_cases=max_cases).run()
-    return _summary(True, started)
+        outbreak = _Outbreak(
+            seed=seed, actor=actor, now=now or timezone.now(), days=days, max_cases=max_cases
+        )
+        outbreak.run()
+        return _summary(True, started, outbreak)
 
 
 class _Outbreak:
     def __init__(self, *, seed: int, actor: Any, now: datetime, days: int, max_cases: int) -> None:
-        self.rng = np.random.default_rng(seed + 101)
-        self.actor, self.now, self.max_cases = actor, now, max_cases
-        self.start = now - timedelta(days=days)
+        self.timeline = Timeline(seed=seed, actor=actor, now=now, start=now - timedelta(days=days))
+        self.rng, self.actor, self.now, self.max_cases = self.timeline.rng, actor, now, max_cases
+        self.today = timezone.localdate(now)
+        self.start = self.timeline.start
+        self.cases = 0
+        self.deaths = 0
         self.people = list(Person.objects.values_list("pk", "org_unit_id", "household_id"))
         grids = dict(OrgUnit.objects.filter(level=Level.GRID).values_list("pk", "code"))
         self.community: dict[str, list[int]] = defaultdict(list)
@@ -115,27 +149,346 @@ class _Outbreak:
                 self.households[household].append(pk)
         self.household_of = {pk: household for pk, _grid, household in self.people}
         self.code_of_grid = grids
+        self.reserved = self._scene_people()
 
     def hours(self, low: float, high: float) -> timedelta:
-        return timedelta(hours=float(self.rng.uniform(low, high)))
+        return self.timeline.hours(low, high)
 
     def run(self) -> None:
-        self._sites()
-        queue: list[tuple[datetime, int, int]] = []
-        for index in self.rng.choice(len(self.people), size=INDEX_CASES, replace=False):
-            heapq.heappush(queue, (self.start + self.hours(0, 72), int(self.people[index][0]), 0))
-        cases = 0
-        while queue and cases < self.max_cases:
-            when, person_id, contact_id = heapq.heappop(queue)
-            if when > self.now - timedelta(hours=3) or Case.objects.filter(person_id=person_id).exists():
-                continue
-            case = self._case(person_id, when, contact_id)
-            cases += 1
-            for exposed, infected_at, contact in self._investigate(case, case.reported_at):
-                if self.rng.random() < ATTACK_RATE:
-                    heapq.heappush(queue, (infected_at, exposed, contact))
-        self._follow_orders()
+        timeline = self.timeline
+        timeline.sites_create()
+        day = timezone.localdate(self.start)
+        while day <= self.today:
+            timeline.results_plan(day)
+            day += timedelta(days=1)
+        free = [p for p in self.people if p[0] not in self.reserved]
+        for index in self.rng.choice(len(free), size=INDEX_CASES, replace=False):
+            when = self.start + self.hours(0, 72)
+            timeline.at(when, partial(self._infected, int(free[index][0]), when, spreads=True))
+        self._scenes_plan()
+        timeline.play()
+        timeline.checks_record()
         self._awaiting_confirmation()
+
+    def ready_to_release(self) -> int:
+        """Active orders whose planned end has passed with every test negative."""
+        return sum(
+            1
+            for order in QuarantineOrder.objects.filter(status=OrderStatus.ACTIVE, planned_end__lte=self.now)
+            if not order.tests.exclude(result=TestResult.NEGATIVE).exists()
+        )
+
+    # infection and detection -----------------------------------------------------------------
+    def _infected(self, person_id: int, when: datetime, *, spreads: bool) -> None:
+        """``person_id`` falls ill (or turns positive) at ``when``: a quarantine test finds them,
+        or they are reported by a clinic the same day."""
+        if self.cases >= self.max_cases or Case.objects.filter(person_id=person_id).exists():
+            return
+        found = self.timeline.positive_test(person_id, when)
+        if found is not None:
+            test, at = found
+            self.timeline.at(at, lambda: self._positive(test.pk, at, spreads=spreads))
+            return
+        if QuarantineOrder.objects.filter(person_id=person_id, status=OrderStatus.ACTIVE).exists():
+            return  # in quarantine, and no test of theirs has a result yet
+        self.cases += 1
+        symptomatic = self.rng.random() < 0.9
+        person = Person.objects.select_related("org_unit").get(pk=person_id)
+        details = CaseDetails(
+            onset_date=timezone.localdate(when) - timedelta(days=int(self.rng.integers(0, 3)))
+            if symptomatic
+            else None,
+            sampled_at=when - self.hours(3, 8),
+            hospital="市第三人民医院",
+        )
+        case = case_register(
+            actor=self.actor,
+            person=person,
+            reported_at=when,
+            details=details,
+            classification="suspected" if symptomatic else "asymptomatic",
+        )
+        self._course(case, symptomatic=symptomatic, spreads=spreads, may_exclude=symptomatic)
+
+    def _positive(self, test_id: int, at: datetime, *, spreads: bool) -> None:
+        from fangkong.quarantine.models import TestAppointment
+
+        test = TestAppointment.objects.select_related("order__person").get(pk=test_id)
+        if test.result != TestResult.PENDING or test.order.status != OrderStatus.ACTIVE:
+            return
+        if self.cases >= self.max_cases:
+            lab_result_record(actor=self.actor, appointment=test, result=TestResult.NEGATIVE, at=at)
+            return
+        self.cases += 1
+        lab_result_record(actor=self.actor, appointment=test, result=TestResult.POSITIVE, at=at)
+        case = Case.objects.filter(person_id=test.order.person_id).order_by("-pk").first()
+        assert case is not None
+        symptomatic = self.rng.random() < 0.7
+        onset = timezone.localdate(at) - timedelta(days=int(self.rng.integers(0, 2)))
+        case = case_update(
+            actor=self.actor,
+            case=case,
+            details=CaseDetails(
+                onset_date=onset if symptomatic else None,
+                sampled_at=local_at(test.date, 6.5),
+                hospital="市第三人民医院",
+                note=case.note,
+            ),
+        )
+        self._course(case, symptomatic=symptomatic, spreads=spreads, may_exclude=False, isolated=True)
+
+    # a case's course ---------------------------------------------------------------------------
+    def _course(
+        self, case: Case, *, symptomatic: bool, spreads: bool, may_exclude: bool, isolated: bool = False
+    ) -> None:
+        """Classification, investigation, contacts, severity and outcome of ``case``, each at its time."""
+        reported = case.reported_at
+        slow = self.rng.random() < 0.08  # this case's district team is overloaded today
+        self.timeline.slow_case[case.pk] = slow
+        decided = reported + self.hours(2, 10)
+        if may_exclude and self.rng.random() < 0.045:
+            excluded_at = reported + self.hours(6, 16)
+            self._contacts_plan(case, spreads=False, slow=slow, until=excluded_at, isolated=isolated)
+            self.timeline.at(excluded_at, lambda: self._exclude(case.pk, excluded_at))
+            return
+        if case.classification == Classification.SUSPECTED:
+            to = "confirmed" if symptomatic else "asymptomatic"
+            self.timeline.at(decided, lambda: self._classify(case.pk, to, decided))
+        self._investigation_plan(case, slow=slow)
+        self._contacts_plan(case, spreads=spreads, slow=slow, until=None, isolated=isolated)
+        confirmed = symptomatic or case.classification == Classification.CONFIRMED
+        if confirmed:
+            self._outcome_plan(case, confirmed=decided)
+        else:
+            recovered = reported + timedelta(days=float(self.rng.uniform(8, 12)))
+            self.timeline.at(recovered, lambda: self._outcome(case.pk, Outcome.RECOVERED, recovered))
+
+    def _classify(self, case_id: int, to: str, at: datetime) -> None:
+        case = Case.objects.get(pk=case_id)
+        severity = "moderate" if to == "confirmed" and self.rng.random() < 0.25 else "mild"
+        case_classify(
+            actor=self.actor, case=case, to=to, at=at, severity=severity if to == "confirmed" else ""
+        )
+
+    def _exclude(self, case_id: int, at: datetime) -> None:
+        """Not a case after all: classified excluded, and what it set going is ended."""
+        case = Case.objects.get(pk=case_id)
+        case_classify(actor=self.actor, case=case, to="excluded", at=at, note="复核核酸阴性，排除")
+        self.timeline.orders_release_early(case_id=case_id, at=at)
+        for contact in Contact.objects.filter(source_case_id=case_id, status=ContactStatus.PROPOSED):
+            contact_dismiss(actor=self.actor, contact=contact, reason="源病例已排除")
+
+    def _outcome_plan(self, case: Case, *, confirmed: datetime) -> None:
+        draw = self.rng.random()
+        if draw < 0.06:  # severe a few days in; one of them, the first old enough, dies
+            worse = confirmed + timedelta(days=float(self.rng.uniform(1, 4)))
+            self.timeline.at(worse, lambda: self._severity(case.pk, "severe", worse))
+            end = confirmed + timedelta(days=float(self.rng.uniform(9, 12)))
+            if self.deaths < 1 and end < self.now:
+                self.deaths += 1
+                critical = worse + timedelta(days=2)
+                self.timeline.at(critical, lambda: self._severity(case.pk, "critical", critical))
+                self.timeline.at(end, lambda: self._outcome(case.pk, Outcome.DECEASED, end))
+                return
+            end = confirmed + timedelta(days=float(self.rng.uniform(15, 21)))
+        else:
+            end = confirmed + timedelta(days=float(self.rng.uniform(10, 14)))
+        self.timeline.at(end, lambda: self._outcome(case.pk, Outcome.RECOVERED, end))
+
+    def _severity(self, case_id: int, severity: str, at: datetime) -> None:
+        case = Case.objects.get(pk=case_id)
+        if case.classification == Classification.CONFIRMED and case.outcome == Outcome.IN_TREATMENT:
+            case_set_severity(actor=self.actor, case=case, severity=severity, at=at)
+
+    def _outcome(self, case_id: int, outcome: str, at: datetime) -> None:
+        case = Case.objects.get(pk=case_id)
+        if case.classification != Classification.EXCLUDED and case.outcome == Outcome.IN_TREATMENT:
+            case_set_outcome(actor=self.actor, case=case, outcome=outcome, at=at)
+
+    # investigation and contacts ----------------------------------------------------------------
+    def _investigation_plan(self, case: Case, *, slow: bool) -> None:
+        reported = case.reported_at
+        self._itinerary(case)
+        draw = self.rng.random()
+        if draw < 0.02:
+            self.timeline.leave("case.investigate", case.pk, INVESTIGATION_STUCK)
+            return
+        done = reported + (self.hours(26, 40) if slow or draw < 0.08 else self.hours(4, 20))
+        if not self.timeline.at(done, lambda: self._investigated(case.pk, done)):
+            self.timeline.leave("case.investigate", case.pk, INVESTIGATION_LATE)
+
+    def _itinerary(self, case: Case) -> None:
+        for back in (3, 2, 1):
+            start = timezone.localtime(case.reported_at - timedelta(days=back)).replace(
+                hour=int(self.rng.integers(8, 20)), minute=int(self.rng.integers(0, 60))
+            )
+            itinerary_add(
+                actor=self.actor,
+                investigation=case.investigation,
+                data=ItineraryData(
+                    start=start.strftime("%Y-%m-%d %H:%M"),
+                    end=(start + self.hours(0.5, 2)).strftime("%Y-%m-%d %H:%M"),
+                    place=str(self.rng.choice(VENUES)),
+                    publish=bool(self.rng.random() < 0.5),
+                ),
+            )
+
+    def _investigated(self, case_id: int, at: datetime) -> None:
+        case = Case.objects.select_related("investigation").get(pk=case_id)
+        if case.classification == Classification.EXCLUDED or case.investigation.completed_at is not None:
+            return
+        investigation_complete(actor=self.actor, investigation=case.investigation, at=at, summary="流调完成")
+
+    def _exposed(self, case: Case, *, isolated: bool) -> list[int]:
+        """Household and a few people of the community (fewer when found in quarantine: they met
+        them before they were isolated)."""
+        exposed = [
+            p
+            for p in self.households.get(self.household_of.get(case.person_id) or -1, [])
+            if p != case.person_id
+        ]
+        community = self.community[self.code_of_grid[self.person_grid[case.person_id]][:-3]]
+        size = min(len(community), int(self.rng.poisson(4 if isolated else 5)))
+        exposed += [int(p) for p in self.rng.choice(community, size=size, replace=False)]
+        return [p for p in dict.fromkeys(exposed) if p != case.person_id and p not in self.reserved]
+
+    def _under_quarantine(self, person_id: int) -> bool:
+        """Whether ``person_id`` has a live order: someone in quarantine is not exposed again here
+        (and a live order extended by a new exposure leaves its follow-on's old test days behind,
+        see the load's report)."""
+        return QuarantineOrder.objects.filter(
+            person_id=person_id, status__in=[OrderStatus.ACTIVE, OrderStatus.PLANNED]
+        ).exists()
+
+    def _contacts_plan(
+        self, case: Case, *, spreads: bool, slow: bool, until: datetime | None, isolated: bool
+    ) -> None:
+        reported = case.reported_at
+        last_found = reported
+        for person_id in self._exposed(case, isolated=isolated):
+            decided = reported + (self.hours(6, 30) if slow else self.hours(1.5, 12))
+            last = reported - self.hours(0, 40)
+            if until is not None and decided >= until:
+                continue
+            if self.timeline.at(
+                decided,
+                partial(self._contact, case.pk, person_id, last, decided, spreads=spreads),
+            ):
+                last_found = max(last_found, decided)
+        if until is None:
+            identified = last_found + (self.hours(18, 30) if slow else self.hours(0.5, 3))
+            self.timeline.at(identified, lambda: self._identified(case.pk, identified))
+
+    def _contact(
+        self, case_id: int, person_id: int, last: datetime, decided: datetime, *, spreads: bool
+    ) -> None:
+        case = Case.objects.get(pk=case_id)
+        if (
+            case.classification == Classification.EXCLUDED
+            or Case.objects.filter(person_id=person_id).exists()
+            or self._under_quarantine(person_id)
+        ):
+            return
+        household = self.household_of.get(person_id) == self.household_of.get(case.person_id)
+        contact = contact_register(
+            actor=self.actor,
+            case=case,
+            person=Person.objects.select_related("org_unit").get(pk=person_id),
+            exposure_type="household"
+            if household
+            else str(self.rng.choice(["workplace", "venue", "social"])),
+            first_exposure=last - self.hours(1, 6),
+            last_exposure=last,
+            at=decided,
+        )
+        self._orders_follow(contact, case_id=case_id, decided=decided)
+        secondaries = decided + self.hours(1, 8)
+        if secondaries >= self.now - timedelta(days=SECONDARY_DAYS):
+            self.timeline.at(secondaries, lambda: self._secondaries(contact.pk, secondaries))
+        if spreads and self.rng.random() < ATTACK_RATE:
+            ill = last + self.hours(48, 144)
+            self.timeline.at(ill, lambda: self._infected(person_id, ill, spreads=True))
+
+    def _orders_follow(self, contact: Contact, *, case_id: int, decided: datetime) -> None:
+        orders = list(
+            QuarantineOrder.objects.filter(
+                person_id=contact.person_id, status__in=[OrderStatus.ACTIVE, OrderStatus.PLANNED]
+            ).order_by("day_one", "pk")
+        )
+        self.timeline.orders_follow(orders, case_id=case_id, decided=decided)
+
+    def _secondaries(self, contact_id: int, at: datetime) -> None:
+        """The household of a close contact, proposed as secondary contacts: confirmed (home
+        quarantine) unless the person is a case by then."""
+        for secondary in Contact.objects.filter(
+            via_contact_id=contact_id, status=ContactStatus.PROPOSED
+        ).select_related("person__org_unit", "source_case"):
+            if secondary.source_case.classification == Classification.EXCLUDED:
+                continue
+            if Case.objects.filter(person_id=secondary.person_id).exists():
+                contact_dismiss(actor=self.actor, contact=secondary, reason="本人已是病例")
+                continue
+            if self._under_quarantine(secondary.person_id):
+                contact_dismiss(actor=self.actor, contact=secondary, reason="本人已在隔离中")
+                continue
+            contact_confirm(actor=self.actor, contact=secondary, at=at)
+            self._orders_follow(secondary, case_id=secondary.source_case_id, decided=at)
+
+    def _identified(self, case_id: int, at: datetime) -> None:
+        case = Case.objects.get(pk=case_id)
+        if case.classification != Classification.EXCLUDED and case.contacts_identified_at is None:
+            case_contacts_identified(actor=self.actor, case=case, at=at)
+
+    # the demo grid worker's grid ---------------------------------------------------------------
+    def _scene_people(self) -> set[int]:
+        """People of the demo grid worker's grid kept out of the random outbreak for two small
+        clusters there (``_scenes_plan``): members of households of two or more."""
+        grid = OrgUnit.objects.filter(code=FIRST_GRID_CODE).values_list("pk", flat=True).first()
+        homes = sorted({h for p, g, h in self.people if g == grid and h and len(self.households[h]) > 1})
+        return {p for h in homes[:6] for p in self.households[h]}
+
+    def _scenes_plan(self) -> None:
+        """Two cases in the grid worker's community whose close contacts live on that grid: one
+        reported 8 days ago (its contacts' quarantine ended at midnight, tests negative, waiting
+        to be released) and one 3 days ago (their households in home quarantine, checks due)."""
+        grid = OrgUnit.objects.filter(code=FIRST_GRID_CODE).values_list("pk", flat=True).first()
+        homes = sorted({self.household_of[p] for p in self.reserved if self.household_of.get(p)})
+        outside = [p for p in self.community[FIRST_COMMUNITY_CODE] if self.person_grid[p] != grid]
+        for n, (days_ago, chosen) in enumerate(((8, homes[0::2]), (3, homes[1::2]))):
+            reported = local_at(self.today - timedelta(days=days_ago), 9 + n)
+            index = int(outside[int(self.rng.integers(len(outside)))])
+            contacts = [min(self.households[h]) for h in chosen]
+            self.timeline.at(reported, partial(self._scene, index, reported, contacts))
+
+    def _scene(self, person_id: int, reported: datetime, contacts: list[int]) -> None:
+        if Case.objects.filter(person_id=person_id).exists():
+            return
+        person = Person.objects.select_related("org_unit").get(pk=person_id)
+        case = case_register(
+            actor=self.actor,
+            person=person,
+            reported_at=reported,
+            classification="suspected",
+            details=CaseDetails(
+                onset_date=timezone.localdate(reported) - timedelta(days=1),
+                sampled_at=reported - timedelta(hours=5),
+                hospital="市第三人民医院",
+            ),
+        )
+        self.cases += 1
+        confirmed = reported + self.hours(2, 4)
+        self.timeline.slow_case[case.pk] = False
+        self.timeline.at(confirmed, lambda: self._classify(case.pk, "confirmed", confirmed))
+        self._itinerary(case)
+        done = reported + self.hours(6, 12)
+        self.timeline.at(done, lambda: self._investigated(case.pk, done))
+        last = reported - timedelta(hours=2)
+        for k, contact in enumerate(contacts):
+            decided = reported + timedelta(hours=2 + k / 2)
+            self.timeline.at(decided, partial(self._contact, case.pk, contact, last, decided, spreads=False))
+        identified = reported + timedelta(hours=5)
+        self.timeline.at(identified, lambda: self._identified(case.pk, identified))
+        self._outcome_plan(case, confirmed=confirmed)
 
     def _awaiting_confirmation(self, count: int = 3) -> None:
         """A few suspected cases reported this morning in the demo epidemiologist's district
@@ -143,7 +496,9 @@ class _Outbreak:
         district = OrgUnit.objects.filter(level=Level.DISTRICT).order_by("code").first()
         assert district is not None
         candidates = list(
-            Person.objects.filter(org_unit__path__startswith=district.path, cases__isnull=True)
+            Person.objects.filter(
+                org_unit__path__startswith=district.path, cases__isnull=True, quarantine_orders__isnull=True
+            )
             .order_by("pk")
             .values_list("pk", flat=True)[:2000]
         )
@@ -156,177 +511,3 @@ class _Outbreak:
             case_register(
                 actor=self.actor, person=person, classification="suspected", reported_at=when, details=details
             )
-
-    def _sites(self) -> None:
-        for district in OrgUnit.objects.filter(level=Level.DISTRICT).order_by("code"):
-            for n in (1, 2):
-                site = Site.objects.create(
-                    name=f"{district.name}第{n}集中隔离点", org_unit=district, address=f"{district.name}"
-                )
-                Room.objects.bulk_create(
-                    [
-                        Room(site=site, number=f"{floor}{room:02d}", capacity=1)
-                        for floor in range(2, 8)
-                        for room in range(1, 11)
-                    ]
-                )
-
-    def _case(self, person_id: int, when: datetime, contact_id: int) -> Case:
-        person = Person.objects.select_related("org_unit").get(pk=person_id)
-        pending = (
-            TestAppointment.objects.filter(
-                order__person=person,
-                order__status=OrderStatus.ACTIVE,
-                result=TestResult.PENDING,
-                date__gte=timezone.localdate(when),
-            )
-            .order_by("date")
-            .first()
-        )
-        if (
-            pending is not None
-            and timezone.make_aware(datetime.combine(pending.date, datetime.min.time())) + timedelta(hours=14)
-            < self.now
-        ):
-            at = timezone.make_aware(datetime.combine(pending.date, datetime.min.time())) + timedelta(
-                hours=14
-            )
-            lab_result_record(actor=self.actor, appointment=pending, result=TestResult.POSITIVE, at=at)
-            case = Case.objects.get(person=person)
-            when = at
-        else:
-            asymptomatic = self.rng.random() < 0.2
-            details = CaseDetails(
-                onset_date=None if asymptomatic else timezone.localdate(when) - timedelta(days=1),
-                sampled_at=when - timedelta(hours=6),
-                hospital="市第三人民医院",
-            )
-            case = case_register(
-                actor=self.actor,
-                person=person,
-                reported_at=when,
-                details=details,
-                classification="asymptomatic" if asymptomatic else "suspected",
-            )
-        confirm_at = when + self.hours(2, 10)
-        draw = self.rng.random()
-        if confirm_at < self.now and case.classification == Classification.SUSPECTED:
-            if draw < 0.9:
-                severity = str(self.rng.choice(["mild", "mild", "mild", "moderate", "severe"]))
-                case_classify(actor=self.actor, case=case, to="confirmed", at=confirm_at, severity=severity)
-            elif draw < 0.95:
-                case_classify(actor=self.actor, case=case, to="excluded", at=confirm_at)
-        return case
-
-    def _investigate(self, case: Case, when: datetime) -> list[tuple[int, datetime, int]]:
-        investigation = case.investigation
-        for back in (3, 2, 1):
-            start = timezone.localtime(when - timedelta(days=back)).replace(
-                hour=int(self.rng.integers(8, 20)), minute=int(self.rng.integers(0, 60))
-            )
-            itinerary_add(
-                actor=self.actor,
-                investigation=investigation,
-                data=ItineraryData(
-                    start=start.strftime("%Y-%m-%d %H:%M"),
-                    end=(start + self.hours(0.5, 2)).strftime("%Y-%m-%d %H:%M"),
-                    place=str(self.rng.choice(VENUES)),
-                    publish=bool(self.rng.random() < 0.5),
-                ),
-            )
-        done_at = when + self.hours(6, 40)
-        if done_at < self.now:
-            investigation_complete(
-                actor=self.actor, investigation=investigation, at=done_at, summary="流调完成"
-            )
-        exposed = [
-            p
-            for p in self.households.get(self.household_of.get(case.person_id) or -1, [])
-            if p != case.person_id
-        ]
-        community = self.community[self.code_of_grid[self.person_grid[case.person_id]][:-3]]
-        exposed += [
-            int(p)
-            for p in self.rng.choice(
-                community, size=min(len(community), int(self.rng.poisson(5))), replace=False
-            )
-        ]
-        found: list[tuple[int, datetime, int]] = []
-        for person_id in dict.fromkeys(exposed):
-            if person_id == case.person_id or Case.objects.filter(person_id=person_id).exists():
-                continue
-            last = when - self.hours(0, 40)
-            decided = min(when + self.hours(3, 30), self.now - timedelta(minutes=5))
-            household = self.household_of.get(person_id) == self.household_of.get(case.person_id)
-            contact = contact_register(
-                actor=self.actor,
-                case=case,
-                person=Person.objects.select_related("org_unit").get(pk=person_id),
-                exposure_type="household"
-                if household
-                else str(self.rng.choice(["workplace", "venue", "social"])),
-                first_exposure=last - self.hours(1, 6),
-                last_exposure=last,
-                at=decided,
-            )
-            found.append((person_id, last + self.hours(48, 144), contact.pk))
-        identified = when + self.hours(8, 36)
-        if identified < self.now:
-            case_contacts_identified(actor=self.actor, case=case, at=identified)
-        return found
-
-    def _follow_orders(self) -> None:
-        today = timezone.localdate(self.now)
-        free_rooms = list(Room.objects.order_by("site_id", "number"))
-        for item in WorkItem.objects.filter(
-            kind__in=["quarantine.transfer", "quarantine.notice"], status__in=OPEN_STATUSES
-        ):
-            order = QuarantineOrder.objects.select_related("contact", "person").get(pk=int(item.subject_id))
-            if order.status != OrderStatus.ACTIVE or order.contact is None or self.rng.random() > 0.9:
-                continue
-            done = order.contact.decided_at + self.hours(1, 30) if order.contact.decided_at else self.now
-            done = min(done, self.now - timedelta(minutes=1))
-            if order.kind == OrderKind.CENTRALISED and free_rooms:
-                order_assign_room(actor=self.actor, order=order, room=free_rooms.pop(), at=done)
-            elif order.kind != OrderKind.CENTRALISED:
-                work_item_complete(actor=self.actor, item=item, done_at=done, note="已送达")
-        for _round in range(2):  # a released order's follow-on becomes active: settle it too
-            for test in TestAppointment.objects.filter(
-                result=TestResult.PENDING, date__lt=today, order__status=OrderStatus.ACTIVE
-            ).select_related("order"):
-                lab_result_record(
-                    actor=self.actor,
-                    appointment=test,
-                    result=TestResult.NEGATIVE,
-                    at=timezone.make_aware(datetime.combine(test.date, datetime.min.time()))
-                    + timedelta(hours=16),
-                )
-            for order in QuarantineOrder.objects.filter(
-                status=OrderStatus.ACTIVE, planned_end__lt=self.now
-            ).order_by("planned_end"):
-                if order.tests.exclude(result=TestResult.NEGATIVE).exists():
-                    continue
-                order_release(
-                    actor=self.actor, order=order, at=min(order.planned_end + self.hours(1, 6), self.now)
-                )
-        self._checks(today)
-
-    def _checks(self, today: date) -> None:
-        for order in QuarantineOrder.objects.filter(status=OrderStatus.ACTIVE).select_related(
-            "person", "org_unit", "site"
-        ):
-            first = max(timezone.localdate(order.last_exposure), today - timedelta(days=2))
-            day = first
-            last_day = timezone.localdate(order.planned_end - timedelta(seconds=1))
-            while day < today and day <= last_day:
-                fever = self.rng.random() < 0.01
-                temperature = round(float(self.rng.normal(38.2 if fever else 36.5, 0.2)), 1)
-                daily_check_record(
-                    actor=self.actor,
-                    order=order,
-                    temperature=str(temperature),
-                    symptoms=["cough"] if fever else [],
-                    day=day,
-                    source="staff",
-                )
-                day += timedelta(days=1)

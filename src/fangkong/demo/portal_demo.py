@@ -1,4 +1,5 @@
-"""The demo's public portal: yesterday's bulletin, risk areas from the outbreak, rebuttals, articles.
+"""The demo's public portal: a bulletin on most days of the outbreak (yesterday's always), risk
+areas from the outbreak, rebuttals, articles.
 
 Written through the portal's services, as the demo ``publisher`` and ``commander`` would. Risk
 areas: high for the (up to) three communities with most cases in the last 7 days, medium for a few
@@ -9,6 +10,7 @@ on a fresh load, after the outbreak.
 
 from __future__ import annotations
 
+import random
 from collections import Counter, defaultdict
 from datetime import date, timedelta
 from typing import Any
@@ -150,20 +152,35 @@ def _risk_areas(*, commander: Any, today: date) -> dict[str, int]:
     return {"high": len(high) + 1, "medium": len(older[:3])}
 
 
+def _bulletin_days(*, today: date, days: int, seed: int) -> list[date]:
+    """The days that got a bulletin: every day of the outbreak but about one in eight (a weekend
+    the office skipped), always yesterday's; none before the first case."""
+    first = Case.objects.order_by("reported_at").values_list("reported_at", flat=True).first()
+    if first is None:
+        return [today - timedelta(days=1)]
+    rng = random.Random(seed + 505)
+    since = max(timezone.localdate(first), today - timedelta(days=days))
+    span = [since + timedelta(days=n) for n in range((today - since).days)]
+    return [day for day in span if day == today - timedelta(days=1) or rng.random() >= 0.12]
+
+
 @transaction.atomic
-def portal_demo_load(*, today: date) -> dict[str, int]:
-    """Publish yesterday's bulletin, designate risk areas, run the daily rule, publish rebuttals
-    and articles. Returns what it made; nothing is written when the portal already has a bulletin."""
+def portal_demo_load(*, today: date, days: int = 1, seed: int = 2022) -> dict[str, int]:
+    """Publish a bulletin for most of the last ``days`` days (yesterday's alone by default; the
+    demo command asks for the outbreak's 30), drafted from the data as the publisher does, designate risk areas, run the daily rule, publish rebuttals and articles.
+    Returns what it made; nothing is written when the portal already has a bulletin."""
     if Bulletin.objects.exists():
         return {}
     users = get_user_model().objects
     publisher, commander = users.get(username="publisher"), users.get(username="commander")
     city = OrgUnit.objects.get(code=CITY_CODE)
-    bulletin = services.bulletin_draft(actor=publisher, unit=city, day=today - timedelta(days=1))
-    if services.approval_required():
-        services.bulletin_submit(actor=publisher, bulletin=bulletin)
-        services.bulletin_approve(actor=commander, bulletin=bulletin)
-    services.bulletin_publish(actor=publisher, bulletin=bulletin)
+    published = _bulletin_days(today=today, days=days, seed=seed)
+    for day in published:
+        bulletin = services.bulletin_draft(actor=publisher, unit=city, day=day)
+        if services.approval_required():
+            services.bulletin_submit(actor=publisher, bulletin=bulletin)
+            services.bulletin_approve(actor=commander, bulletin=bulletin)
+        services.bulletin_publish(actor=publisher, bulletin=bulletin)
     areas = _risk_areas(commander=commander, today=today)
     proposals = risk_area_downgrades_propose(today=today)
     for i, (claim, verdict, explanation, sources) in enumerate(REBUTTALS):
@@ -185,7 +202,7 @@ def portal_demo_load(*, today: date) -> dict[str, int]:
         )
         content.article_publish(actor=publisher, article=article)
     return {
-        "bulletins": 1,
+        "bulletins": len(published),
         **areas,
         "proposals": proposals,
         "rebuttals": len(REBUTTALS),

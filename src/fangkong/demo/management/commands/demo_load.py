@@ -63,7 +63,13 @@ class Command(BaseCommand):
                 f"{verb} {outbreak.cases} cases, {outbreak.contacts} contacts, {outbreak.orders} quarantine orders, "
                 f"{outbreak.checks} health checks ({outbreak.seconds:.1f} s)."
             )
-            portal = portal_demo_load(today=timezone.localdate())
+            if outbreak.created:
+                self.stdout.write(
+                    f"  {outbreak.ready_to_release} orders ended at midnight, tests negative, waiting for "
+                    f"release; {len(outbreak.left_open)} work items left overdue on purpose"
+                    + "".join(f"\n    {n:>3} {reason}" for reason, n in outbreak.reasons().most_common())
+                )
+            portal = portal_demo_load(today=timezone.localdate(), days=30, seed=seed)
             if portal:
                 self.stdout.write(
                     "Public portal: " + ", ".join(f"{n} {what}" for what, n in portal.items()) + "."
