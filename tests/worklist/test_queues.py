@@ -357,8 +357,8 @@ def test_the_unit_filter_cascades_and_refuses_a_unit_outside_scope(client: Clien
     assert client.get("/work/", {"unit": tree.grid_far.pk}).status_code == 404
 
 
-def test_the_lab_sees_its_queue_without_bulk_actions_it_may_not_take(client: Client, tree, lab_user):
+def test_the_lab_sees_its_queue_and_may_mark_samples_taken_in_bulk(client: Client, tree, lab_user):
     work(tree.grid_a, "quarantine.sample")
     client.force_login(lab_user)
     page = client.get("/work/").content.decode()
-    assert 'data-kind="quarantine.sample"' in page and 'data-testid="bulk-form"' not in page
+    assert 'data-kind="quarantine.sample"' in page and 'data-testid="bulk-form"' in page

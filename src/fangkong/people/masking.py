@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
+from fangkong.common.masking import mask_name
 
-def mask_name(name: str) -> str:
-    """Keep the first and last character; two-character names keep the first."""
-    if len(name) <= 1:
-        return name
-    if len(name) == 2:
-        return name[0] + "*"
-    return name[0] + "*" * (len(name) - 2) + name[-1]
+__all__ = ["mask_id_number", "mask_name", "mask_phone"]
 
 
 def mask_id_number(number: str) -> str:

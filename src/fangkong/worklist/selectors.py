@@ -19,6 +19,7 @@ from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.db.models.functions import Substr
 from django.utils import timezone
 
+from fangkong.common.masking import mask_name
 from fangkong.orgs.models import Membership, OrgUnit
 from fangkong.orgs.roles import Perm, Role, role_grants
 from fangkong.orgs.scope import scope_roots, visible, visible_get
@@ -157,16 +158,11 @@ def _queue_condition(actor: Any) -> Q | None:
 
 
 def _search(q: str) -> Q:
-    """Titles carry masked names ("张*明"): a full name typed is searched in its masked form too.
-
-    The masking rule is people's (``people.masking.mask_name``: first and last character kept), written
-    here again because the worklist does not import the people app.
-    """
+    """Titles carry masked names ("张*明"): a full name typed is searched in its masked form too."""
     text = q.strip()[:100]
     found = Q(title__icontains=text) | Q(subject_id=text)
     if 2 <= len(text) <= 6 and "*" not in text and all("\u4e00" <= ch <= "\u9fff" for ch in text):
-        masked = text[0] + "*" if len(text) == 2 else text[0] + "*" * (len(text) - 2) + text[-1]
-        found |= Q(title__contains=masked)
+        found |= Q(title__contains=mask_name(text))
     return found
 
 
