@@ -349,3 +349,55 @@ def test_an_order_that_waits_again_is_re_dated_not_doubled(tree, admin_user):
     dates = [timezone.localdate(i.due_at) for i in _open("quarantine.sample", monitoring)]
     assert dates and len(dates) == len(set(dates)) and min(dates) >= monitoring.day_one
     assert work_check() == []
+
+
+def test_a_planned_order_pushed_later_keeps_no_test_before_its_day_one(tree, admin_user):
+    """A close contact exposed again while in centralised quarantine: the monitoring order that
+    follows starts later, and none of its test days (nor their sampling items) fall before it."""
+    world = World(tree, admin_user)
+    world.contact(0)
+    planned = QuarantineOrder.objects.get(status=OrderStatus.PLANNED)
+    old_day_one = planned.day_one
+    world.recontact(0)  # the only live person: exposed again half a day ago
+    planned.refresh_from_db()
+    assert planned.status == OrderStatus.PLANNED and planned.day_one > old_day_one
+    assert not planned.tests.filter(date__lt=planned.day_one).exists()
+    assert all(timezone.localdate(i.due_at) >= planned.day_one for i in _open("quarantine.sample", planned))
+    assert work_check() == []
+
+
+def test_home_quarantine_is_superseded_when_the_person_becomes_a_close_contact(tree, admin_user):
+    from fangkong.contacts.models import ContactKind
+    from fangkong.contacts.services import contact_confirm, contact_propose
+
+    world = World(tree, admin_user)
+    case = world.cases[0]
+    person = make_person(actor=admin_user, grid=tree.grid_b, name="居家者")
+    last = case.reported_at - timedelta(hours=5)
+    secondary = contact_propose(
+        case=case,
+        person=person,
+        kind=ContactKind.SECONDARY,
+        exposure_type="household",
+        first_exposure=last - timedelta(hours=1),
+        last_exposure=last,
+        discovered_by="household",
+    )
+    contact_confirm(actor=admin_user, contact=secondary, at=case.reported_at + timedelta(hours=2))
+    home = QuarantineOrder.objects.get(person=person, status=OrderStatus.ACTIVE)
+    assert home.kind == OrderKind.HOME
+    world.cases.append(world._case(days_ago=0.5))
+    other = world.cases[-1]
+    contact_register(
+        actor=admin_user,
+        case=other,
+        person=person,
+        exposure_type="workplace",
+        first_exposure=other.reported_at - timedelta(hours=3),
+        last_exposure=other.reported_at - timedelta(hours=2),
+    )
+    home.refresh_from_db()
+    assert home.status == OrderStatus.CANCELLED
+    live = QuarantineOrder.objects.filter(person=person, status__in=LIVE_STATUSES)
+    assert sorted(live.values_list("kind", flat=True)) == ["centralised", "home_health_monitoring"]
+    assert not _open("quarantine.sample", home) and work_check() == []

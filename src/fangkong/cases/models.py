@@ -1,7 +1,8 @@
 """Cases (病例) and their timeline; flow investigations (流调) and itineraries live in ``investigations``.
 
 Classification moves only suspected → confirmed | asymptomatic | excluded and
-asymptomatic → confirmed; the outcome only in_treatment → recovered | deceased. Every move is
+asymptomatic → confirmed; the outcome only in_treatment → recovered | deceased (an excluded case is
+closed with its exclusion). Every move is
 a ``CaseEvent`` with the time it happened and the time it was recorded.
 """
 
@@ -36,12 +37,14 @@ class Outcome(models.TextChoices):
     IN_TREATMENT = "in_treatment", _("In treatment")
     RECOVERED = "recovered", _("Recovered")
     DECEASED = "deceased", _("Deceased")
+    CLOSED = "closed", _("Closed: not a case")  # an excluded case: nothing to treat
 
 
 OUTCOME_MOVES: dict[str, frozenset[str]] = {
     Outcome.IN_TREATMENT: frozenset({Outcome.RECOVERED, Outcome.DECEASED}),
     Outcome.RECOVERED: frozenset(),
     Outcome.DECEASED: frozenset(),
+    Outcome.CLOSED: frozenset(),
 }
 
 

@@ -243,6 +243,8 @@ def case_classify(
     before = case.classification
     case.classification = to
     setattr(case, TIMESTAMP_OF[Classification(to)], at)
+    if to == Classification.EXCLUDED:  # not a case: closed, not "in treatment"
+        case.outcome, case.outcome_at = Outcome.CLOSED, at
     if to == Classification.CONFIRMED:
         case.severity = severity or case.severity or Severity.MILD
     case.save()

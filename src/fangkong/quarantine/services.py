@@ -137,7 +137,32 @@ def orders_for_contact(*, actor: Any, contact: Any, confirmed_at: datetime) -> l
             created_before = True
         orders.append(order)
         previous = order
+    _supersede(actor, [o for o in live if o not in orders], by=orders, at=confirmed_at)
     return orders
+
+
+def _supersede(actor: Any, others: list[QuarantineOrder], *, by: list[QuarantineOrder], at: datetime) -> None:
+    """Live orders of another kind that the new chain covers to their end (home quarantine of a
+    secondary contact who is now a close contact) are cancelled with their work: one person, one
+    chain of orders."""
+    end = max(o.planned_end for o in by)
+    covered = [o for o in others if o.planned_end <= end]
+    if not covered:
+        return
+    note = _("Superseded by order %(o)d.") % {"o": by[0].pk}
+    QuarantineOrder.objects.filter(pk__in=[o.pk for o in covered]).update(
+        status=OrderStatus.CANCELLED, ended_at=at, note=note, updated_at=timezone.now()
+    )
+    QuarantineOrder.objects.filter(follows__in=covered).exclude(pk__in=[o.pk for o in by]).update(
+        follows=None
+    )
+    ids = [o.pk for o in covered]
+    work_items_end(
+        actor=actor, event=Event.ORDER_CANCELLED, subject_type=ORDER, subject_ids=ids, at=at, reason=note
+    )
+    audit_record_many(
+        actor=actor, action="quarantine.order.supersede", targets=covered, after=lambda o: {"by": by[0].pk}
+    )
 
 
 def _replan(
@@ -148,6 +173,12 @@ def _replan(
     would fall while it waits), and the days of its new span are added — re-dated, not doubled."""
     order.follows, order.status, order.day_one = follows, OrderStatus.PLANNED, rule.day_one(exposure)
     order.save(update_fields=["follows", "status", "day_one", "updated_at"])
+    _drop_tests_before_day_one(actor, order)
+    _add_tests(order, rule, exposure)
+
+
+def _drop_tests_before_day_one(actor: Any, order: QuarantineOrder) -> None:
+    """Pending test days before the order's (new) day 1 go, with their sampling items."""
     early = order.tests.filter(result=TestResult.PENDING, date__lt=order.day_one)
     if early.exists():
         early.delete()
@@ -158,7 +189,6 @@ def _replan(
             subject_ids=[order.pk],
             due_before=_local(order.day_one, time.min),
         )
-    _add_tests(order, rule, exposure)
 
 
 def extend_order(*, actor: Any, order: QuarantineOrder, rule: QuarantineRule, exposure: datetime) -> None:
@@ -169,9 +199,11 @@ def extend_order(*, actor: Any, order: QuarantineOrder, rule: QuarantineRule, ex
         return
     before = order.planned_end
     order.planned_end, order.last_exposure = new_end, exposure
-    if order.status == OrderStatus.PLANNED:
+    if order.status == OrderStatus.PLANNED:  # it has not started: it starts later now
         order.day_one = rule.day_one(exposure)
     order.save()
+    if order.status == OrderStatus.PLANNED:
+        _drop_tests_before_day_one(actor, order)
     _add_tests(order, rule, exposure)
     audit_record(
         actor=actor,
