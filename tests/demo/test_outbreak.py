@@ -16,10 +16,14 @@ from fangkong.contacts.models import Contact
 from fangkong.dashboard.filters import filters_from
 from fangkong.dashboard.operations import overdue_by_unit
 from fangkong.demo.load import demo_load
+from fangkong.demo.helpdesk_demo import helpdesk_demo_load
 from fangkong.demo.outbreak import OutbreakSummary, outbreak_load
+from fangkong.demo.portal_demo import portal_demo_load
+from fangkong.demo.volunteers_demo import volunteers_demo_load
 from fangkong.demo.users import FIRST_DISTRICT_CODE, FIRST_GRID_CODE
 from fangkong.quarantine.models import DailyCheck, QuarantineOrder, TestResult
 from fangkong.quarantine.services import order_release
+from fangkong.worklist.lifecycle import work_check
 from fangkong.worklist.models import OPEN_STATUSES, WorkItem
 from fangkong.worklist.selectors import overdue_count
 
@@ -38,6 +42,10 @@ def outbreak(django_db_setup: Any, django_db_blocker: Any) -> Any:
             demo_load(residents=4000, seed=2022)
             demo_overdue = overdue_count(actor=User.objects.get(username="commander"))
             summary = outbreak_load(max_cases=60, days=24)
+            # the rest of what `fangkong demo` loads, as the demo_load command does
+            portal_demo_load(today=timezone.localdate(), days=24, seed=2022)
+            helpdesk_demo_load(seed=2022)
+            volunteers_demo_load(today=timezone.localdate(), seed=2022)
             yield summary, demo_overdue
             transaction.set_rollback(True)
 
@@ -83,7 +91,13 @@ def test_cases_run_their_course(outbreak: Any) -> None:
     ).exists()
 
 
+def test_the_worklist_invariant_holds_after_the_whole_demo_load(outbreak: Any) -> None:
+    """`fangkong check-work` on the demo: no open item its subject no longer needs, none missing."""
+    assert work_check() == []
+
+
 def test_excluded_cases_are_closed(outbreak: Any) -> None:
+    assert not Case.objects.filter(classification="excluded").exclude(outcome="closed").exists()
     for case in Case.objects.filter(classification="excluded"):
         assert not WorkItem.objects.filter(
             subject_type="cases.case", subject_id=str(case.pk), status__in=OPEN_STATUSES
