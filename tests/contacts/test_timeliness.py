@@ -18,7 +18,7 @@ from tests.people.factories import make_person
 pytestmark = pytest.mark.django_db
 
 
-def test_the_three_delays_and_the_share_within_24_hours(tree, epidemiologist, settings):
+def test_the_three_delays_and_the_share_within_the_protocols_hours(tree, epidemiologist, settings):
     settings.FANGKONG_PROTOCOL = "who-2021"  # home quarantine: control = notice delivered
     now = timezone.now()
     fast = make_case(
@@ -86,6 +86,12 @@ def test_the_three_delays_and_the_share_within_24_hours(tree, epidemiologist, se
     (row,) = district_rows(list(times.values()))
     assert row.cases == 2
     assert row.median("investigated") == 18.0
+    # who-2021: investigation 24 h (the slow case, 30 h, is late), identification 48 h and control
+    # 72 h: the slow case, confirmed 40 h ago and not done, is not late yet on either
+    assert (row.share("investigated"), row.share("identified"), row.share("controlled")) == (50, 100, 100)
+    assert (row.judged["identified"], row.judged["controlled"]) == (1, 1)
+    settings.FANGKONG_PROTOCOL = "china-9"  # 24 h for every step: now the slow case is late on all
+    (row,) = district_rows(list(times.values()))
     assert (row.share("investigated"), row.share("identified"), row.share("controlled")) == (50, 50, 50)
 
 

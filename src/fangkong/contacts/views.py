@@ -127,7 +127,8 @@ def contacts_identified(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @staff_view
 def timeliness_page(request: HttpRequest) -> HttpResponse:
-    """Per district: median hours from confirmation to each step and the share within 24 h."""
+    """Per district: median hours from confirmation to each step and the share within the
+    protocol's hours for the step."""
     today = timezone.localdate()
     since = date_param(request, "since") or today - timedelta(days=30)
     until = date_param(request, "until") or today
@@ -141,6 +142,10 @@ def timeliness_page(request: HttpRequest) -> HttpResponse:
             "since": since,
             "until": until,
             "stages": timeliness.STAGES,
+            "hours": {
+                stage: int(limit.total_seconds() // 3600)
+                for stage, limit in timeliness.stage_limits().items()
+            },
         },
     )
 

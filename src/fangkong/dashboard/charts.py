@@ -60,10 +60,10 @@ CHARTS: dict[str, Chart] = {
     ),
     "map": Chart(operations.community_map, _map_table),
     "timeliness": Chart(
-        operations.timeliness_kpis, _records("stage", "cases", "judged", "within", "percent")
+        operations.timeliness_kpis, _records("stage", "hours", "cases", "judged", "within", "percent")
     ),
     "occupancy": Chart(operations.occupancy, _records("site", "beds", "taken", "free", "percent")),
-    "overdue": Chart(operations.overdue_by_unit, _records("unit", "overdue", "open")),
+    "overdue": Chart(operations.overdue_by_unit, operations.overdue_table),
     "helpdesk": Chart(
         operations.helpdesk_sla, _records("district", "submitted", "called_back", "within", "late", "percent")
     ),

@@ -1,14 +1,19 @@
-"""Where the work is late: timeliness KPIs, quarantine occupancy, overdue work by unit, help-desk
-call backs, and the map of communities by recent cases and risk level.
+"""Where the work is late: timeliness KPIs, quarantine occupancy, overdue work by unit and kind,
+help-desk call backs, and the map of communities by recent cases and risk level.
 
 Rules:
 
-- **Timeliness** (the KPIs of ``contacts.timeliness``): of the cases confirmed in the range, the
-  share whose investigation was complete, whose close contacts were all identified, and whose
-  close contacts were all under control within 24 hours of confirmation. A case counts once it
-  is done or its 24 hours have passed (one confirmed an hour ago is not late yet).
-- **Overdue work** per unit one level below the dashboard's unit (the actor's top unit when none
-  is chosen): open work items past their due time, and all open ones.
+- **Timeliness** (the rules of ``contacts.timeliness``, counted here in one grouped query): of the
+  cases confirmed in the range, the share whose investigation was complete, whose close contacts
+  were all identified, and whose close contacts were all under control within the protocol's hours
+  for that step after confirmation. A case is judged on a step once the step is done or its hours
+  have passed (one confirmed an hour ago is not late yet); a case whose identification is complete
+  with no confirmed close contact is not judged on control (nobody to control).
+- **Overdue work**: a work item is overdue when it is open (open or in progress) and its due time
+  is before now. Per unit one level below the dashboard's unit (the actor's top units when none is
+  chosen), with the items the top unit holds itself on a row of their own, and per kind of work
+  within each: the overdue items and all open ones. Done and cancelled items never count.
+- **Help desk**: see ``helpdesk.selectors.sla_by_district`` (the call that reached the resident).
 - **Map**: every community in scope with the cases (confirmed and asymptomatic) reported in the
   last 7 days of the range and the highest active risk level covering it.
 """
@@ -23,9 +28,10 @@ from django.db import connection
 from django.db.models import Count, F, FloatField, Func, Q, Value
 from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from fangkong.cases.models import Case, Classification
-from fangkong.contacts.timeliness import WITHIN
+from fangkong.contacts.timeliness import has_close_contacts, stage_limits
 from fangkong.dashboard.filters import Filters, scoped, scoped_by_unit
 from fangkong.helpdesk.selectors import sla_by_district
 from fangkong.orgs.models import Level, OrgUnit
@@ -33,6 +39,7 @@ from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import scope_roots
 from fangkong.portal.models import LEVEL_RANK, RiskArea, RiskLevel
 from fangkong.quarantine.selectors import site_occupancy
+from fangkong.worklist.kinds import KINDS
 from fangkong.worklist.models import WorkItem, open_condition
 
 
@@ -57,9 +64,10 @@ def within(*, done: str, start: str, limit: timedelta) -> Any:
 
 
 def timeliness_kpis(filters: Filters, *, now: datetime | None = None) -> list[dict[str, Any]]:
-    """The three 24-hour shares over the cases confirmed in the range (see the module)."""
+    """The three shares within the protocol's hours over the cases confirmed in the range (see
+    the module); each row carries its step's ``hours``."""
     now = now or timezone.now()
-    late_after = now - WITHIN
+    limits = stage_limits()
     cases = scoped_by_unit(filters, Case.objects.all(), perm=Perm.CASES_VIEW).filter(
         classification=Classification.CONFIRMED, confirmed_at__gte=filters.start, confirmed_at__lt=filters.end
     )
@@ -68,23 +76,30 @@ def timeliness_kpis(filters: Filters, *, now: datetime | None = None) -> list[di
         "identified": "contacts_identified_at",
         "controlled": "contacts_controlled_at",
     }
+    nobody_to_control = Q(contacts_identified_at__isnull=False) & ~Q(has_close_contacts())
     counts: dict[str, Any] = {"cases": Count("id")}
     for stage, field in done_at.items():
-        counts[f"{stage}_within"] = Count("id", filter=within(done=field, start="confirmed_at", limit=WITHIN))
-        counts[f"{stage}_judged"] = Count(
-            "id", filter=Q(**{f"{field}__isnull": False}) | Q(confirmed_at__lt=late_after)
-        )
+        limit = limits[stage]
+        judged = Q(**{f"{field}__isnull": False}) | Q(confirmed_at__lt=now - limit)
+        if stage == "controlled":  # done implies a close contact (``contacts.control``)
+            judged = Q(**{f"{field}__isnull": False}) | (Q(confirmed_at__lt=now - limit) & ~nobody_to_control)
+        counts[f"{stage}_within"] = Count("id", filter=within(done=field, start="confirmed_at", limit=limit))
+        counts[f"{stage}_judged"] = Count("id", filter=judged)
     sums = cases.aggregate(**counts)
-    rows = [(stage, sums[f"{stage}_within"], sums[f"{stage}_judged"]) for stage in done_at]
     return [
         {
             "stage": stage,
+            "hours": int(limits[stage].total_seconds() // 3600),
             "cases": sums["cases"],
-            "within": within,
-            "judged": judged,
-            "percent": round(100 * within / judged) if judged else None,
+            "within": sums[f"{stage}_within"],
+            "judged": sums[f"{stage}_judged"],
+            "percent": (
+                round(100 * sums[f"{stage}_within"] / sums[f"{stage}_judged"])
+                if sums[f"{stage}_judged"]
+                else None
+            ),
         }
-        for stage, within, judged in rows
+        for stage in done_at
     ]
 
 
@@ -115,31 +130,71 @@ def _top_units(filters: Filters) -> list[OrgUnit]:
 
 
 def overdue_by_unit(filters: Filters, *, now: datetime | None = None) -> list[dict[str, Any]]:
-    """Open and overdue work items per unit one level below the top (see the module)."""
+    """Open and overdue work items per unit one level below the top, and per kind within each
+    unit (``kinds``: ``{kind: (overdue, open)}``), from one grouped query (see the module). The
+    items a top unit holds itself (a district's investigations) are a row named for it; the rows'
+    overdue counts add up to every overdue item in view. Most overdue first."""
     now = now or timezone.now()
-    children = list(OrgUnit.objects.filter(parent__in=_top_units(filters)).order_by("path"))
-    per_unit = (
+    tops = _top_units(filters)
+    children = list(OrgUnit.objects.filter(parent__in=tops).order_by("path"))
+    grouped = (
         scoped_by_unit(filters, WorkItem.objects.all(), perm=Perm.WORK_VIEW)
         .filter(open_condition())
-        .values("org_unit_id")
+        .values("org_unit_id", "kind")
         .annotate(open=Count("id"), overdue=Count("id", filter=Q(due_at__lt=now)))
         .order_by()
     )
-    counts = {r["org_unit_id"]: (r["open"], r["overdue"]) for r in per_unit}
-    paths = dict(OrgUnit.objects.filter(pk__in=list(counts)).values_list("pk", "path"))
+    per_unit: dict[int, list[tuple[str, int, int]]] = defaultdict(list)
+    for r in grouped:
+        per_unit[r["org_unit_id"]].append((r["kind"], r["overdue"], r["open"]))
+    paths = dict(OrgUnit.objects.filter(pk__in=list(per_unit)).values_list("pk", "path"))
     rows = []
-    for child in children:
-        mine = [counts[pk] for pk, path in paths.items() if path.startswith(child.path)]
+    for unit, own in [(child, False) for child in children] + [(top, True) for top in tops]:
+        kinds: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for pk, path in paths.items():
+            mine = pk == unit.pk if own else path.startswith(unit.path)
+            for kind, overdue, open_ in per_unit[pk] if mine else ():
+                kinds[kind][0] += overdue
+                kinds[kind][1] += open_
+        if own and not kinds:
+            continue
         rows.append(
-            {"unit": child.name, "open": sum(o for o, _ in mine), "overdue": sum(late for _, late in mine)}
+            {
+                "unit": _("%(unit)s (its own work)") % {"unit": unit.name} if own else unit.name,
+                "overdue": sum(late for late, _open in kinds.values()),
+                "open": sum(open_ for _late, open_ in kinds.values()),
+                "kinds": {kind: (late, open_) for kind, (late, open_) in kinds.items()},
+            }
         )
     return sorted(rows, key=lambda r: (-r["overdue"], -r["open"], r["unit"]))
 
 
+def overdue_kinds(rows: list[dict[str, Any]]) -> list[str]:
+    """The kinds with overdue work in ``rows`` (of :func:`overdue_by_unit`), in the order of the
+    table of kinds, then any kind outside it by name: the columns of the roll-up."""
+    late = {kind for row in rows for kind, (overdue, _open) in row["kinds"].items() if overdue}
+    order = {kind: i for i, kind in enumerate(KINDS)}
+    return sorted(late, key=lambda kind: (order.get(kind, len(order)), kind))
+
+
+def overdue_table(rows: list[dict[str, Any]]) -> tuple[list[str], list[list[Any]]]:
+    """The roll-up as a CSV table: unit, overdue, open, then the overdue items of each kind
+    (columns ``overdue:<kind>``, the kinds of :func:`overdue_kinds`)."""
+    kinds = overdue_kinds(rows)
+    header = ["unit", "overdue", "open", *(f"overdue:{kind}" for kind in kinds)]
+    return header, [
+        [row["unit"], row["overdue"], row["open"], *(row["kinds"].get(kind, (0, 0))[0] for kind in kinds)]
+        for row in rows
+    ]
+
+
 def helpdesk_sla(filters: Filters, *, now: datetime | None = None) -> list[dict[str, Any]]:
-    """Call backs within the deadline per district, for requests submitted in the range."""
+    """Call backs within the deadline per district, for requests submitted in the range (under
+    the unit, when chosen); the rules are those of ``sla_by_district``."""
     now = now or timezone.now()
-    rows = sla_by_district(actor=filters.actor, since=filters.start, now=now)
+    rows = sla_by_district(
+        actor=filters.actor, since=filters.start, until=filters.end, now=now, unit=filters.unit
+    )
     if filters.unit is not None:
         rows = [
             r

@@ -8,6 +8,8 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from fangkong.common.protocol import active_profile
+from fangkong.dashboard.operations import overdue_kinds
+from fangkong.worklist.kinds import kind_label
 
 
 @dataclass
@@ -25,15 +27,19 @@ class Panel:
 def panels(data: dict[str, Any], *, sees_help_requests: bool = True) -> list[Panel]:
     """Every panel for the data of :data:`charts.CHARTS` computed for one set of filters; the
     help-desk table says so when the actor's roles include no help requests."""
-    percent = _("Per cent within 24 h")
     profile = active_profile()
     disease = profile.epidemiology
     stages = {
-        "investigated": _("Investigation complete"),
-        "identified": _("All close contacts identified"),
-        "controlled": _("All close contacts under control"),
+        "investigated": _("Investigation complete within %(h)d h"),
+        "identified": _("All close contacts identified within %(h)d h"),
+        "controlled": _("All close contacts under control within %(h)d h"),
     }
-    timeliness = [{**row, "stage": stages[row["stage"]]} for row in data["timeliness"]]
+    timeliness = [{**row, "stage": stages[row["stage"]] % {"h": row["hours"]}} for row in data["timeliness"]]
+    late_kinds = overdue_kinds(data["overdue"])
+    overdue = [
+        {**row, **{f"kind:{kind}": row["kinds"].get(kind, (0, 0))[0] for kind in late_kinds}}
+        for row in data["overdue"]
+    ]
     return [
         Panel(
             "epi",
@@ -74,10 +80,14 @@ def panels(data: dict[str, Any], *, sees_help_requests: bool = True) -> list[Pan
             columns=[
                 ("stage", _("Step")),
                 ("judged", _("Cases judged")),
-                ("within", _("Done within 24 h")),
-                ("percent", percent),
+                ("within", _("Done in time")),
+                ("percent", _("Per cent in time")),
             ],
             rows=timeliness,
+            hint=_(
+                "Hours from confirmation, as protocol %(protocol)s sets them for each step. A case is judged once the step is done or its hours have passed; a case with all close contacts identified and none confirmed has nobody to control and is not judged on control."
+            )
+            % {"protocol": profile.name},
         ),
         Panel(
             "occupancy",
@@ -94,10 +104,18 @@ def panels(data: dict[str, Any], *, sees_help_requests: bool = True) -> list[Pan
         ),
         Panel(
             "overdue",
-            _("Overdue work by unit"),
+            _("Overdue work by unit and kind"),
             "overdue",
-            columns=[("unit", _("Unit")), ("overdue", _("Overdue")), ("open", _("Open"))],
-            rows=data["overdue"],
+            columns=[
+                ("unit", _("Unit")),
+                ("overdue", _("Overdue")),
+                ("open", _("Open")),
+                *((f"kind:{kind}", kind_label(kind)) for kind in late_kinds),
+            ],
+            rows=overdue,
+            hint=_(
+                "Overdue: open or in progress and past its due time. The columns after Open count the overdue items of each kind of work."
+            ),
         ),
         Panel(
             "helpdesk",
@@ -106,13 +124,16 @@ def panels(data: dict[str, Any], *, sees_help_requests: bool = True) -> list[Pan
             columns=[
                 ("district", _("District")),
                 ("submitted", _("Submitted")),
-                ("called_back", _("Called back")),
+                ("called_back", _("Reached")),
                 ("within", _("In time")),
                 ("late", _("Late")),
                 ("percent", _("Per cent in time")),
             ],
             rows=data["helpdesk"],
             empty="" if sees_help_requests else _("Your roles include no help requests."),
+            hint=_(
+                "In time: a call reached the resident by the deadline (an unanswered call does not count). Late: reached after it, or not reached and the deadline has passed."
+            ),
         ),
     ]
 

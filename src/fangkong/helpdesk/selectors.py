@@ -81,55 +81,71 @@ def help_request_by_ticket(*, ticket: str) -> HelpRequest:
 
 @dataclass(frozen=True, slots=True)
 class SlaRow:
+    """How the call backs of one district's requests went (the rules: :func:`sla_by_district`)."""
+
     unit: OrgUnit
     submitted: int
     called_back: int
     within_sla: int
+    late: int
     overdue_now: int
     escalated: int
 
     @property
     def share_within(self) -> float | None:
-        """Called back within the deadline, among those whose deadline has passed or were called."""
+        """Reached in time, among the requests reached or already past their deadline."""
         measured = self.within_sla + self.late
         return None if measured == 0 else self.within_sla / measured
 
-    @property
-    def late(self) -> int:
-        return self.called_back - self.within_sla + self.overdue_now
 
+def sla_by_district(
+    *, actor: Any, since: datetime, now: datetime, until: datetime | None = None, unit: OrgUnit | None = None
+) -> list[SlaRow]:
+    """Per district: the requests in the actor's scope submitted in ``[since, until)`` and how
+    their call backs went, in one grouped query.
 
-def sla_by_district(*, actor: Any, since: datetime, now: datetime) -> list[SlaRow]:
-    """Per district: the requests in the actor's scope submitted since ``since`` and how their
-    call backs went, in one grouped query. A request is routed to a community, so its district
-    is the community's grandparent. Districts in scope with no request show zeros; an actor
-    scoped below a district sees the districts of the requests they hold."""
+    The clock stops at the earliest call that **reached** the resident (``called_back_at``; an
+    unanswered attempt does not count). ``called_back``: reached at all. ``within_sla``: reached
+    at or before the deadline. ``late``: reached after the deadline, or not reached and the
+    deadline before ``now`` (whatever the status: a request resolved without reaching the
+    resident was not called back in time). ``overdue_now``: the late ones still waiting (not
+    reached, unresolved). A request not reached whose deadline is still ahead is neither.
+
+    A request is routed to a community, so its district is the community's grandparent. Districts
+    in scope with no request show zeros; an actor scoped below a district sees the districts of
+    the requests they hold. ``unit`` narrows the requests to its subtree (the rows stay districts)."""
+    requests = help_requests_visible(actor=actor).filter(submitted_at__gte=since)
+    if until is not None:
+        requests = requests.filter(submitted_at__lt=until)
+    if unit is not None:
+        requests = requests.filter(org_unit__path__startswith=unit.path)
+    reached = Q(called_back_at__isnull=False)
+    missed = Q(called_back_at__isnull=True, due_at__lt=now)
     grouped = (
-        help_requests_visible(actor=actor)
-        .filter(submitted_at__gte=since)
-        .values("org_unit__parent__parent")
+        requests.values("org_unit__parent__parent")
         .annotate(
             submitted=Count("id"),
-            called_back=Count("id", filter=Q(called_back_at__isnull=False)),
-            within=Count("id", filter=Q(called_back_at__isnull=False, called_back_at__lte=F("due_at"))),
-            overdue_now=Count(
-                "id", filter=Q(called_back_at__isnull=True, status__in=UNRESOLVED, due_at__lt=now)
-            ),
+            called_back=Count("id", filter=reached),
+            within=Count("id", filter=reached & Q(called_back_at__lte=F("due_at"))),
+            late=Count("id", filter=(reached & Q(called_back_at__gt=F("due_at"))) | missed),
+            overdue_now=Count("id", filter=missed & Q(status__in=UNRESOLVED)),
             escalated=Count("id", filter=Q(escalated_to__isnull=False)),
         )
+        .order_by()
     )
     counts = {row["org_unit__parent__parent"]: row for row in grouped}
     in_scope = visible(actor, OrgUnit.objects.filter(level=Level.DISTRICT), perm=Perm.HELPDESK_VIEW)
     districts = OrgUnit.objects.filter(Q(pk__in=in_scope.values("pk")) | Q(pk__in=list(counts))).order_by(
         "path"
     )
-    empty = {"submitted": 0, "called_back": 0, "within": 0, "overdue_now": 0, "escalated": 0}
+    empty = {"submitted": 0, "called_back": 0, "within": 0, "late": 0, "overdue_now": 0, "escalated": 0}
     return [
         SlaRow(
             unit=district,
             submitted=(c := counts.get(district.pk, empty))["submitted"],
             called_back=c["called_back"],
             within_sla=c["within"],
+            late=c["late"],
             overdue_now=c["overdue_now"],
             escalated=c["escalated"],
         )
