@@ -339,7 +339,6 @@ def orders_convert(*, actor: Any, person: Person, case: Any, at: datetime) -> li
     live = list(
         QuarantineOrder.objects.select_for_update()
         .filter(person=person, status__in=LIVE_STATUSES)
-        .select_related("contact")
         .order_by("day_one", "id")
     )
     if not live:
