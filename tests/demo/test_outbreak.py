@@ -15,12 +15,12 @@ from fangkong.cases.models import Case, ItineraryEntry
 from fangkong.contacts.models import Contact
 from fangkong.dashboard.filters import filters_from
 from fangkong.dashboard.operations import overdue_by_unit
-from fangkong.demo.load import demo_load
 from fangkong.demo.helpdesk_demo import helpdesk_demo_load
+from fangkong.demo.load import demo_load
 from fangkong.demo.outbreak import OutbreakSummary, outbreak_load
 from fangkong.demo.portal_demo import portal_demo_load
-from fangkong.demo.volunteers_demo import volunteers_demo_load
 from fangkong.demo.users import FIRST_DISTRICT_CODE, FIRST_GRID_CODE
+from fangkong.demo.volunteers_demo import volunteers_demo_load
 from fangkong.quarantine.models import DailyCheck, QuarantineOrder, TestResult
 from fangkong.quarantine.services import order_release
 from fangkong.worklist.lifecycle import work_check

@@ -10,9 +10,10 @@ Cases are confirmed (or found asymptomatic, or excluded — their contacts then 
 a few become severe, and they recover 10–14 days after confirmation (one severe case dies).
 The work is done mostly in time by district teams of which a few are slow; what is left open past
 its due time is left for a reason the simulation records (``OutbreakSummary.left_open``). Two
-small clusters on the demo grid worker's grid give them people in home quarantine whose checks
-are due today, and orders that ended at midnight, waiting to be released. Deterministic for a
-seed and a ``now``.
+small clusters on the demo grid worker's grid, dated from the day of the load and not its hour,
+give them people in home quarantine whose checks are due today, and orders (there and elsewhere
+in the demo district) that ended at 00:00 today on negative tests, waiting to be released — at
+whatever hour the load runs. Deterministic for a seed and a ``now``.
 """
 
 from __future__ import annotations
@@ -48,10 +49,11 @@ from fangkong.contacts.services import (
 from fangkong.demo.outbreak_orders import (
     INVESTIGATION_LATE,
     INVESTIGATION_STUCK,
+    WAITING,
     Timeline,
     local_at,
 )
-from fangkong.demo.users import FIRST_COMMUNITY_CODE, FIRST_GRID_CODE
+from fangkong.demo.users import FIRST_COMMUNITY_CODE
 from fangkong.orgs.models import Level, OrgUnit
 from fangkong.people.models import Person
 from fangkong.quarantine.models import OrderStatus, QuarantineOrder, TestResult
@@ -72,9 +74,19 @@ VENUES = [
     "连锁超市",
 ]
 INDEX_CASES = 8
-ATTACK_RATE = 0.3
+ATTACK_RATE = 0.3  # chance that a close contact becomes a case (R ≈ 1.5 with ~7 close contacts)
 SECONDARY_DAYS = 6  # households of close contacts are confirmed as secondary contacts (home
-# quarantine) for the last days only: older proposals stay as they were, which keeps the load short  # chance that a close contact becomes a case (R ≈ 1.5 with ~7 close contacts)
+# quarantine) for the last days only: older proposals stay as they were, which keeps the load short
+
+
+@dataclass(frozen=True)
+class Cast:
+    """The people of the scenes on the demo grid worker's grid (see ``_Outbreak._cast``)."""
+
+    indexes: list[int]  # the two scene cases
+    ending: list[int]  # close contacts last exposed 8 days ago: their orders end at 00:00 today
+    home: list[int]  # close contacts of 3 days ago whose households are in home quarantine
+    reserved: frozenset[int]  # everyone of the scenes' households, out of the random outbreak
 
 
 @dataclass
@@ -149,7 +161,9 @@ class _Outbreak:
                 self.households[household].append(pk)
         self.household_of = {pk: household for pk, _grid, household in self.people}
         self.code_of_grid = grids
-        self.reserved = self._scene_people()
+        self.cast = self._cast()
+        self.reserved = self.cast.reserved
+        self.timeline.scene_people = set(self.reserved)
 
     def hours(self, low: float, high: float) -> timedelta:
         return self.timeline.hours(low, high)
@@ -440,25 +454,42 @@ class _Outbreak:
             case_contacts_identified(actor=self.actor, case=case, at=at)
 
     # the demo grid worker's grid ---------------------------------------------------------------
-    def _scene_people(self) -> set[int]:
-        """People of the demo grid worker's grid kept out of the random outbreak for two small
-        clusters there (``_scenes_plan``): members of households of two or more."""
-        grid = OrgUnit.objects.filter(code=FIRST_GRID_CODE).values_list("pk", flat=True).first()
-        homes = sorted({h for p, g, h in self.people if g == grid and h and len(self.households[h]) > 1})
-        return {p for h in homes[:6] for p in self.households[h]}
+    def _cast(self) -> Cast:
+        """Who plays the two scenes (``_scenes_plan``), kept out of the random outbreak with their
+        households: on the demo grid worker's grid, members of households of two or more (the
+        first few, alternately to each scene); elsewhere in the same community (the demo
+        district), one person of each of the first few households, for the two index cases and
+        the contacts whose orders end at midnight today."""
+        grid = self.timeline.first_grid
+        homes = sorted({h for p, g, h in self.people if g == grid and h and len(self.households[h]) > 1})[:6]
+        ending = sorted(p for h in homes[0::2] for p in self.households[h])[:3]
+        home = [min(self.households[h]) for h in homes[1::2]]
+        reserved = {p for h in homes for p in self.households[h]}
+        outside: list[int] = []
+        for person_id in sorted(self.community[FIRST_COMMUNITY_CODE]):
+            household = self.household_of.get(person_id)
+            members = self.households[household] if household else [person_id]
+            if self.person_grid[person_id] == grid or person_id in reserved or len(outside) >= 2 + WAITING:
+                continue
+            outside.append(person_id)
+            reserved.update(members)
+        return Cast(indexes=outside[:2], ending=ending + outside[2:], home=home, reserved=frozenset(reserved))
 
     def _scenes_plan(self) -> None:
-        """Two cases in the grid worker's community whose close contacts live on that grid: one
-        reported 8 days ago (its contacts' quarantine ended at midnight, tests negative, waiting
-        to be released) and one 3 days ago (their households in home quarantine, checks due)."""
-        grid = OrgUnit.objects.filter(code=FIRST_GRID_CODE).values_list("pk", flat=True).first()
-        homes = sorted({self.household_of[p] for p in self.reserved if self.household_of.get(p)})
-        outside = [p for p in self.community[FIRST_COMMUNITY_CODE] if self.person_grid[p] != grid]
-        for n, (days_ago, chosen) in enumerate(((8, homes[0::2]), (3, homes[1::2]))):
+        """Two cases in the grid worker's community, reported at 09:00 and 10:00, whatever the hour
+        of the load: one 8 days ago, whose close contacts (on the grid and a few more in the
+        community) were last exposed that day, so their quarantine ended at 00:00 today, every
+        test day past and negative — waiting for the demo's staff to release them; and one 3 days
+        ago, whose close contacts' households on the grid are in home quarantine since, with
+        yesterday's check done and today's due."""
+        cast = self.cast
+        if len(cast.indexes) < 2:
+            return  # a city too small for the scenes
+        for n, (days_ago, contacts) in enumerate(((8, cast.ending), (3, cast.home))):
+            if not contacts:
+                continue
             reported = local_at(self.today - timedelta(days=days_ago), 9 + n)
-            index = int(outside[int(self.rng.integers(len(outside)))])
-            contacts = [min(self.households[h]) for h in chosen]
-            self.timeline.at(reported, partial(self._scene, index, reported, contacts))
+            self.timeline.at(reported, partial(self._scene, cast.indexes[n], reported, contacts))
 
     def _scene(self, person_id: int, reported: datetime, contacts: list[int]) -> None:
         if Case.objects.filter(person_id=person_id).exists():

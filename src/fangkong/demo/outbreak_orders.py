@@ -4,9 +4,10 @@ the simulation chose.
 
 Most work is done in time, a minority late, and a few items are left open on purpose; every item
 left open past its due time has a reason recorded in ``reasons`` (see ``left_open``), so the
-dashboard's overdue count is the simulation's own choice, not an accident. Orders that end today
-(at local midnight) are left for someone to release: the demo's quarantine staff and grid worker
-can try a release at once, whatever the hour of ``make demo``.
+dashboard's overdue count is the simulation's own choice, not an accident. Orders of the demo grid
+worker's grid and of the scenes' people (``scene_people``) that end at 00:00 today are left for
+someone to release, their tests sampled and resulted in time: the demo's quarantine staff and grid
+worker can try a release at once, whatever the hour of ``make demo``.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import numpy as np
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
-from fangkong.demo.users import FIRST_DISTRICT_CODE, FIRST_GRID_CODE
+from fangkong.demo.users import FIRST_GRID_CODE
 from fangkong.orgs.models import Level, OrgUnit
 from fangkong.quarantine.models import (
     OrderKind,
@@ -39,7 +40,7 @@ from fangkong.worklist.kinds import CASE, ORDER
 from fangkong.worklist.models import OPEN_STATUSES, WorkItem
 from fangkong.worklist.services import work_item_complete
 
-WAITING = 6  # orders of the demo district ending today kept for its staff to release
+WAITING = 4  # close contacts of the demo district, off the grid worker's grid, whose orders end today
 FIRST_STEPS = ("quarantine.transfer", "quarantine.notice")
 SIMULATED_KINDS = ("case.investigate", *FIRST_STEPS, "quarantine.sample", "quarantine.fever")
 ROOMS_PER_SITE = (10, 20)  # floors 2..11, 20 rooms a floor, one bed each: 2 sites a district
@@ -74,9 +75,8 @@ class Timeline:
         self.slow_case: dict[int, bool] = {}  # case id → its team works late
         self.district_of_unit: dict[int, int] = {}
         self.sites: dict[int, list[int]] = {}
-        self.waiting: set[int] = set()  # orders ending today kept for a person to release
+        self.scene_people: set[int] = set()  # people of the scenes: their work is done in time
         self.first_grid = OrgUnit.objects.get(code=FIRST_GRID_CODE).pk
-        self.first_district = OrgUnit.objects.get(code=FIRST_DISTRICT_CODE).pk
         self.stepped: set[int] = set()  # orders whose first step is planned
         self.releases: set[tuple[int, datetime]] = set()  # (order, planned end) releases planned
 
@@ -177,7 +177,7 @@ class Timeline:
         ).exists():
             return  # an extended order: no first step
         draw = self.rng.random()
-        if draw < 0.012:
+        if draw < 0.012 and order.person_id not in self.scene_people:
             self.leave(kind, order.pk, STUCK_TRANSFER if kind == "quarantine.transfer" else NOBODY_HOME)
             return
         if self.slow_case.get(case_id, False) or draw < 0.022:
@@ -214,14 +214,11 @@ class Timeline:
 
     def _waits(self, order: QuarantineOrder) -> bool:
         """Whether an order that ends at midnight today is kept for the demo's staff to release:
-        those of the demo grid worker's grid and the first few of the demo district."""
+        those of the demo grid worker's grid and of the scenes' people (a few more of the demo
+        district), whatever the hour of the load."""
         if timezone.localdate(order.planned_end) != self.today:
             return False
-        if order.org_unit_id == self.first_grid:
-            return True
-        if self.district_of_unit[order.org_unit_id] == self.first_district and len(self.waiting) < WAITING:
-            self.waiting.add(order.pk)
-        return order.pk in self.waiting
+        return order.org_unit_id == self.first_grid or order.person_id in self.scene_people
 
     def _release_do(self, order_id: int, when: datetime) -> None:
         order = QuarantineOrder.objects.select_related("contact__source_case").get(pk=order_id)
@@ -263,14 +260,19 @@ class Timeline:
 
     def _results_do(self, day: date) -> None:
         due = local_at(day, 10)
-        tests = TestAppointment.objects.filter(
-            date=day, result=TestResult.PENDING, order__status=OrderStatus.ACTIVE
-        ).order_by("pk")
+        tests = (
+            TestAppointment.objects.filter(
+                date=day, result=TestResult.PENDING, order__status=OrderStatus.ACTIVE
+            )
+            .select_related("order")
+            .order_by("pk")
+        )
         for test in tests:
             if test.pk in self.reserved_tests:
                 continue
             draw = self.rng.random()
-            if day >= self.today - timedelta(days=1) and draw < 0.025:
+            sure = test.order.person_id in self.scene_people  # sampled well, resulted the same day
+            if day >= self.today - timedelta(days=1) and draw < 0.025 and not sure:
                 self.leave("quarantine.sample", test.order_id, RETEST, due_on=day)
                 continue
             late = draw < 0.03
