@@ -13,6 +13,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from fangkong.cases.models import Case
+from fangkong.common.protocol import active_profile
 from fangkong.contacts.discovery import data as discovery_data
 from fangkong.contacts.models import Contact, DiscoveryRun
 from fangkong.contacts.views import CONTACTS_PER_PAGE
@@ -21,6 +22,7 @@ from fangkong.demo.load import DEMO_PASSWORD, demo_load
 from fangkong.demo.mobility_demo import mobility_demo_load
 from fangkong.demo.outbreak import outbreak_load
 from fangkong.orgs.models import OrgUnit
+from fangkong.quarantine.models import QuarantineOrder
 from tests.e2e.conftest import login
 from tests.orgs.factories import user_with_role
 
@@ -100,7 +102,12 @@ def test_epidemiologist_discovers_and_confirms_contacts(live_server, page: Page,
     confirmed = Contact.objects.filter(source_case=case, discovered_by__in=["colocation", "venue"])
     assert confirmed.filter(status="confirmed").count() == run.proposed
     # china-9's close-contact orders, as for a contact entered by hand: centralised quarantine
-    # (then home health monitoring when the 7 days end in the future)
+    # (then home health monitoring when the 7 days end in the future) — its own, or the live one
+    # the person already had (from another case of the outbreak) extended to cover this exposure
+    rule = active_profile().close_contact.stages[0]
     for contact in confirmed:
-        assert contact.orders.filter(kind="centralised").count() == 1, contact
+        centralised = QuarantineOrder.objects.filter(person=contact.person, kind="centralised")
+        assert centralised.filter(planned_end__gte=rule.planned_end(contact.last_exposure)).count() == 1, (
+            contact
+        )
     expect(page.get_by_test_id("order-link").first).to_be_visible()

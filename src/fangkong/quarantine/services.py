@@ -137,14 +137,20 @@ def orders_for_contact(*, actor: Any, contact: Any, confirmed_at: datetime) -> l
             created_before = True
         orders.append(order)
         previous = order
-    _supersede(actor, [o for o in live if o not in orders], by=orders, at=confirmed_at)
+    if contact.kind == "close":
+        _supersede(
+            actor,
+            [o for o in live if o not in orders and o.kind == OrderKind.HOME],
+            by=orders,
+            at=confirmed_at,
+        )
     return orders
 
 
 def _supersede(actor: Any, others: list[QuarantineOrder], *, by: list[QuarantineOrder], at: datetime) -> None:
-    """Live orders of another kind that the new chain covers to their end (home quarantine of a
-    secondary contact who is now a close contact) are cancelled with their work: one person, one
-    chain of orders."""
+    """Home quarantine of a secondary contact who is now a close contact is cancelled with its work
+    when the close contact's chain covers it to its end: one person, one chain of orders. (A chain
+    is never superseded by a secondary contact's weaker order.)"""
     end = max(o.planned_end for o in by)
     covered = [o for o in others if o.planned_end <= end]
     if not covered:
