@@ -15,10 +15,9 @@ tube, many people) to ``RESOLVERS`` without touching the rest.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -28,12 +27,12 @@ from fangkong.audit.services import audit_record
 from fangkong.cases.investigations import parse_local_time
 from fangkong.common.errors import Conflict, Forbidden, Invalid
 from fangkong.orgs.roles import Perm
-from fangkong.orgs.scope import can, scope_roots, visible
+from fangkong.orgs.scope import can, scope_roots
 from fangkong.people.imports import import_error, import_finish, upload_check
-from fangkong.people.models import ImportStatus, Person
-from fangkong.people.services import id_index
-from fangkong.people.spreadsheets import SpreadsheetError, id_type_of, read_sheet
+from fangkong.people.models import ImportStatus
+from fangkong.people.spreadsheets import SpreadsheetError, read_sheet
 from fangkong.quarantine import lab, services
+from fangkong.quarantine.lab_rows import RESOLVERS, RowError, RowKeyResolver, chunks, plain_text
 from fangkong.quarantine.models import (
     LabResultImport,
     OrderStatus,
@@ -69,118 +68,11 @@ DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:[ T]\d{1,2}
 PROGRESS_EVERY = 200
 
 
-def _text(raw: str) -> str:
-    """Full-width digits and letters made plain; NUL and other control characters dropped."""
-    text = unicodedata.normalize("NFKC", raw)
-    return "".join(ch for ch in text if ch.isprintable()).strip()
-
-
-class RowError(Exception):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field, self.message = field, message
-
-
-# --- row keys ------------------------------------------------------------------------------------
-
-
-class RowKeyResolver(Protocol):
-    """Maps a row to the orders it is about (the test date then picks each order's test)."""
-
-    field: str
-
-    def prepare(self, *, actor: Any, rows: list[dict[str, str]]) -> None:
-        """Read, in a constant number of queries, what the rows name."""
-
-    def resolve(self, values: dict[str, str]) -> list[QuarantineOrder]:
-        """The orders of the row; ``RowError`` when the key names nothing the actor may change."""
-
-    def orders(self) -> list[QuarantineOrder]:
-        """Every order that ``prepare`` found (their tests are read at once)."""
-
-
-def _orders(actor: Any) -> Any:
-    return visible(actor, QuarantineOrder.objects.all(), perm=Perm.QUARANTINE_CHANGE)
-
-
-class OrderNumberResolver:
-    """The order number (隔离令编号) shown on the tests-due and order pages."""
-
-    field = "order"
-
-    def __init__(self) -> None:
-        self.found: dict[int, QuarantineOrder] = {}
-
-    def prepare(self, *, actor: Any, rows: list[dict[str, str]]) -> None:
-        numbers = {int(v) for v in (_text(r.get("order", "")) for r in rows) if v.isdigit() and len(v) <= 12}
-        for chunk in _chunks(sorted(numbers)):
-            self.found.update(_orders(actor).filter(pk__in=chunk).in_bulk())
-
-    def resolve(self, values: dict[str, str]) -> list[QuarantineOrder]:
-        text = _text(values.get("order", ""))
-        order = self.found.get(int(text)) if text.isdigit() and len(text) <= 12 else None
-        if order is None:
-            raise RowError(
-                "order", _("Unknown order number “%(n)s”, or not in your area.") % {"n": text[:20]}
-            )
-        return [order]
-
-    def orders(self) -> list[QuarantineOrder]:
-        return list(self.found.values())
-
-
-class IdNumberResolver:
-    """The person's document (证件类型 + 证件号码; resident ID when the type is left out)."""
-
-    field = "id_number"
-
-    def __init__(self) -> None:
-        self.by_key: dict[tuple[str, str], list[QuarantineOrder]] = {}
-
-    @staticmethod
-    def _key(values: dict[str, str]) -> tuple[str, str]:
-        id_type = id_type_of(_text(values.get("id_type", "")))
-        number = _text(values.get("id_number", "")).upper().replace(" ", "")[:40]
-        return id_type, id_index(id_type=id_type, number=number)
-
-    def prepare(self, *, actor: Any, rows: list[dict[str, str]]) -> None:
-        keys = {self._key(r) for r in rows if _text(r.get("id_number", ""))}
-        for chunk in _chunks(sorted(keys)):
-            people = Person.objects.filter(
-                id_number_index__in=[i for _t, i in chunk], merged_into__isnull=True
-            )
-            orders = (
-                _orders(actor).filter(person__in=people).select_related("person").order_by("day_one", "id")
-            )
-            for order in orders:
-                key = (order.person.id_type, order.person.id_number_index)
-                self.by_key.setdefault(key, []).append(order)
-
-    def resolve(self, values: dict[str, str]) -> list[QuarantineOrder]:
-        orders = self.by_key.get(self._key(values))
-        if not orders:
-            raise RowError("id_number", _("No quarantine order in your area for this ID number."))
-        return orders
-
-    def orders(self) -> list[QuarantineOrder]:
-        return [order for orders in self.by_key.values() for order in orders]
-
-
-RESOLVERS: tuple[type[RowKeyResolver], ...] = (
-    OrderNumberResolver,
-    IdNumberResolver,
-)
-
-
-def _chunks(values: list[Any], size: int = 500) -> list[list[Any]]:
-    return [values[i : i + size] for i in range(0, len(values), size)]
-
-
 # --- one row -------------------------------------------------------------------------------------
 
 
 def _date(raw: str) -> date:
-    match = DATE.match(_text(raw))
+    match = DATE.match(plain_text(raw))
     try:
         if match is None:
             raise ValueError
@@ -193,14 +85,14 @@ def _date(raw: str) -> date:
 
 
 def _result(raw: str) -> str:
-    found = RESULT_WORDS.get(_text(raw).lower())
+    found = RESULT_WORDS.get(plain_text(raw).lower())
     if found is None:
         raise RowError("result", _("A result is 阴性 or 阳性 (negative or positive)."))
     return str(found)
 
 
 def _result_at(raw: str, *, day: date, now: datetime) -> datetime:
-    text = _text(raw)
+    text = plain_text(raw)
     if not text:
         return now
     if not re.match(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}$", text) or not 2000 <= int(text[:4]) <= 2100:
@@ -254,7 +146,7 @@ def _check_rows(job: LabResultImport, sheet: Any) -> _Checked:
         resolver.prepare(actor=actor, rows=values_only)
     order_ids = {order.pk for resolver in resolvers for order in resolver.orders()}
     tests: dict[tuple[int, date], TestAppointment] = {}
-    for chunk in _chunks(sorted(order_ids)):
+    for chunk in chunks(sorted(order_ids)):
         for t in TestAppointment.objects.filter(order_id__in=chunk).select_related("order"):
             tests[(t.order_id, t.date)] = t
     column = {f: sheet.headers.get(f, COLUMNS[f][0]) for f in COLUMNS}
@@ -283,7 +175,7 @@ def _check_row(
     now: datetime,
     out: _Checked,
 ) -> None:
-    resolver = next((r for r in resolvers if _text(values.get(r.field, ""))), None)
+    resolver = next((r for r in resolvers if plain_text(values.get(r.field, ""))), None)
     if resolver is None:
         raise RowError(
             resolvers[0].field if resolvers else "order", _("Give the order number or the ID number.")
