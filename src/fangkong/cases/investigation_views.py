@@ -18,9 +18,10 @@ from fangkong.orgs.roles import Perm
 def investigation_action(request: HttpRequest, case_id: int, action: str) -> HttpResponse:
     case = selectors.case_get(actor=request.user, case_id=case_id)
     investigation = selectors.investigation_of(case=case)
-    with page_action(request):
+    with page_action(request) as done:
         if action == "start":
             investigations.investigation_start(actor=request.user, investigation=investigation)
+            done.message = _("The investigation of case %(n)s is started.") % {"n": case.number}
         elif action == "complete":
             investigations.investigation_complete(
                 actor=request.user,
@@ -28,6 +29,9 @@ def investigation_action(request: HttpRequest, case_id: int, action: str) -> Htt
                 summary=request.POST.get("summary", ""),
                 workplace=request.POST.get("workplace", ""),
             )
+            done.message = _("The investigation of case %(n)s is complete; its work item is done.") % {
+                "n": case.number
+            }
         else:
             raise Invalid.field("action", _("Unknown action."))
     return redirect("cases:detail", case_id=case.pk)

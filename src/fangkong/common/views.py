@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
 from functools import wraps
 from typing import Any
@@ -90,13 +91,22 @@ ACTION_DONE = {
 }
 
 
+@dataclass
+class ActionDone:
+    """What the page says once the action is done: the view names the object and the effect."""
+
+    message: str = ""
+
+
 @contextmanager
-def page_action(request: HttpRequest, action: str = "") -> Iterator[None]:
+def page_action(request: HttpRequest, action: str = "") -> Iterator[ActionDone]:
     """Run the action of a page's button: refused (bad input or a move not allowed now), it leaves
-    an error message saying why; done, it says so (``ACTION_DONE``, else "Saved.")."""
+    an error message saying why; done, it says what happened (``done.message`` set by the view,
+    else ``ACTION_DONE``, else "Saved.")."""
+    done = ActionDone()
     try:
-        yield
+        yield done
     except (Invalid, Conflict) as error:
         messages.error(request, error.text())
     else:
-        messages.success(request, str(ACTION_DONE.get(action, _("Saved."))))
+        messages.success(request, done.message or str(ACTION_DONE.get(action, _("Saved."))))

@@ -108,7 +108,7 @@ def _done_message(batch: lab.LabBatch) -> str:
 
 
 def _refused_message(batch: lab.LabBatch) -> str:
-    reasons = _(", ").join(f"{why} ({count})" for why, count in batch.refusals())
+    reasons = _(", ").join(_("%(why)s (%(n)d)") % {"why": why, "n": count} for why, count in batch.refusals())
     total = sum(batch.refused.values())
     return ngettext("%(n)d test not recorded: %(why)s.", "%(n)d tests not recorded: %(why)s.", total) % {
         "n": total,

@@ -94,9 +94,14 @@ def daily_check_record(
         target=order,
         after={"date": day.isoformat(), "temperature": str(value), "symptoms": check.symptoms},
     )
-    if active_profile().monitoring.is_fever(float(value)) or symptoms:
+    if is_alert(check):
         _fever_work(order, check)
     return check
+
+
+def is_alert(check: DailyCheck) -> bool:
+    """Whether a check raises urgent work: a fever by the profile's threshold, or any symptom."""
+    return active_profile().monitoring.is_fever(float(check.temperature)) or bool(check.symptoms)
 
 
 def _symptom_words(codes: list[str]) -> str:

@@ -14,7 +14,7 @@ from fangkong.common.views import int_param, page_action, query_string, staff_vi
 from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import can, visible
 from fangkong.quarantine import monitoring, selectors, services
-from fangkong.quarantine.models import OrderStatus, Room, Site
+from fangkong.quarantine.models import OrderStatus, QuarantineOrder, Room, Site
 
 STATUS_FILTERS = {"live", "", *OrderStatus.values}
 
@@ -67,14 +67,20 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
 def order_action(request: HttpRequest, order_id: int, action: str) -> HttpResponse:
     order = selectors.order_get(actor=request.user, order_id=order_id)
     p = request.POST
-    with page_action(request):
+    with page_action(request) as done:
         if action == "check":
-            monitoring.daily_check_record(
+            check = monitoring.daily_check_record(
                 actor=request.user,
                 order=order,
                 temperature=p.get("temperature", ""),
                 symptoms=p.getlist("symptoms"),
             )
+            done.message = _("Health check of %(d)s recorded: %(t)s °C.") % {
+                "d": check.date.strftime("%m-%d"),
+                "t": check.temperature,
+            }
+            if monitoring.is_alert(check):
+                done.message += " " + _("Fever or symptom: an urgent follow-up is in the grid's work.")
         elif action == "room":
             room_id = int_param(request, "room", 0, source=p) or 0
             room = Room.objects.filter(
@@ -83,13 +89,29 @@ def order_action(request: HttpRequest, order_id: int, action: str) -> HttpRespon
             if room is None:
                 raise Invalid.field("room", _("Choose a room."))
             services.order_assign_room(actor=request.user, order=order, room=room)
+            done.message = _("Room %(r)s assigned; the transfer is done.") % {"r": room}
         elif action == "release":
-            services.order_release(
-                actor=request.user, order=order, early=p.get("early") == "1", reason=p.get("reason", "")
-            )
+            early = p.get("early") == "1"
+            services.order_release(actor=request.user, order=order, early=early, reason=p.get("reason", ""))
+            done.message = _release_message(order, early=early)
         else:
             raise Invalid.field("action", _("Unknown action."))
     return redirect("quarantine:order", order_id=order.pk)
+
+
+def _release_message(order: QuarantineOrder, *, early: bool) -> str:
+    follow_on = QuarantineOrder.objects.filter(follows=order).first()
+    if early or follow_on is None:
+        return str(
+            _("Order released early; what would have followed it is cancelled.")
+            if early
+            else _("Order released; the person's quarantine ends here.")
+        )
+    return _("Order released; %(k)s runs from %(a)s to %(b)s.") % {
+        "k": follow_on.get_kind_display(),
+        "a": follow_on.day_one.strftime("%m-%d"),
+        "b": follow_on.last_day.strftime("%m-%d"),
+    }
 
 
 @require_POST

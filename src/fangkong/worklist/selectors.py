@@ -321,20 +321,19 @@ def work_items_visible(*, actor: Any, ids: Iterable[int]) -> list[WorkItem]:
 
 
 def colleagues_for(*, item: WorkItem) -> list[Any]:
-    """Users who may be given ``item``: they hold a role seeing work over its unit (the rule of
-    ``work_item_assign``), those whose role does this kind first, then by name."""
+    """Users who may be given ``item``: they hold, over its unit, a role that does this kind of work
+    (the table of kinds: its role and those that see it too) — a fever follow-up goes to a grid
+    worker, not to the lab. A kind outside the table may go to anyone who sees work there."""
     prefixes = [item.org_unit.path[: i + 1] for i, ch in enumerate(item.org_unit.path) if ch == "/"]
-    roles = [r for r in Role if role_grants(r, Perm.WORK_VIEW)]
+    rule = KINDS.get(item.kind)
+    roles = (
+        [rule.role, *rule.also] if rule is not None else [r for r in Role if role_grants(r, Perm.WORK_VIEW)]
+    )
     memberships = Membership.objects.filter(
         org_unit__path__in=prefixes, role__in=roles, user__is_active=True
     ).select_related("user")
-    rule = KINDS.get(item.kind)
-    users: dict[int, tuple[bool, Any]] = {}
-    for m in memberships:
-        does_it = rule is not None and m.role == rule.role
-        users[m.user_id] = (users.get(m.user_id, (False, m.user))[0] or does_it, m.user)
-    ranked = sorted(users.values(), key=lambda pair: (not pair[0], pair[1].get_username()))
-    return [user for _does, user in ranked]
+    users = {m.user_id: m.user for m in memberships}
+    return sorted(users.values(), key=lambda user: user.get_username())
 
 
 def overdue_count(*, actor: Any) -> int:
