@@ -401,3 +401,21 @@ def test_home_quarantine_is_superseded_when_the_person_becomes_a_close_contact(t
     live = QuarantineOrder.objects.filter(person=person, status__in=LIVE_STATUSES)
     assert sorted(live.values_list("kind", flat=True)) == ["centralised", "home_health_monitoring"]
     assert not _open("quarantine.sample", home) and work_check() == []
+
+
+def test_a_note_keeps_the_item_open_and_a_closed_item_takes_none(tree, admin_user, client):
+    from fangkong.worklist.services import work_item_complete, work_item_note
+
+    world = World(tree, admin_user)
+    item = _open("case.investigate", world.cases[0])[0]
+    work_item_note(actor=admin_user, item=item, note="病例拒接电话，已请社区协助")
+    item.refresh_from_db()
+    assert item.is_open and item.note.endswith("病例拒接电话，已请社区协助")
+    work_item_complete(actor=admin_user, item=item)
+    with pytest.raises(Conflict):
+        work_item_note(actor=admin_user, item=item, note="再补一句")
+    client.force_login(admin_user)
+    other = _open("case.investigate", world.cases[1])[0]
+    client.post(f"/work/{other.pk}/note/", {"note": "等待家属回电"})
+    other.refresh_from_db()
+    assert other.is_open and "等待家属回电" in other.note

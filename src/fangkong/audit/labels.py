@@ -27,6 +27,7 @@ ACTION_LABELS: dict[str, str | Promise] = {
     "worklist.item.done_by_rule": _("Work item done with its subject"),
     "worklist.item.cancel_by_rule": _("Work item ended: its subject no longer needs it"),
     "worklist.item.move": _("Work item moved to the record kept"),
+    "worklist.item.note": _("Added a note to a work item"),
     "quarantine.order.create": _("Created a quarantine order"),
     "quarantine.order.extend": _("Extended a quarantine order"),
     "quarantine.order.room": _("Assigned a room"),

@@ -116,6 +116,23 @@ def work_item_complete(
 
 
 @transaction.atomic
+def work_item_note(*, actor: Any, item: WorkItem, note: str) -> WorkItem:
+    """Add a note to an open item (why it is waiting, who was called) without closing it."""
+    _require_change(actor, item)
+    text = note.strip()
+    if not text:
+        raise Invalid.field("note", _("Write the note first."))
+    if item.status not in OPEN_STATUSES:
+        raise Conflict(
+            _("The work item is %(s)s; notes are added to open work.") % {"s": item.get_status_display()}
+        )
+    item.note = (item.note + "\n" + text).strip()[-2000:]
+    validated_save(item, ["note", "updated_at"])
+    audit_record(actor=actor, action="worklist.item.note", target=item, after={"note": text[:200]})
+    return item
+
+
+@transaction.atomic
 def work_item_cancel(*, actor: Any, item: WorkItem, reason: str) -> WorkItem:
     """Cancel an open item; the reason is required and kept in the note."""
     _require_change(actor, item)

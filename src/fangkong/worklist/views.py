@@ -124,6 +124,9 @@ def item_action(request: HttpRequest, item_id: int, action: str) -> HttpResponse
                 if assignee
                 else _("“%(title)s” is back in the queue, with nobody on it.") % title
             )
+        elif action == "note":
+            services.work_item_note(actor=actor, item=item, note=request.POST.get("note", "")[:500])
+            done = _("Note added to “%(title)s”.") % title
         elif action == "cancel":
             services.work_item_cancel(actor=actor, item=item, reason=request.POST.get("reason", "")[:500])
             done = _("“%(title)s” is cancelled.") % title
