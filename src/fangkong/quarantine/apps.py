@@ -10,8 +10,8 @@ class QuarantineConfig(AppConfig):
     def ready(self) -> None:
         from fangkong.cases.signals import case_registered
         from fangkong.people.signals import persons_merging
+        from fangkong.quarantine.conversion import on_case_registered
         from fangkong.quarantine.merging import on_persons_merging
-        from fangkong.quarantine.services import on_case_registered
         from fangkong.quarantine.work import order_work_check, person_work_check
         from fangkong.worklist.lifecycle import register_check
 
