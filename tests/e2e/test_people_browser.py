@@ -27,7 +27,7 @@ def test_grid_worker_searches_by_id_number_and_sees_it_masked(live_server, page:
     base = live_server.url
 
     login(page, base, "wang.gw", "Grid-worker-pw-1")
-    page.get_by_role("link", name=re.compile("人员|People")).click()
+    page.get_by_role("link", name=re.compile("^(人员|People)$")).click()
     page.get_by_test_id("person-search").fill(number)
     page.get_by_role("button", name=re.compile("搜索|Search")).click()
     rows = page.locator("table.list tbody tr")
