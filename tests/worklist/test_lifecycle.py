@@ -419,3 +419,16 @@ def test_a_note_keeps_the_item_open_and_a_closed_item_takes_none(tree, admin_use
     client.post(f"/work/{other.pk}/note/", {"note": "等待家属回电"})
     other.refresh_from_db()
     assert other.is_open and "等待家属回电" in other.note
+
+
+def test_work_is_given_only_to_someone_who_does_its_kind(tree, admin_user):
+    from fangkong.worklist.services import work_item_assign
+    from tests.orgs.factories import user_with_role
+
+    world = World(tree, admin_user)
+    item = _open("case.investigate", world.cases[0])[0]
+    lab = user_with_role("lab", tree.district, username="lab_x")
+    epi = user_with_role("epidemiologist", tree.city, username="epi_city")
+    with pytest.raises(Invalid, match="lab_x"):
+        work_item_assign(actor=admin_user, item=item, assignee=lab)
+    assert work_item_assign(actor=admin_user, item=item, assignee=epi).assignee == epi

@@ -67,6 +67,11 @@ class OrgUnit(TimeStampedModel):
         """A unit is owned by itself, so it is scoped like every other object."""
         return self
 
+    @property
+    def lineage_paths(self) -> list[str]:
+        """The paths of this unit and of every unit above it (a role held at any of them reaches it)."""
+        return [self.path[: i + 1] for i, ch in enumerate(self.path) if ch == "/"] or [self.path]
+
 
 class Membership(TimeStampedModel):
     """A user holds a role in an org unit, and with it the role's permissions in its subtree."""

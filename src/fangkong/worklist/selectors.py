@@ -324,13 +324,12 @@ def colleagues_for(*, item: WorkItem) -> list[Any]:
     """Users who may be given ``item``: they hold, over its unit, a role that does this kind of work
     (the table of kinds: its role and those that see it too) — a fever follow-up goes to a grid
     worker, not to the lab. A kind outside the table may go to anyone who sees work there."""
-    prefixes = [item.org_unit.path[: i + 1] for i, ch in enumerate(item.org_unit.path) if ch == "/"]
     rule = KINDS.get(item.kind)
     roles = (
         [rule.role, *rule.also] if rule is not None else [r for r in Role if role_grants(r, Perm.WORK_VIEW)]
     )
     memberships = Membership.objects.filter(
-        org_unit__path__in=prefixes, role__in=roles, user__is_active=True
+        org_unit__path__in=item.org_unit.lineage_paths, role__in=roles, user__is_active=True
     ).select_related("user")
     users = {m.user_id: m.user for m in memberships}
     return sorted(users.values(), key=lambda user: user.get_username())

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from fangkong.audit.services import audit_record, audit_record_many
 from fangkong.common.errors import Conflict, Forbidden, Invalid, validated_save
-from fangkong.orgs.models import OrgUnit
+from fangkong.orgs.models import Membership, OrgUnit
 from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import can
 from fangkong.worklist.kinds import KINDS, REASONS, kinds_ended_by
@@ -68,6 +68,18 @@ def _require_change(actor: Any, item: WorkItem) -> None:
         raise Forbidden(_("Your role may not change this work item."))
 
 
+def _does_kind(user: Any, item: WorkItem) -> bool:
+    """Whether ``user`` holds, over the item's unit, a role that does its kind (the table of kinds);
+    taking an item oneself is always allowed to those who may change it."""
+    rule = KINDS.get(item.kind)
+    if rule is None or getattr(user, "is_superuser", False):
+        return True
+    roles = {rule.role, *rule.also}
+    return Membership.objects.filter(
+        user=user, role__in=roles, org_unit__path__in=item.org_unit.lineage_paths
+    ).exists()
+
+
 @transaction.atomic
 def work_item_assign(*, actor: Any, item: WorkItem, assignee: Any) -> WorkItem:
     """Give the item to ``assignee`` (who must hold a role over its unit), or take it back (None)."""
@@ -77,6 +89,12 @@ def work_item_assign(*, actor: Any, item: WorkItem, assignee: Any) -> WorkItem:
     if assignee is not None and not can(assignee, Perm.WORK_VIEW, item.org_unit):
         raise Invalid.field(
             "assignee", _("%(u)s does not work in this unit.") % {"u": assignee.get_username()}
+        )
+    if assignee is not None and assignee != actor and not _does_kind(assignee, item):
+        raise Invalid.field(
+            "assignee",
+            _("%(u)s does not do this kind of work (%(k)s).")
+            % {"u": assignee.get_username(), "k": item.kind_label},
         )
     before = item.assignee.get_username() if item.assignee else None
     item.assignee = assignee
