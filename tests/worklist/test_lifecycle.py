@@ -432,3 +432,28 @@ def test_work_is_given_only_to_someone_who_does_its_kind(tree, admin_user):
     with pytest.raises(Invalid, match="lab_x"):
         work_item_assign(actor=admin_user, item=item, assignee=lab)
     assert work_item_assign(actor=admin_user, item=item, assignee=epi).assignee == epi
+
+
+def test_a_late_check_ends_the_day_s_missing_check_item(tree, admin_user):
+    from fangkong.quarantine.monitoring import daily_check_record, missing_checks_sweep
+
+    world = World(tree, admin_user)
+    world.cases = [world._case(days_ago=3)]  # a contact in the middle of centralised quarantine
+    world.contact(0)
+    order = QuarantineOrder.objects.get(status=OrderStatus.ACTIVE)
+    yesterday = timezone.localdate() - timedelta(days=1)
+    assert missing_checks_sweep(day=yesterday) == 1
+    assert _open("quarantine.missing_check", order)
+    daily_check_record(actor=admin_user, order=order, temperature="36.6", symptoms=[], day=yesterday)
+    item = WorkItem.objects.get(kind="quarantine.missing_check", subject_id=str(order.pk))
+    assert item.status == "done" and work_check() == []
+    # an older database: the check came in without ending the item; check-work finds and ends it
+    from fangkong.quarantine.models import DailyCheck
+
+    before = yesterday - timedelta(days=1)
+    assert missing_checks_sweep(day=before) == 1
+    DailyCheck.objects.create(order=order, date=before, temperature="36.5", source="staff")
+    found = work_check()
+    assert [(f.kind, f.event) for f in found] == [("quarantine.missing_check", "check.recorded")]
+    work_fix(actor=None, findings=found)
+    assert work_check() == []

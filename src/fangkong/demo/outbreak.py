@@ -3,7 +3,9 @@ the demo city over the last ~30 days, played out in time through the real servic
 order, test, work item and audit event is what the platform itself would have made, at the moment
 it would have made it).
 
-Index cases start it; each case is investigated (itinerary, contacts: household plus a few people
+Index cases start it, three of the eight in the demo district (东湖区, where the demo's
+epidemiologist, quarantine staff, lab and hotline work, so they find the outbreak's work there);
+each case is investigated (itinerary, contacts: household plus a few people
 of the same community), and each close contact becomes a case with a fixed chance 2–6 days after
 exposure — through a positive quarantine test when one is due, as the protocol's rule does it.
 Cases are confirmed (or found asymptomatic, or excluded — their contacts then released early),
@@ -13,7 +15,9 @@ its due time is left for a reason the simulation records (``OutbreakSummary.left
 small clusters on the demo grid worker's grid, dated from the day of the load and not its hour,
 give them people in home quarantine whose checks are due today, and orders (there and elsewhere
 in the demo district) that ended at 00:00 today on negative tests, waiting to be released — at
-whatever hour the load runs. Deterministic for a seed and a ``now``.
+whatever hour the load runs. A third scene elsewhere in the demo district gives the quarantine
+staff transfers booked and due later (some later today), and each item left open for a reason has
+that reason in its note. Deterministic for a seed and a ``now``.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from fangkong.cases.services import (
     case_set_severity,
     case_update,
 )
+from fangkong.common.protocol import active_profile
 from fangkong.contacts.models import Contact, ContactStatus
 from fangkong.contacts.services import (
     case_contacts_identified,
@@ -53,7 +58,7 @@ from fangkong.demo.outbreak_orders import (
     Timeline,
     local_at,
 )
-from fangkong.demo.users import FIRST_COMMUNITY_CODE
+from fangkong.demo.users import FIRST_COMMUNITY_CODE, FIRST_DISTRICT_CODE
 from fangkong.orgs.models import Level, OrgUnit
 from fangkong.people.models import Person
 from fangkong.quarantine.models import OrderStatus, QuarantineOrder, TestResult
@@ -74,6 +79,10 @@ VENUES = [
     "连锁超市",
 ]
 INDEX_CASES = 8
+DEMO_DISTRICT_INDEXES = 3  # of them in the demo district, the rest anywhere else
+BOOKED_TRANSFERS = 4  # close contacts of the transfer scene whose transfer is booked, due later
+BOOKED_COMMUNITY_CODE = FIRST_DISTRICT_CODE + "002001"  # the scene's community: the demo district's
+# second street, away from the grid worker's community
 ATTACK_RATE = 0.3  # chance that a close contact becomes a case (R ≈ 1.5 with ~7 close contacts)
 SECONDARY_DAYS = 6  # households of close contacts are confirmed as secondary contacts (home
 # quarantine) for the last days only: older proposals stay as they were, which keeps the load short
@@ -87,6 +96,7 @@ class Cast:
     ending: list[int]  # close contacts last exposed 8 days ago: their orders end at 00:00 today
     home: list[int]  # close contacts of 3 days ago whose households are in home quarantine
     reserved: frozenset[int]  # everyone of the scenes' households, out of the random outbreak
+    booked: list[int] = field(default_factory=list)  # a case, then its contacts of the transfer scene
 
 
 @dataclass
@@ -103,6 +113,7 @@ class OutbreakSummary:
     left_open: dict[int, str] = field(default_factory=dict)
     unplanned_overdue: int = 0
     ready_to_release: int = 0
+    notes: int = 0  # items whose note says why they were left open
 
     def reasons(self) -> Counter[str]:
         return Counter(self.left_open.values())
@@ -122,6 +133,7 @@ def _summary(created: bool, started: float, outbreak: _Outbreak | None = None) -
         left_open=left_open,
         unplanned_overdue=unplanned,
         ready_to_release=outbreak.ready_to_release() if outbreak else 0,
+        notes=outbreak.notes if outbreak else 0,
     )
 
 
@@ -164,6 +176,8 @@ class _Outbreak:
         self.cast = self._cast()
         self.reserved = self.cast.reserved
         self.timeline.scene_people = set(self.reserved)
+        self.timeline.booked = set(self.cast.booked[1:])
+        self.notes = 0
 
     def hours(self, low: float, high: float) -> timedelta:
         return self.timeline.hours(low, high)
@@ -175,14 +189,26 @@ class _Outbreak:
         while day <= self.today:
             timeline.results_plan(day)
             day += timedelta(days=1)
-        free = [p for p in self.people if p[0] not in self.reserved]
-        for index in self.rng.choice(len(free), size=INDEX_CASES, replace=False):
+        for person_id in self._index_cases():
             when = self.start + self.hours(0, 72)
-            timeline.at(when, partial(self._infected, int(free[index][0]), when, spreads=True))
+            timeline.at(when, partial(self._infected, person_id, when, spreads=True))
         self._scenes_plan()
+        self._booked_plan()
         timeline.play()
         timeline.checks_record()
         self._awaiting_confirmation()
+        self.notes = timeline.notes_write()
+
+    def _index_cases(self) -> list[int]:
+        """``INDEX_CASES`` people out of the scenes, ``DEMO_DISTRICT_INDEXES`` of them in the demo
+        district and the rest elsewhere (each drawn from the seed)."""
+        free = [p for p in self.people if p[0] not in self.reserved]
+        home = [pk for pk, grid, _h in free if self.code_of_grid[grid].startswith(FIRST_DISTRICT_CODE)]
+        away = [pk for pk, grid, _h in free if not self.code_of_grid[grid].startswith(FIRST_DISTRICT_CODE)]
+        there = min(DEMO_DISTRICT_INDEXES, len(home))
+        chosen = [home[int(i)] for i in self.rng.choice(len(home), size=there, replace=False)]
+        rest = min(INDEX_CASES - there, len(away))
+        return chosen + [away[int(i)] for i in self.rng.choice(len(away), size=rest, replace=False)]
 
     def ready_to_release(self) -> int:
         """Active orders whose planned end has passed with every test negative."""
@@ -465,15 +491,28 @@ class _Outbreak:
         ending = sorted(p for h in homes[0::2] for p in self.households[h])[:3]
         home = [min(self.households[h]) for h in homes[1::2]]
         reserved = {p for h in homes for p in self.households[h]}
-        outside: list[int] = []
-        for person_id in sorted(self.community[FIRST_COMMUNITY_CODE]):
+        outside = self._one_a_household(self.community[FIRST_COMMUNITY_CODE], 2 + WAITING, reserved, grid)
+        booked = self._one_a_household(self.community[BOOKED_COMMUNITY_CODE], 1 + BOOKED_TRANSFERS, reserved)
+        return Cast(
+            indexes=outside[:2],
+            ending=ending + outside[2:],
+            home=home,
+            reserved=frozenset(reserved),
+            booked=booked if len(booked) > 1 else [],
+        )
+
+    def _one_a_household(self, people: list[int], count: int, reserved: set[int], grid: int = 0) -> list[int]:
+        """Up to ``count`` of ``people`` (off ``grid``), one of each household not yet in
+        ``reserved``; their households are added to it."""
+        chosen: list[int] = []
+        for person_id in sorted(people):
             household = self.household_of.get(person_id)
             members = self.households[household] if household else [person_id]
-            if self.person_grid[person_id] == grid or person_id in reserved or len(outside) >= 2 + WAITING:
+            if self.person_grid[person_id] == grid or person_id in reserved or len(chosen) >= count:
                 continue
-            outside.append(person_id)
+            chosen.append(person_id)
             reserved.update(members)
-        return Cast(indexes=outside[:2], ending=ending + outside[2:], home=home, reserved=frozenset(reserved))
+        return chosen
 
     def _scenes_plan(self) -> None:
         """Two cases in the grid worker's community, reported at 09:00 and 10:00, whatever the hour
@@ -520,6 +559,52 @@ class _Outbreak:
         identified = reported + timedelta(hours=5)
         self.timeline.at(identified, lambda: self._identified(case.pk, identified))
         self._outcome_plan(case, confirmed=confirmed)
+
+    def _booked_plan(self) -> None:
+        """The transfer scene, in the demo district: a case whose close contacts were confirmed so
+        that the protocol's control deadline of their transfers falls within the next day, some
+        later today (as the hour allows) — booked, not done, not overdue, for the demo's quarantine
+        staff to carry out; the case confirmed, investigated and its contacts identified in time."""
+        if not self.cast.booked:
+            return
+        control = float(active_profile().timeliness.contact_control_hours)
+        midnight = local_at(self.today + timedelta(days=1), 0)
+        to_midnight = (midnight - self.now) / timedelta(hours=1)
+        due_in = [to_midnight * 0.45, to_midnight * 0.9, to_midnight + 4, to_midnight + 9]
+        due_in = [min(max(hours, 0.3), control - 1.5) for hours in due_in]
+        index, *contacts = self.cast.booked
+        decided = [self.now + timedelta(hours=hours - control) for hours in due_in[: len(contacts)]]
+        reported = min(decided) - timedelta(hours=2)
+        self.timeline.at(
+            reported, partial(self._booked_scene, index, reported, dict(zip(contacts, decided, strict=True)))
+        )
+
+    def _booked_scene(self, person_id: int, reported: datetime, contacts: dict[int, datetime]) -> None:
+        if Case.objects.filter(person_id=person_id).exists():
+            return
+        case = case_register(
+            actor=self.actor,
+            person=Person.objects.select_related("org_unit").get(pk=person_id),
+            reported_at=reported,
+            classification="suspected",
+            details=CaseDetails(
+                onset_date=timezone.localdate(reported) - timedelta(days=2),
+                sampled_at=reported - timedelta(hours=4),
+                hospital="市第三人民医院",
+            ),
+        )
+        self.cases += 1
+        self.timeline.slow_case[case.pk] = False
+        confirmed = reported + timedelta(hours=1)
+        self.timeline.at(confirmed, lambda: self._classify(case.pk, "confirmed", confirmed))
+        self._itinerary(case)
+        done = reported + self.hours(6, 12)
+        self.timeline.at(done, lambda: self._investigated(case.pk, done))
+        last = reported - timedelta(hours=20)
+        for contact, decided in contacts.items():
+            self.timeline.at(decided, partial(self._contact, case.pk, contact, last, decided, spreads=False))
+        identified = max(contacts.values()) + timedelta(hours=0.5)
+        self.timeline.at(identified, lambda: self._identified(case.pk, identified))
 
     def _awaiting_confirmation(self, count: int = 3) -> None:
         """A few suspected cases reported this morning in the demo epidemiologist's district

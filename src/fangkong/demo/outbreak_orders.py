@@ -3,8 +3,12 @@ results, releases, early releases and daily checks, each done through the servic
 the simulation chose.
 
 Most work is done in time, a minority late, and a few items are left open on purpose; every item
-left open past its due time has a reason recorded in ``reasons`` (see ``left_open``), so the
-dashboard's overdue count is the simulation's own choice, not an accident. Orders of the demo grid
+left open past its due time has a reason recorded in ``reasons`` (see ``left_open``) and written
+into its note (``notes_write``), so the dashboard's overdue count is the simulation's own choice,
+not an accident, and whoever opens the item reads why it waits. In the demo district (where the
+demo lab works) today's samples are taken in the morning round and their results are left for the
+demo lab to enter, whatever the hour of the load; a few transfers there are booked and due later
+(``booked``), not yet overdue, for the demo quarantine staff. Orders of the demo grid
 worker's grid and of the scenes' people (``scene_people``) that end at 00:00 today are left for
 someone to release, their tests sampled and resulted in time: the demo's quarantine staff and grid
 worker can try a release at once, whatever the hour of ``make demo``.
@@ -23,7 +27,7 @@ import numpy as np
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
-from fangkong.demo.users import FIRST_GRID_CODE
+from fangkong.demo.users import FIRST_DISTRICT_CODE, FIRST_GRID_CODE
 from fangkong.orgs.models import Level, OrgUnit
 from fangkong.quarantine.models import (
     OrderKind,
@@ -38,22 +42,29 @@ from fangkong.quarantine.monitoring import daily_check_record
 from fangkong.quarantine.services import lab_result_record, order_assign_room, order_release
 from fangkong.worklist.kinds import CASE, ORDER
 from fangkong.worklist.models import OPEN_STATUSES, WorkItem
-from fangkong.worklist.services import work_item_complete
+from fangkong.worklist.services import work_item_complete, work_item_note
 
 WAITING = 4  # close contacts of the demo district, off the grid worker's grid, whose orders end today
 FIRST_STEPS = ("quarantine.transfer", "quarantine.notice")
 SIMULATED_KINDS = ("case.investigate", *FIRST_STEPS, "quarantine.sample", "quarantine.fever")
 ROOMS_PER_SITE = (10, 20)  # floors 2..11, 20 rooms a floor, one bed each: 2 sites a district
 
-# why the simulation left an item open (shown in the load's summary)
-STUCK_TRANSFER = "本人拒绝转运，已报社区和公安协助"
-NO_ROOM = "本区隔离点暂无空房，等待调配"
-NOBODY_HOME = "多次上门无人应答，继续联系"
-LATE_STEP = "转运/告知已安排，尚未完成（超时）"
-RESULT_PENDING = "样本已采，实验室结果未出（超时）"
-RETEST = "样本不合格，等待复采"
-INVESTIGATION_STUCK = "流调对象失联，已请公安协查"
-INVESTIGATION_LATE = "流调进行中，尚未完成（超时）"
+# why the simulation left an item open (shown in the load's summary and written into the item's
+# note): sentences a person reads, in Chinese with full-width punctuation
+STUCK_TRANSFER = "本人拒绝转运，已报社区和公安协助。"
+NO_ROOM = "本区隔离点暂无空房，等待调配。"
+NOBODY_HOME = ("多次上门无人应答，已请社区继续联系。", "家属称本人外出未归，已请社区协查。")
+LATE_STEP = {
+    "quarantine.transfer": "转运车辆已安排，人员尚未送达隔离点。",
+    "quarantine.notice": "告知书已安排送达，本人尚未签收。",
+}
+BOOKED = "已预约转运车辆，按批次送往隔离点。"
+RESULT_PENDING = "样本已采，实验室结果未出。"
+RETEST = "样本不合格，等待复采。"
+INVESTIGATION_STUCK = "流调对象失联，已请公安协查。"
+INVESTIGATION_LATE = "流调进行中，尚未完成。"
+SAMPLED = "已采样送检，待实验室录入结果。"
+NOTED_BEFORE_DUE = frozenset({BOOKED})  # reasons written into items that are not yet overdue too
 
 
 def local_at(day: date, hours: float) -> datetime:
@@ -77,6 +88,8 @@ class Timeline:
         self.sites: dict[int, list[int]] = {}
         self.scene_people: set[int] = set()  # people of the scenes: their work is done in time
         self.first_grid = OrgUnit.objects.get(code=FIRST_GRID_CODE).pk
+        self.lab_district = OrgUnit.objects.get(code=FIRST_DISTRICT_CODE).pk  # where the demo lab works
+        self.booked: set[int] = set()  # people whose transfer is booked, due later (a scene)
         self.stepped: set[int] = set()  # orders whose first step is planned
         self.releases: set[tuple[int, datetime]] = set()  # (order, planned end) releases planned
 
@@ -100,6 +113,10 @@ class Timeline:
         """Record why an item stays open (it counts when it is open and past due at the end)."""
         self.reasons[(kind, str(subject_id), due_on.isoformat() if due_on else "")] = reason
 
+    def _reason_of(self, item: WorkItem) -> str | None:
+        day = timezone.localdate(item.due_at).isoformat() if item.kind == "quarantine.sample" else ""
+        return self.reasons.get((item.kind, item.subject_id, day))
+
     def left_open(self) -> tuple[dict[int, str], int]:
         """The open, past-due items of the simulated kinds with the reason each was left open,
         and how many such items have no reason (none, when the simulation is right)."""
@@ -107,15 +124,29 @@ class Timeline:
         unplanned = 0
         rows = WorkItem.objects.filter(
             kind__in=SIMULATED_KINDS, status__in=OPEN_STATUSES, due_at__lt=self.now
-        ).values_list("pk", "kind", "subject_id", "due_at")
-        for pk, kind, subject_id, due_at in rows:
-            day = timezone.localdate(due_at).isoformat() if kind == "quarantine.sample" else ""
-            reason = self.reasons.get((kind, subject_id, day))
+        ).only("pk", "kind", "subject_id", "due_at")
+        for item in rows:
+            reason = self._reason_of(item)
             if reason is None:
                 unplanned += 1
             else:
-                found[pk] = reason
+                found[item.pk] = reason
         return found, unplanned
+
+    def notes_write(self) -> int:
+        """Write each reason into the note of the item left open for it, once the play is over
+        (an item's fate is known only then): every item past due, and those not yet due whose
+        reason is a plan (a booked transfer). Through the service, audited; returns how many."""
+        written = 0
+        items = WorkItem.objects.filter(kind__in=SIMULATED_KINDS, status__in=OPEN_STATUSES).select_related(
+            "org_unit"
+        )
+        for item in items.order_by("pk"):
+            reason = self._reason_of(item)
+            if reason and (item.due_at < self.now or reason in NOTED_BEFORE_DUE) and reason not in item.note:
+                work_item_note(actor=self.actor, item=item, note=reason)
+                written += 1
+        return written
 
     # sites and rooms -------------------------------------------------------------------------
     def sites_create(self) -> None:
@@ -176,16 +207,20 @@ class Timeline:
             kind=kind, subject_type=ORDER, subject_id=str(order.pk), status__in=OPEN_STATUSES
         ).exists():
             return  # an extended order: no first step
+        if order.person_id in self.booked:
+            self.leave(kind, order.pk, BOOKED)
+            return
         draw = self.rng.random()
         if draw < 0.012 and order.person_id not in self.scene_people:
-            self.leave(kind, order.pk, STUCK_TRANSFER if kind == "quarantine.transfer" else NOBODY_HOME)
+            away = NOBODY_HOME[int(self.rng.integers(len(NOBODY_HOME)))]
+            self.leave(kind, order.pk, STUCK_TRANSFER if kind == "quarantine.transfer" else away)
             return
         if self.slow_case.get(case_id, False) or draw < 0.022:
             done = decided + self.hours(25, 36)
         else:
             done = decided + self.hours(0.5, 9)
         if not self.at(done, lambda: self._first_step_do(order.pk, kind, done)):
-            self.leave(kind, order.pk, LATE_STEP)
+            self.leave(kind, order.pk, LATE_STEP[kind])
 
     def _first_step_do(self, order_id: int, kind: str, done: datetime) -> None:
         order = QuarantineOrder.objects.select_related("org_unit").get(pk=order_id)
@@ -255,8 +290,33 @@ class Timeline:
 
     def _result_one(self, test_id: int, when: datetime) -> None:
         test = TestAppointment.objects.select_related("order").get(pk=test_id)
-        if test.result == TestResult.PENDING and test.order.status == OrderStatus.ACTIVE:
-            lab_result_record(actor=self.actor, appointment=test, result=TestResult.NEGATIVE, at=when)
+        if test.result != TestResult.PENDING or test.order.status != OrderStatus.ACTIVE:
+            return
+        if self._for_demo_lab(test):
+            self._sampled(test, when)
+            return
+        lab_result_record(actor=self.actor, appointment=test, result=TestResult.NEGATIVE, at=when)
+
+    def _for_demo_lab(self, test: TestAppointment) -> bool:
+        """Whether ``test``'s result is left for the demo lab to enter: today's tests of the demo
+        district (the scenes' people excepted: their tests are resulted the same day)."""
+        return (
+            test.date == self.today
+            and self.district_of_unit.get(test.order.org_unit_id) == self.lab_district
+            and test.order.person_id not in self.scene_people
+        )
+
+    def _sampled(self, test: TestAppointment, at: datetime) -> None:
+        """The sample of ``test`` is taken at ``at`` (its sampling item done); the result waits."""
+        item = WorkItem.objects.filter(
+            kind="quarantine.sample",
+            subject_type=ORDER,
+            subject_id=str(test.order_id),
+            status__in=OPEN_STATUSES,
+            due_at__date=test.date,
+        ).first()
+        if item is not None and timezone.localdate(item.due_at) == test.date:
+            work_item_complete(actor=self.actor, item=item, done_at=at, note=SAMPLED)
 
     def _results_do(self, day: date) -> None:
         due = local_at(day, 10)
@@ -277,6 +337,11 @@ class Timeline:
                 continue
             late = draw < 0.03
             when = due + self.hours(0.5, 8) if late else local_at(day, 7) + self.hours(0, 2.9)
+            if self._for_demo_lab(test):  # sampled in the morning round, the result left to the lab
+                sampled = local_at(day, 7) + self.hours(0, 2.9)
+                if sampled < self.now:
+                    self._sampled(test, sampled)
+                continue
             if when >= self.now:
                 self.leave("quarantine.sample", test.order_id, RESULT_PENDING, due_on=day)
                 continue

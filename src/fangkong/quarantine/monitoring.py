@@ -24,8 +24,9 @@ from fangkong.common.protocol import active_profile
 from fangkong.people.masking import mask_name
 from fangkong.quarantine.models import LIVE_STATUSES, CheckSource, DailyCheck, OrderStatus, QuarantineOrder
 from fangkong.quarantine.services import require_change
+from fangkong.worklist.kinds import ORDER, Event
 from fangkong.worklist.models import OPEN_STATUSES, WorkItem
-from fangkong.worklist.services import work_item_create
+from fangkong.worklist.services import work_item_create, work_items_end
 
 FEVER_FOLLOW_UP = timedelta(hours=1)  # platform: someone calls back within the hour
 MISSING_CHECK_FOLLOW_UP = timedelta(hours=2)
@@ -96,6 +97,13 @@ def daily_check_record(
     )
     if is_alert(check):
         _fever_work(order, check)
+    work_items_end(  # a late check ends the day's "missing check" item
+        actor=actor,
+        event=Event.CHECK_RECORDED,
+        subject_type=ORDER,
+        subject_ids=[order.pk],
+        note_startswith=day.isoformat(),
+    )
     return check
 
 

@@ -1,6 +1,7 @@
 """The invariant of the work about quarantine orders and people (see ``worklist.lifecycle``).
 
 - An open item about an order that has ended (released, cancelled, converted) is stale.
+- An open "missing check" item is stale once a check for its day came in (``check.recorded``).
 - An open sampling item is stale when its day's test has a result (``test.resulted``) or the order
   has no test that day any more (``order.shortened``); an open transfer, when the order has a room.
 - A pending test day of a live order with no sampling item at all (open or closed: a sample taken
@@ -17,6 +18,7 @@ from django.utils import timezone
 from fangkong.people.models import Person
 from fangkong.quarantine.models import (
     LIVE_STATUSES,
+    DailyCheck,
     OrderStatus,
     QuarantineOrder,
     TestAppointment,
@@ -44,6 +46,10 @@ def order_work_check() -> list[Finding]:
         (t.order_id, t.date): t.result
         for t in TestAppointment.objects.filter(order_id__in=ids).only("order_id", "date", "result")
     }
+    checked = {
+        (order_id, day.isoformat())
+        for order_id, day in DailyCheck.objects.filter(order_id__in=ids).values_list("order_id", "date")
+    }
     findings = []
     for item in items:
         order = orders.get(int(item.subject_id)) if item.subject_id.isdigit() else None
@@ -59,6 +65,8 @@ def order_work_check() -> list[Finding]:
                 findings.append(stale(item, Event.TEST_RESULTED))
         elif item.kind == "quarantine.transfer" and order.room_id is not None:
             findings.append(stale(item, Event.ORDER_ROOM))
+        elif item.kind == "quarantine.missing_check" and (order.pk, item.note[:10]) in checked:
+            findings.append(stale(item, Event.CHECK_RECORDED))
     return findings + _missing_samples()
 
 

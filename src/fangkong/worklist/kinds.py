@@ -44,6 +44,7 @@ class Event:
     ORDER_SHORTENED = "order.shortened"  # items due after the new end
     ORDER_ROOM = "order.room"  # a room assigned: the transfer happened
     TEST_RESULTED = "test.resulted"  # one test day's result entered
+    CHECK_RECORDED = "check.recorded"  # a day's health check came in, late
     # a case
     CASE_INVESTIGATED = "case.investigated"
     CASE_EXCLUDED = "case.excluded"
@@ -75,6 +76,7 @@ REASONS: dict[str, Promise] = {
     Event.ORDER_SHORTENED: _("The order was shortened; this day is no longer in it."),
     Event.ORDER_ROOM: _("A room was assigned."),
     Event.TEST_RESULTED: _("The result was entered."),
+    Event.CHECK_RECORDED: _("The day's health check came in."),
     Event.CASE_INVESTIGATED: _("Investigation completed."),
     Event.CASE_EXCLUDED: _("The case was excluded."),
     Event.CASE_RECOVERED: _("The case recovered."),
@@ -138,7 +140,11 @@ KINDS: dict[str, KindRule] = {
             dict(ORDER_ENDED),
         ),
         KindRule(
-            "quarantine.missing_check", _("Missing health check"), Role.GRID_WORKER, ORDER, dict(ORDER_ENDED)
+            "quarantine.missing_check",
+            _("Missing health check"),
+            Role.GRID_WORKER,
+            ORDER,
+            {Event.CHECK_RECORDED: DONE, **ORDER_ENDED},
         ),
         KindRule(
             "helpdesk.escalated",

@@ -62,7 +62,9 @@ def open_items_about(subject_type: str, kinds: list[str] | None = None) -> list[
     items = WorkItem.objects.filter(subject_type=subject_type, status__in=OPEN_STATUSES)
     if kinds is not None:
         items = items.filter(kind__in=kinds)
-    return list(items.only("id", "kind", "subject_type", "subject_id", "due_at", "status").order_by("id"))
+    return list(
+        items.only("id", "kind", "subject_type", "subject_id", "due_at", "status", "note").order_by("id")
+    )
 
 
 def stale(item: WorkItem, event: str) -> Finding:

@@ -206,6 +206,7 @@ def work_items_end(
     due_on: date | None = None,
     due_after: datetime | None = None,
     due_before: datetime | None = None,
+    note_startswith: str = "",
     reason: str = "",
 ) -> int:
     """End the open items that ``event`` ends (by the table in ``worklist.kinds``) for the subjects
@@ -234,6 +235,8 @@ def work_items_end(
         items = items.filter(due_at__gt=due_after)
     if due_before is not None:
         items = items.filter(due_at__lt=due_before)
+    if note_startswith:  # the item of one day (a missing check names its day first in its note)
+        items = items.filter(note__startswith=note_startswith)
     found = list(items.select_related("org_unit").select_for_update(of=("self",)).order_by("pk"))
     _end_by_rule(found, ends=ends, event=event, actor=actor, at=at, reason=reason)
     return len(found)
