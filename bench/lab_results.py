@@ -3,7 +3,7 @@
     .venv/bin/python bench/lab_results.py [--tests 1000]
 
 Runs on a fresh SQLite database in a temporary directory. Makes ``--tests`` active orders with one
-test due today each; records half of them negative with ``lab.lab_results_record`` (one batch) and
+test due today each and its sampling work item (which each result ends); records half of them negative with ``lab.lab_results_record`` (one batch) and
 the other half one by one with ``services.lab_result_record`` (the peer, the same rules per call).
 Prints rows/s of both, their ratio, and the load average (the machine is shared).
 """
@@ -41,6 +41,7 @@ def main(var_dir: str) -> int:
     from fangkong.people.validation import PersonData
     from fangkong.quarantine import lab, services
     from fangkong.quarantine.models import QuarantineOrder, TestAppointment
+    from fangkong.worklist.models import WorkItem
 
     call_command("migrate", verbosity=0)
     city = OrgUnit.objects.create(code="440300", name="市", level=Level.CITY, path="/440300/")
@@ -71,7 +72,9 @@ def main(var_dir: str) -> int:
             day_one=today,
             planned_end=timezone.make_aware(datetime.combine(today + timedelta(days=7), clock.min)),
         )
-        tests.append(TestAppointment.objects.create(order=order, day=1, date=today))
+        test = TestAppointment.objects.create(order=order, day=1, date=today)
+        services.sample_item_create(order=order, appointment=test)  # the lab's work, as orders get it
+        tests.append(test)
     half = len(tests) // 2
     started = time.perf_counter()
     lab.lab_results_record(actor=user, appointment_ids=[t.pk for t in tests[:half]], result="negative")
@@ -86,6 +89,8 @@ def main(var_dir: str) -> int:
         f"one by one: {len(tests) - half:6d} results in {single:7.2f} s = {(len(tests) - half) / single:9.0f} rows/s"
     )
     print(f"ratio bulk / one by one: {(half / bulk) / ((len(tests) - half) / single):.1f}x")
+    left = WorkItem.objects.filter(kind="quarantine.sample", status__in=["open", "in_progress"]).count()
+    print(f"sampling items still open: {left} (each result ended its item)")
     print(f"load average (1, 5, 15 min): {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} CPUs")
     return 0
 
