@@ -3,6 +3,7 @@ overdue is left on purpose, and the demo logins find work they can do at once.""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -15,17 +16,20 @@ from fangkong.cases.models import Case, ItineraryEntry
 from fangkong.contacts.models import Contact
 from fangkong.dashboard.filters import filters_from
 from fangkong.dashboard.operations import overdue_by_unit
+from fangkong.demo.city import DISTRICT_CODES
 from fangkong.demo.helpdesk_demo import helpdesk_demo_load
 from fangkong.demo.load import demo_load
 from fangkong.demo.outbreak import OutbreakSummary, outbreak_load
 from fangkong.demo.portal_demo import portal_demo_load
 from fangkong.demo.users import FIRST_DISTRICT_CODE, FIRST_GRID_CODE
 from fangkong.demo.volunteers_demo import volunteers_demo_load
-from fangkong.quarantine.models import DailyCheck, QuarantineOrder, TestResult
+from fangkong.helpdesk.models import HelpRequest
+from fangkong.quarantine import lab as lab_desk
+from fangkong.quarantine.models import DailyCheck, QuarantineOrder, TestAppointment, TestResult
 from fangkong.quarantine.services import order_release
 from fangkong.worklist.lifecycle import work_check
 from fangkong.worklist.models import OPEN_STATUSES, WorkItem
-from fangkong.worklist.selectors import overdue_count
+from fangkong.worklist.selectors import QueueFilters, overdue_count, work_queue
 
 pytestmark = pytest.mark.django_db
 
@@ -59,7 +63,7 @@ def test_the_outbreak_is_written_through_the_rules_and_only_once(outbreak: Any) 
     assert all(
         c.district.code == FIRST_DISTRICT_CODE for c in waiting.filter(investigation__itinerary__isnull=True)
     )
-    assert summary.created and 20 <= summary.cases <= 60 + 2 + 3
+    assert summary.created and 20 <= summary.cases <= 60 + 3 + 3  # + the scenes, + awaiting
     assert not ItineraryEntry.objects.filter(investigation__case__isnull=True).exists()
     close = Contact.objects.filter(kind="close", status="confirmed")
     assert close.exists()
@@ -116,6 +120,38 @@ def test_the_overdue_count_is_what_the_simulation_left_open(outbreak: Any) -> No
     filters = filters_from(actor=commander)
     assert sum(row["overdue"] for row in overdue_by_unit(filters)) == len(summary.left_open) + demo_overdue
     assert all(reason.strip() for reason in summary.reasons())  # each has words a person reads
+
+
+def test_each_item_left_overdue_says_why_in_its_note(outbreak: Any) -> None:
+    summary: OutbreakSummary = outbreak[0]
+    for item in WorkItem.objects.filter(pk__in=summary.left_open):
+        assert summary.left_open[item.pk] in item.note
+    assert summary.notes >= len(summary.left_open)
+    for reason in summary.reasons():  # a sentence in Chinese, full-width punctuation
+        assert reason.endswith("。") and not re.search(r"[,.;:!?()/]", reason)
+    grid = WorkItem.objects.filter(
+        org_unit__code=FIRST_GRID_CODE, kind__in=["household.visit", "people.verify"]
+    )
+    assert all(item.note for item in grid.filter(status__in=OPEN_STATUSES, due_at__lt=timezone.now()))
+
+
+def test_the_demo_district_logins_find_the_outbreaks_work(outbreak: Any) -> None:
+    """The lab, quarantine staff, epidemiologist and hotline of 东湖区 have work of their kinds."""
+    now, today = timezone.now(), timezone.localdate()
+    lab = User.objects.get(username="lab")
+    assert lab_desk.tests_due(actor=lab, on=today, only_day=True).count() >= 2  # today's, left for the lab
+    in_district = TestAppointment.objects.filter(order__org_unit__path__contains=f"/{FIRST_DISTRICT_CODE}/")
+    assert not in_district.filter(date=today, result=TestResult.NEGATIVE).exists()
+    staff = User.objects.get(username="quarantine_staff")
+    transfers = list(work_queue(actor=staff, filters=QueueFilters(kind="quarantine.transfer")))
+    booked = [item for item in transfers if item.due_at > now]
+    assert len(booked) >= 3 and all(item.note for item in booked)
+    assert all(item.due_at < now + timedelta(hours=24) for item in booked)
+    epidemiologist = User.objects.get(username="epidemiologist")
+    assert work_queue(actor=epidemiologist, filters=QueueFilters(kind="case.investigate")).count() >= 3
+    requests = HelpRequest.objects.values_list("org_unit__path", flat=True)
+    assert sum(f"/{FIRST_DISTRICT_CODE}/" in path for path in requests) >= 30
+    assert any(f"/{DISTRICT_CODES[-1]}/" in path for path in requests)  # 西乡区 has a desk too
 
 
 def test_most_work_is_done_in_time(outbreak: Any) -> None:

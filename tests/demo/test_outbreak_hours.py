@@ -1,5 +1,7 @@
 """Whatever the hour `make demo` runs, the demo logins find orders ended at midnight waiting to be
-released on negative tests, and the grid worker people in home quarantine with a check due today."""
+released on negative tests, the grid worker people in home quarantine with a check due today, the
+lab today's tests of its district, the quarantine staff transfers due later (not overdue), and each
+item left overdue says why in its note."""
 
 from __future__ import annotations
 
@@ -15,9 +17,12 @@ from django.utils import timezone
 from fangkong.demo.load import demo_load
 from fangkong.demo.outbreak import outbreak_load
 from fangkong.demo.users import FIRST_DISTRICT_CODE, FIRST_GRID_CODE
+from fangkong.quarantine import lab as lab_desk
 from fangkong.quarantine.models import DailyCheck, QuarantineOrder, TestResult
 from fangkong.quarantine.services import order_release
 from fangkong.worklist.lifecycle import work_check
+from fangkong.worklist.models import OPEN_STATUSES, WorkItem
+from fangkong.worklist.selectors import QueueFilters, work_queue
 
 pytestmark = pytest.mark.django_db
 
@@ -67,4 +72,16 @@ def test_release_and_home_checks_are_there_at_any_hour(hour: tuple[int, int]) ->
             and DailyCheck.objects.filter(order=order, date=today - timedelta(days=1)).exists()
         ]
         assert due_today
+
+        users = get_user_model().objects
+        assert lab_desk.tests_due(actor=users.get(username="lab"), on=today, only_day=True).count() >= 2
+        transfers = work_queue(actor=staff, filters=QueueFilters(kind="quarantine.transfer"))
+        booked = [item for item in transfers if item.due_at > now]
+        assert len(booked) >= 3 and all(item.note for item in booked)
+        assert any(timezone.localdate(item.due_at) == today for item in booked)  # some due later today
+        overdue = WorkItem.objects.filter(status__in=OPEN_STATUSES, due_at__lt=now)
+        assert overdue.count() == len(summary.left_open) + 2  # + the grid worker's two
+        assert not overdue.filter(note="").exists()
+        for pk, reason in summary.left_open.items():
+            assert reason in WorkItem.objects.get(pk=pk).note
     assert seconds < 30

@@ -1,7 +1,8 @@
-"""The demo's help desk: two days of residents' requests in the first district, written through
-the services as they would have happened — most called back in time and resolved (many rated),
-some being handled, a few fresh ones waiting with their countdown, and three nobody called
-back, escalated up the tree by the same sweep the scheduler runs."""
+"""The demo's help desk: two days of residents' requests, written through the services as they
+would have happened. In the first district (the demo hotline's): most called back in time and
+resolved (many rated), some being handled, a few fresh ones waiting with their countdown, and three
+nobody called back, escalated up the tree by the same sweep the scheduler runs. In 西乡区, where
+much of the outbreak is, a smaller desk: mostly resolved, a few being handled or fresh."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from faker import Faker
 
+from fangkong.demo.city import DISTRICT_CODES
 from fangkong.demo.users import FIRST_DISTRICT_CODE
 from fangkong.helpdesk.escalation import help_requests_escalate
 from fangkong.helpdesk.models import HelpRequest
@@ -46,6 +48,18 @@ NEEDS = (
 )
 
 
+# what becomes of each request, per district, and who calls back: the demo hotline in its district;
+# in 西乡区 the demo's admin stands in for that district's desk
+PLANS = (
+    (
+        FIRST_DISTRICT_CODE,
+        "hotline",
+        ["resolved"] * 24 + ["handling"] * 6 + ["fresh"] * 5 + ["forgotten"] * 3,
+    ),
+    (DISTRICT_CODES[-1], "admin", ["resolved"] * 9 + ["handling"] * 3 + ["fresh"] * 2),
+)
+
+
 @dataclass(frozen=True)
 class HelpdeskDemoSummary:
     requests: int
@@ -61,15 +75,17 @@ def helpdesk_demo_load(*, seed: int = 2022, now: datetime | None = None) -> Help
     rng = np.random.default_rng(seed + 404)
     fake = Faker("zh_CN")
     fake.seed_instance(seed + 404)
-    operator = get_user_model().objects.get(username="hotline")
-    district = OrgUnit.objects.get(code=FIRST_DISTRICT_CODE)
-    communities = list(
-        OrgUnit.objects.filter(level=Level.COMMUNITY, path__startswith=district.path).order_by("path")
-    )
-    plans = ["resolved"] * 24 + ["handling"] * 6 + ["fresh"] * 5 + ["forgotten"] * 3
+    desks = []
+    for code, username, plans in PLANS:
+        operator = get_user_model().objects.get(username=username)
+        district = OrgUnit.objects.get(code=code)
+        communities = list(
+            OrgUnit.objects.filter(level=Level.COMMUNITY, path__startswith=district.path).order_by("path")
+        )
+        desks += [(communities, operator, plan) for plan in plans]
     resolved = 0
     with transaction.atomic():
-        for index, plan in enumerate(plans):
+        for index, (communities, operator, plan) in enumerate(desks):
             category, urgency, text, done = NEEDS[int(rng.integers(len(NEEDS)))]
             if plan == "fresh":
                 sent = now - timedelta(minutes=int(rng.integers(2, 25)))
@@ -110,4 +126,4 @@ def helpdesk_demo_load(*, seed: int = 2022, now: datetime | None = None) -> Help
                 if rng.random() < 0.7:
                     help_request_rate(request=request, rating=int(rng.choice([4, 5, 5, 5, 3])), comment="")
         escalated = help_requests_escalate(now=now)
-    return HelpdeskDemoSummary(len(plans), resolved, escalated)
+    return HelpdeskDemoSummary(len(desks), resolved, escalated)

@@ -257,7 +257,10 @@ class _Outbreak:
         if test.result != TestResult.PENDING or test.order.status != OrderStatus.ACTIVE:
             return
         if self.cases >= self.max_cases:
-            lab_result_record(actor=self.actor, appointment=test, result=TestResult.NEGATIVE, at=at)
+            if self.timeline.for_demo_lab(test):
+                self.timeline.sampled(test, at)
+            else:
+                lab_result_record(actor=self.actor, appointment=test, result=TestResult.NEGATIVE, at=at)
             return
         self.cases += 1
         lab_result_record(actor=self.actor, appointment=test, result=TestResult.POSITIVE, at=at)

@@ -292,21 +292,19 @@ class Timeline:
         test = TestAppointment.objects.select_related("order").get(pk=test_id)
         if test.result != TestResult.PENDING or test.order.status != OrderStatus.ACTIVE:
             return
-        if self._for_demo_lab(test):
-            self._sampled(test, when)
+        if self.for_demo_lab(test):
+            self.sampled(test, when)
             return
         lab_result_record(actor=self.actor, appointment=test, result=TestResult.NEGATIVE, at=when)
 
-    def _for_demo_lab(self, test: TestAppointment) -> bool:
-        """Whether ``test``'s result is left for the demo lab to enter: today's tests of the demo
-        district (the scenes' people excepted: their tests are resulted the same day)."""
+    def for_demo_lab(self, test: TestAppointment) -> bool:
+        """Whether ``test``'s result is left for the demo lab to enter: a test of today in the
+        demo district (the scenes' people's too: they make sure there are some)."""
         return (
-            test.date == self.today
-            and self.district_of_unit.get(test.order.org_unit_id) == self.lab_district
-            and test.order.person_id not in self.scene_people
+            test.date == self.today and self.district_of_unit.get(test.order.org_unit_id) == self.lab_district
         )
 
-    def _sampled(self, test: TestAppointment, at: datetime) -> None:
+    def sampled(self, test: TestAppointment, at: datetime) -> None:
         """The sample of ``test`` is taken at ``at`` (its sampling item done); the result waits."""
         item = WorkItem.objects.filter(
             kind="quarantine.sample",
@@ -331,16 +329,16 @@ class Timeline:
             if test.pk in self.reserved_tests:
                 continue
             draw = self.rng.random()
-            sure = test.order.person_id in self.scene_people  # sampled well, resulted the same day
+            sure = test.order.person_id in self.scene_people  # sampled well: never retaken
             if day >= self.today - timedelta(days=1) and draw < 0.025 and not sure:
                 self.leave("quarantine.sample", test.order_id, RETEST, due_on=day)
                 continue
             late = draw < 0.03
             when = due + self.hours(0.5, 8) if late else local_at(day, 7) + self.hours(0, 2.9)
-            if self._for_demo_lab(test):  # sampled in the morning round, the result left to the lab
+            if self.for_demo_lab(test):  # sampled in the morning round, the result left to the lab
                 sampled = local_at(day, 7) + self.hours(0, 2.9)
                 if sampled < self.now:
-                    self._sampled(test, sampled)
+                    self.sampled(test, sampled)
                 continue
             if when >= self.now:
                 self.leave("quarantine.sample", test.order_id, RESULT_PENDING, due_on=day)

@@ -76,7 +76,8 @@ def demo_users_create(*, units: Mapping[str, OrgUnit]) -> dict[str, Any]:
 
 
 def demo_work_items_create(*, grid: OrgUnit, worker: Any) -> list[WorkItem]:
-    """A handful of open items on the demo grid worker's grid: two overdue, some assigned to them.
+    """A handful of open items on the demo grid worker's grid: two overdue (each with a note of why
+    it waits), some assigned to them.
 
     Created by the platform (``actor=None``), as the later capabilities would create them.
     """
@@ -100,7 +101,7 @@ def demo_work_items_create(*, grid: OrgUnit, worker: Any) -> list[WorkItem]:
             Priority.NORMAL,
             subject[1],
             None,
-            "",
+            "登记电话为空号，已请楼栋长协助联系。",
         ),
         (
             "notice.deliver",

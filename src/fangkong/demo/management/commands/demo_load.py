@@ -66,7 +66,8 @@ class Command(BaseCommand):
             if outbreak.created:
                 self.stdout.write(
                     f"  {outbreak.ready_to_release} orders ended at midnight, tests negative, waiting for "
-                    f"release; {len(outbreak.left_open)} work items left overdue on purpose"
+                    f"release; {len(outbreak.left_open)} work items left overdue on purpose, each with its reason "
+                    "in its note"
                     + "".join(f"\n    {n:>3} {reason}" for reason, n in outbreak.reasons().most_common())
                 )
             portal = portal_demo_load(today=timezone.localdate(), days=30, seed=seed)
