@@ -242,3 +242,10 @@ def test_api_bulk_results_and_tests_due(client: Client, tree, epidemiologist, la
         content_type="application/json",
     ).json()
     assert sorted(answer["recorded"]) == sorted(ids) and answer["refused"] == {"unknown": 1}
+
+
+def test_the_tests_due_page_lights_its_own_menu_entry_only(client, tree, lab_user):
+    client.force_login(lab_user)
+    page = client.get("/quarantine/lab/").content.decode()
+    lit = [line for line in page.split("<a ") if 'aria-current="page"' in line]
+    assert len(lit) == 1 and 'href="/quarantine/lab/"' in lit[0]

@@ -45,7 +45,13 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         return {"navigation": []}
     current = request.resolver_match.view_name if request.resolver_match else ""
     entries: dict[str, dict[str, Any]] = {}
+    exact: set[str] = set()  # entries whose own page this is (待检检测), not just their app's
     for name, label, perm, patterns in NAVIGATION:
         if name not in entries and can(user, perm):
             entries[name] = {"url": reverse(name), "label": label, "active": _lights(current, patterns)}
+            if current in patterns:
+                exact.add(name)
+    if exact:
+        for name, entry in entries.items():
+            entry["active"] = name in exact
     return {"navigation": list(entries.values())}

@@ -117,12 +117,14 @@ def unit_find(*, actor: Any, text: str) -> OrgUnit | None:
 
 
 def unit_suggestions(*, actor: Any, text: str, limit: int = 15) -> list[OrgUnit]:
-    """Units in scope for the type-ahead: code prefix or a part of the name."""
+    """Units in scope for the type-ahead: code prefix or a part of the name (with the two units
+    above each, so that 128 grids named 第1网格 can be told apart)."""
     text = text.strip()[:100]
     if not text:
         return []
     units = visible(actor, OrgUnit.objects.all(), perm=Perm.QUARANTINE_VIEW)
-    return list(units.filter(Q(code__startswith=text) | Q(name__contains=text)).order_by("path")[:limit])
+    found = units.filter(Q(code__startswith=text) | Q(name__contains=text)).select_related("parent__parent")
+    return list(found.order_by("path")[:limit])
 
 
 def lab_import_list(*, actor: Any) -> QuerySet[LabResultImport]:
