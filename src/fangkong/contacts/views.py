@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from datetime import timedelta
 from typing import Any
 
@@ -18,7 +17,7 @@ from fangkong.cases.investigations import parse_local_time
 from fangkong.cases.selectors import case_get
 from fangkong.common.errors import Conflict, Invalid
 from fangkong.common.pagination import paginate
-from fangkong.common.views import date_param, int_param, page_action, query_string, staff_view
+from fangkong.common.views import csv_download, date_param, int_param, page_action, query_string, staff_view
 from fangkong.contacts import graph, selectors, services, timeliness
 from fangkong.contacts.imports import TEMPLATE_HEADER, contact_import_create
 from fangkong.contacts.models import ContactStatus, ExposureType
@@ -188,8 +187,4 @@ def contact_import_detail(request: HttpRequest, contact_import_id: int) -> HttpR
 
 @staff_view
 def contact_import_template(request: HttpRequest) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="contacts-import-template.csv"'
-    response.write("\ufeff")
-    csv.writer(response).writerow(TEMPLATE_HEADER)
-    return response
+    return csv_download(filename="contacts-import-template.csv", header=TEMPLATE_HEADER)

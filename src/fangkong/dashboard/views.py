@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
@@ -10,7 +9,7 @@ from django.shortcuts import render
 from django.utils.http import urlencode
 
 from fangkong.common.errors import Forbidden, Invalid
-from fangkong.common.views import staff_view
+from fangkong.common.views import csv_download, staff_view
 from fangkong.dashboard.charts import CHARTS
 from fangkong.dashboard.filters import Filters, filters_from, unit_choices
 from fangkong.dashboard.panels import labels, panels
@@ -78,10 +77,4 @@ def chart_csv(request: HttpRequest) -> HttpResponse:
     except Invalid as error:
         return HttpResponse(error.text(), status=422, content_type="text/plain; charset=utf-8")
     header, rows = chart.table(chart.data(filters))
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{name}-{filters.since}-{filters.until}.csv"'
-    response.write("\ufeff")
-    writer = csv.writer(response)
-    writer.writerow(header)
-    writer.writerows(rows)
-    return response
+    return csv_download(filename=f"{name}-{filters.since}-{filters.until}.csv", header=header, rows=rows)

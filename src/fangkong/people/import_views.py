@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import csv
-
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from fangkong.common.errors import Forbidden, Invalid
-from fangkong.common.views import add_errors, int_param, staff_view
+from fangkong.common.views import add_errors, csv_download, int_param, staff_view
 from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import can
 from fangkong.orgs.selectors import org_unit_list
@@ -70,8 +68,4 @@ def import_status_page(
 @staff_view
 def import_template(request: HttpRequest) -> HttpResponse:
     """An empty CSV with the expected header (UTF-8 with BOM, so Excel opens it in Chinese)."""
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="people-import-template.csv"'
-    response.write("\ufeff")
-    csv.writer(response).writerow(TEMPLATE_HEADER)
-    return response
+    return csv_download(filename="people-import-template.csv", header=TEMPLATE_HEADER)

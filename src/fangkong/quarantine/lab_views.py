@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -16,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from fangkong.common.errors import Conflict, Forbidden, Invalid
 from fangkong.common.pagination import paginate
-from fangkong.common.views import date_param, int_param, query_string, staff_view
+from fangkong.common.views import csv_download, date_param, int_param, query_string, staff_view
 from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import can
 from fangkong.people.import_views import import_status_page
@@ -206,8 +205,4 @@ def lab_import_detail(request: HttpRequest, lab_import_id: int) -> HttpResponse:
 @staff_view
 def lab_import_template(request: HttpRequest) -> HttpResponse:
     """An empty CSV with the expected header (UTF-8 with BOM, so Excel opens it in Chinese)."""
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="lab-results-template.csv"'
-    response.write("\ufeff")
-    csv.writer(response).writerow(TEMPLATE_HEADER)
-    return response
+    return csv_download(filename="lab-results-template.csv", header=TEMPLATE_HEADER)
