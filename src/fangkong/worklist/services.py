@@ -114,22 +114,23 @@ def work_item_assign(*, actor: Any, item: WorkItem, assignee: Any) -> WorkItem:
 def work_item_complete(
     *, actor: Any, item: WorkItem, note: str = "", done_at: datetime | None = None
 ) -> WorkItem:
-    """Close an open item as done, with an optional note of what was done."""
+    """Close an open item as done, with an optional note of what was done: the batch of one of
+    ``work_items_complete`` (the same rules), refusing out loud what the batch refuses by count."""
     _require_change(actor, item)
-    if item.status not in OPEN_STATUSES:
+    result = work_items_complete(actor=actor, items=[item], note=note, at=done_at)
+    if not result.done:
+        item.refresh_from_db()
         raise Conflict(
             _("Cannot complete a work item that is %(from)s; only open items become %(to)s.")
             % {"from": item.get_status_display(), "to": Status.DONE.label}
         )
-    item.status = Status.DONE
-    item.done_at = done_at or timezone.now()
-    if note.strip():
-        item.note = (item.note + "\n" + note.strip()).strip()
-    validated_save(item, ["status", "done_at", "note", "updated_at"])
-    audit_record(
-        actor=actor, action="worklist.item.complete", target=item, after={"note": note.strip()[:200]}
+    done = result.done[0]
+    item.status, item.done_at, item.note, item.updated_at = (
+        done.status,
+        done.done_at,
+        done.note,
+        done.updated_at,
     )
-    items_closed.send(sender=WorkItem, items=[item])
     return item
 
 
@@ -301,7 +302,9 @@ class BulkCompleted:
 
 
 @transaction.atomic
-def work_items_complete(*, actor: Any, items: Iterable[WorkItem], note: str = "") -> BulkCompleted:
+def work_items_complete(
+    *, actor: Any, items: Iterable[WorkItem], note: str = "", at: datetime | None = None
+) -> BulkCompleted:
     """Close ``items`` as done with one note, refusing (by count) those the actor may not change
     and those already closed; the rest are done together.
 
@@ -319,7 +322,12 @@ def work_items_complete(*, actor: Any, items: Iterable[WorkItem], note: str = ""
     allowed = [item for item in found if can(actor, Perm.WORK_CHANGE, item.org_unit)]
     done = [item for item in allowed if item.status in OPEN_STATUSES]
     _close(
-        done, status=Status.DONE, at=timezone.now(), note=note, actor=actor, action="worklist.item.complete"
+        done,
+        status=Status.DONE,
+        at=at or timezone.now(),
+        note=note,
+        actor=actor,
+        action="worklist.item.complete",
     )
     return BulkCompleted(
         done=done, not_allowed=len(ids) - len(allowed), already_closed=len(allowed) - len(done)
