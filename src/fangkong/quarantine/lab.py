@@ -168,15 +168,11 @@ def _sort_out(actor: Any, ids: list[int], at: datetime, batch: LabBatch) -> list
     )
     if len(found) < len(ids):
         batch.refused["unknown"] += len(ids) - len(found)
-    today = timezone.localdate(at)
     accepted = []
     for test in found:
-        if test.result != TestResult.PENDING:
-            batch.refused["resulted"] += 1
-        elif test.order.status != OrderStatus.ACTIVE:
-            batch.refused["not_active"] += 1
-        elif test.date > today:
-            batch.refused["not_due"] += 1
+        refusal = services.result_refusal(test=test, order=test.order, at=at)
+        if refusal:
+            batch.refused[refusal] += 1
         else:
             accepted.append(test)
     return accepted

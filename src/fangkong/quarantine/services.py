@@ -287,6 +287,18 @@ def order_assign_room(
     return order
 
 
+def result_refusal(*, test: TestAppointment, order: QuarantineOrder, at: datetime) -> str:
+    """Why ``test`` cannot take a result at ``at`` (``resulted``, ``not_active``, ``not_due``), or
+    "" when it can: the rules of one result, and of each test of a batch (``lab.lab_results_record``)."""
+    if test.result != TestResult.PENDING:
+        return "resulted"
+    if order.status != OrderStatus.ACTIVE:
+        return "not_active"
+    if timezone.localdate(at) < test.date:
+        return "not_due"
+    return ""
+
+
 @transaction.atomic
 def lab_result_record(
     *, actor: Any, appointment: TestAppointment, result: str, at: datetime | None = None
@@ -298,17 +310,18 @@ def lab_result_record(
     appointment = TestAppointment.objects.select_for_update().get(pk=appointment.pk)
     if result not in (TestResult.NEGATIVE, TestResult.POSITIVE):
         raise Invalid.field("result", _("A result is negative or positive."))
-    if appointment.result != TestResult.PENDING:
+    at = at or timezone.now()
+    refusal = result_refusal(test=appointment, order=order, at=at)
+    if refusal == "resulted":
         raise Conflict(_("This test already has a result (%(r)s).") % {"r": appointment.get_result_display()})
-    if order.status != OrderStatus.ACTIVE:
+    if refusal == "not_active":
         raise Conflict(
             _("Results are recorded for active orders; this one is %(s)s.")
             % {"s": order.get_status_display()}
         )
-    at = at or timezone.now()
     if at > timezone.now():
         raise Invalid.field("result_at", _("The time is in the future."))
-    if timezone.localdate(at) < appointment.date:
+    if refusal == "not_due":
         raise Invalid.field("result", _("This test is due on %(d)s.") % {"d": appointment.date.isoformat()})
     appointment.result, appointment.result_at = result, at
     appointment.save(update_fields=["result", "result_at"])
