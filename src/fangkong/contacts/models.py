@@ -16,6 +16,7 @@ from fangkong.people.models import SpreadsheetImport
 class ContactKind(models.TextChoices):
     CLOSE = "close", _("Close contact")
     SECONDARY = "secondary", _("Secondary contact")
+    COMPANION = "companion", _("Spatiotemporal companion")
 
 
 class ExposureType(models.TextChoices):
@@ -40,6 +41,7 @@ class ContactStatus(models.TextChoices):
     PROPOSED = "proposed", pgettext_lazy("contact status", "Proposed")
     CONFIRMED = "confirmed", pgettext_lazy("contact status", "Confirmed")
     DISMISSED = "dismissed", pgettext_lazy("contact status", "Dismissed")
+    HANDED_OFF = "handed_off", pgettext_lazy("contact status", "Handed off")
 
 
 class Contact(TimeStampedModel):
@@ -88,6 +90,9 @@ class Contact(TimeStampedModel):
         related_name="from_contacts",
     )
     note = models.CharField(_("note"), max_length=500, blank=True)
+    score = models.PositiveSmallIntegerField(  # set by fangkong.contacts.triage
+        _("score"), default=0, db_index=True
+    )
 
     class Meta:
         verbose_name = _("contact")
@@ -207,3 +212,72 @@ class ContactEvidence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.where_kind} {self.where_id} {self.start:%Y-%m-%d %H:%M}"
+
+
+class HandoffStatus(models.TextChoices):
+    REQUESTED = "requested", pgettext_lazy("hand-off status", "Requested")
+    ACCEPTED = "accepted", pgettext_lazy("hand-off status", "Accepted")
+    DECLINED = "declined", pgettext_lazy("hand-off status", "Declined")
+
+
+class Handoff(TimeStampedModel):
+    """A contact who lives outside the scope of the case's team, handed to the person's home unit
+    (协查): that unit accepts it (and makes the orders there) or declines it with a reason."""
+
+    scope_path = ("contact__source_case__org_unit__path", "contact__org_unit__path")
+
+    contact = models.OneToOneField(
+        Contact, verbose_name=_("contact"), on_delete=models.CASCADE, related_name="handoff"
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=HandoffStatus.choices, default=HandoffStatus.REQUESTED
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("requested by"), on_delete=models.PROTECT, related_name="+"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("hand-off")
+        verbose_name_plural = _("hand-offs")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"handoff {self.pk} of contact {self.contact_id}"
+
+    @property
+    def org_unit(self) -> Any:
+        """Owned by the person's home grid (for the audit trail's scope)."""
+        return self.contact.org_unit
+
+
+class CompanionTest(models.Model):
+    """One of the tests a spatiotemporal companion is asked to take (三天两检: two in three days)."""
+
+    contact = models.ForeignKey(
+        Contact, verbose_name=_("contact"), on_delete=models.CASCADE, related_name="companion_tests"
+    )
+    number = models.PositiveSmallIntegerField(_("test"))
+    due_on = models.DateField(_("due on"))
+    tested_at = models.DateTimeField(_("tested at"), null=True, blank=True)
+    result = models.CharField(_("result"), max_length=16, blank=True)
+
+    class Meta:
+        verbose_name = _("companion test")
+        verbose_name_plural = _("companion tests")
+        ordering = ["contact_id", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["contact", "number"], name="companion_test_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"companion test {self.number} of contact {self.contact_id}"
