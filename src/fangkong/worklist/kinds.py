@@ -26,11 +26,12 @@ from fangkong.orgs.roles import Role
 
 DONE, CANCELLED = "done", "cancelled"
 
-CASE, ORDER, PERSON, HELP_REQUEST = (
+CASE, ORDER, PERSON, HELP_REQUEST, CONTACT = (
     "cases.case",
     "quarantine.quarantineorder",
     "people.person",
     "helpdesk.helprequest",
+    "contacts.contact",
 )
 
 
@@ -53,6 +54,11 @@ class Event:
     # a help request
     HELP_CALLED_BACK = "help.called_back"  # a call reached the resident
     HELP_CLOSED = "help.closed"
+    # a contact
+    HANDOFF_ACCEPTED = "handoff.accepted"  # the home unit took the contact over
+    HANDOFF_DECLINED = "handoff.declined"
+    COMPANION_TESTED = "companion.tested"  # a companion's missed test came in
+    COMPANION_ENDED = "companion.ended"  # no longer a companion (became a contact or a case)
     # a person
     PERSON_MERGED = "person.merged"  # items move to the record kept (see ``work_items_move``)
 
@@ -84,6 +90,10 @@ REASONS: dict[str, Promise] = {
     Event.HELP_CALLED_BACK: _("The resident was reached by a call back."),
     Event.HELP_CLOSED: _("The help request was closed."),
     Event.PERSON_MERGED: _("The person's records were merged."),
+    Event.HANDOFF_ACCEPTED: _("The home unit accepted the hand-off."),
+    Event.HANDOFF_DECLINED: _("The home unit declined the hand-off."),
+    Event.COMPANION_TESTED: _("The companion's test came in."),
+    Event.COMPANION_ENDED: _("No longer followed as a companion."),
 }
 
 
@@ -152,6 +162,20 @@ KINDS: dict[str, KindRule] = {
             Role.HOTLINE,
             HELP_REQUEST,
             {Event.HELP_CALLED_BACK: DONE, Event.HELP_CLOSED: CANCELLED},
+        ),
+        KindRule(
+            "contacts.handoff",
+            _("Take over a contact from another area (协查)"),
+            Role.EPIDEMIOLOGIST,
+            CONTACT,
+            {Event.HANDOFF_ACCEPTED: DONE, Event.HANDOFF_DECLINED: DONE},
+        ),
+        KindRule(
+            "contacts.companion_test",
+            _("Companion missed a test"),
+            Role.GRID_WORKER,
+            CONTACT,
+            {Event.COMPANION_TESTED: DONE, Event.COMPANION_ENDED: CANCELLED},
         ),
         KindRule("household.visit", _("Household visit"), Role.GRID_WORKER, PERSON, also=VOLUNTEERS),
         KindRule("people.verify", _("Check residents"), Role.GRID_WORKER, also=VOLUNTEERS),
