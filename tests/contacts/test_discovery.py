@@ -270,7 +270,7 @@ def test_a_bulk_decision_is_limited_and_says_so(client: Client, scene, epidemiol
     case = scene["case"]
     response = client.post(
         f"/api/contacts/cases/{case.pk}/proposals",
-        {"contact_ids": list(range(1, 502)), "decision": "confirm"},
+        {"contact_ids": list(range(1, 5002)), "decision": "confirm"},
         content_type="application/json",
     )
-    assert response.status_code == 422 and "500" in response.json()["errors"]["contacts"][0]
+    assert response.status_code == 422 and "5000" in response.json()["errors"]["contacts"][0]

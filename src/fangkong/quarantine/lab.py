@@ -36,6 +36,7 @@ from fangkong.quarantine.models import (
     TestAppointment,
     TestResult,
 )
+from fangkong.quarantine.orders import SAMPLING_HOUR
 from fangkong.worklist.kinds import ORDER, Event
 from fangkong.worklist.services import work_item_create, work_items_end
 
@@ -305,6 +306,6 @@ def lab_result_correct(
         subject=order,
         org_unit=order.org_unit,
         title=_("Take a sample: %(p)s, day %(d)d") % {"p": mask_name(order.person.name), "d": test.day},
-        due_at=timezone.make_aware(datetime.combine(test.date, services.SAMPLING_HOUR)),
+        due_at=timezone.make_aware(datetime.combine(test.date, SAMPLING_HOUR)),
     )
     return test

@@ -20,7 +20,7 @@ from fangkong.audit.services import audit_record
 from fangkong.common.protocol import active_profile
 from fangkong.protocols import QuarantineRule
 from fangkong.quarantine.models import LIVE_STATUSES, OrderKind, OrderStatus, QuarantineOrder
-from fangkong.quarantine.services import extend_order
+from fangkong.quarantine.orders import extend_order
 from fangkong.worklist.kinds import ORDER, PERSON, Event
 from fangkong.worklist.services import work_items_end, work_items_move
 

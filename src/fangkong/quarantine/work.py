@@ -24,7 +24,7 @@ from fangkong.quarantine.models import (
     TestAppointment,
     TestResult,
 )
-from fangkong.quarantine.services import sample_item_create
+from fangkong.quarantine.orders import sample_item_create
 from fangkong.worklist.kinds import ORDER, PERSON, Event
 from fangkong.worklist.lifecycle import MISSING, STALE, Finding, open_items_about, stale
 from fangkong.worklist.models import WorkItem

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
@@ -22,6 +22,56 @@ from fangkong.worklist.models import OPEN_STATUSES, Priority, Status, WorkItem
 from fangkong.worklist.signals import items_closed
 
 
+@dataclass(frozen=True)
+class NewItem:
+    """One item of a batch for ``work_items_create``: a kind of the table, owned by a unit."""
+
+    kind: str
+    title: str
+    org_unit_id: int
+    due_at: datetime
+    subject: models.Model | None = None
+    priority: str = Priority.NORMAL
+    note: str = ""
+
+
+def work_items_create(*, actor: Any, items: Sequence[NewItem]) -> list[WorkItem]:
+    """New open items, written in bulk with one audit event each (``actor`` None: the platform).
+
+    Every item's kind must be a row of the table of kinds and its due time must carry a time
+    zone; otherwise nothing is written. Queries: one insert per 1,000 items and their audit."""
+    for item in items:
+        if timezone.is_naive(item.due_at):
+            raise Invalid.field("due_at", _("The due time must carry a time zone."))
+        if item.kind not in KINDS:
+            raise Invalid.field("kind", _("Unknown kind of work “%(k)s”.") % {"k": item.kind[:64]})
+        if item.priority not in Priority.values:
+            raise Invalid.field("priority", _("Unknown priority."))
+    made = WorkItem.objects.bulk_create(
+        [
+            WorkItem(
+                kind=item.kind,
+                title=item.title[:200],
+                org_unit_id=item.org_unit_id,
+                due_at=item.due_at,
+                priority=item.priority,
+                note=item.note[:2000],
+                subject_type=item.subject._meta.label_lower if item.subject is not None else "",
+                subject_id=str(item.subject.pk) if item.subject is not None else "",
+            )
+            for item in items
+        ],
+        batch_size=1000,
+    )
+    audit_record_many(
+        actor=actor,
+        action="worklist.item.create",
+        targets=made,
+        after=lambda i: {"kind": i.kind, "due_at": i.due_at.isoformat()},
+    )
+    return made
+
+
 @transaction.atomic
 def work_item_create(
     *,
@@ -35,31 +85,32 @@ def work_item_create(
     assignee: Any = None,
     note: str = "",
 ) -> WorkItem:
-    """A new open item owned by ``org_unit``. ``actor`` None means the platform created it."""
+    """A new open item owned by ``org_unit``: the batch of one of ``work_items_create``, given to
+    ``assignee`` when named. ``actor`` None means the platform created it."""
     if actor is not None and not can(actor, Perm.WORK_CHANGE, org_unit):
         raise Invalid.field("org_unit", _("Unknown org unit, or not one you may give work to."))
-    if timezone.is_naive(due_at):
-        raise Invalid.field("due_at", _("The due time must carry a time zone."))
-    if kind not in KINDS:
-        raise Invalid.field("kind", _("Unknown kind of work “%(k)s”.") % {"k": kind[:64]})
-    item = WorkItem(
-        kind=kind,
-        title=title,
-        org_unit=org_unit,
-        due_at=due_at,
-        priority=priority,
-        assignee=assignee,
-        note=note,
-        subject_type=subject._meta.label_lower if subject is not None else "",
-        subject_id=str(subject.pk) if subject is not None else "",
-    )
-    validated_save(item)
-    audit_record(
+    if len(title) > 200 or not title.strip():
+        raise Invalid.field("title", _("Give a title of at most 200 characters."))
+    if len(note) > 2000:
+        raise Invalid.field("note", _("Ensure this value has at most 2000 characters."))
+    (item,) = work_items_create(
         actor=actor,
-        action="worklist.item.create",
-        target=item,
-        after={"kind": kind, "due_at": due_at.isoformat()},
+        items=[
+            NewItem(
+                kind=kind,
+                title=title,
+                org_unit_id=org_unit.pk,
+                due_at=due_at,
+                subject=subject,
+                priority=priority,
+                note=note,
+            )
+        ],
     )
+    item.org_unit = org_unit
+    if assignee is not None:
+        item.assignee = assignee
+        item.save(update_fields=["assignee"])
     return item
 
 
