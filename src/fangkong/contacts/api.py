@@ -6,12 +6,16 @@ from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from django.utils.translation import gettext as _
+from ninja import Field, Router, Schema
 from ninja.responses import Status
 
 from fangkong.cases.selectors import case_get
 from fangkong.common.api import ErrorOut, actor_of
-from fangkong.contacts import discovery, selectors, services
+from fangkong.common.errors import Invalid, NotFound
+from fangkong.contacts import batch, discovery, selectors, services
+from fangkong.contacts.handoff import person_by_document
+from fangkong.people.models import Person
 from fangkong.people.selectors import person_get
 
 router = Router()
@@ -34,7 +38,11 @@ class ContactOut(Schema):
 
 
 class ContactIn(Schema):
-    person_id: int
+    """A close contact: the person by register number (in your scope) or by resident ID number
+    (anywhere in the city; one outside your reach is handed off to their home unit)."""
+
+    person_id: int | None = Field(None, ge=1, le=2**53)
+    id_number: str = Field("", max_length=40)
     exposure_type: str
     first_exposure: datetime
     last_exposure: datetime
@@ -56,7 +64,7 @@ def contact_register(request: HttpRequest, case_id: int, payload: ContactIn) -> 
     """Register a close contact (confirmed at once: the protocol's orders are made)."""
     actor = actor_of(request)
     case = case_get(actor=actor, case_id=case_id)
-    person = person_get(actor=actor, person_id=payload.person_id)
+    person = _person_of(actor, payload)
     contact = services.contact_register(
         actor=actor,
         case=case,
@@ -67,6 +75,75 @@ def contact_register(request: HttpRequest, case_id: int, payload: ContactIn) -> 
         note=payload.note,
     )
     return Status(201, contact)
+
+
+def _person_of(actor: Any, payload: ContactIn) -> Person:
+    """The person a contact row names; ``Invalid`` naming the field when nobody matches."""
+    if payload.person_id is not None:
+        try:
+            return person_get(actor=actor, person_id=payload.person_id)
+        except NotFound:
+            raise Invalid.field("person_id", _("No person with this number in your area.")) from None
+    person = person_by_document(number=payload.id_number) if payload.id_number.strip() else None
+    if person is None:
+        raise Invalid.field(
+            "id_number", _("Give person_id or the ID number of a registered person; register them first.")
+        )
+    return person
+
+
+class BatchIn(Schema):
+    contacts: list[ContactIn] = Field(..., min_length=1, max_length=batch.LIMIT)
+
+
+class BatchRefusalOut(Schema):
+    index: int
+    field: str
+    reason: str
+
+
+class BatchOut(Schema):
+    confirmed: list[ContactOut]
+    handed_off: list[ContactOut]
+    refused: list[BatchRefusalOut]
+
+
+@router.post("/cases/{case_id}/contacts/batch", response={200: BatchOut, **ERRORS})
+def contacts_register_batch(request: HttpRequest, case_id: int, payload: BatchIn) -> Any:
+    """Register many close contacts of a case in one batch: each is confirmed with its orders, or
+    handed off to the home unit of a person outside your reach, or refused with its index (the
+    position in ``contacts``), the field and the reason; the good ones are written."""
+    actor = actor_of(request)
+    case = case_get(actor=actor, case_id=case_id)
+    refused: list[dict[str, Any]] = []
+    exposures = []
+    for index, row in enumerate(payload.contacts):
+        try:
+            person = _person_of(actor, row)
+        except Invalid as error:
+            refused += [
+                {"index": index, "field": f, "reason": m} for f, ms in error.errors.items() for m in ms
+            ]
+            continue
+        exposures.append(
+            batch.Exposure(
+                person=person,
+                exposure_type=row.exposure_type,
+                first=row.first_exposure,
+                last=row.last_exposure,
+                note=row.note,
+                key=index,
+            )
+        )
+    outcome = batch.contacts_register(actor=actor, case=case, exposures=exposures)
+    for key, refusal in outcome.refused:
+        fields = refusal.errors if isinstance(refusal, Invalid) else {"person": [refusal.text()]}
+        refused += [{"index": key, "field": f, "reason": m} for f, ms in fields.items() for m in ms]
+    return {
+        "confirmed": outcome.done,
+        "handed_off": outcome.handed_off,
+        "refused": sorted(refused, key=lambda r: r["index"]),
+    }
 
 
 @router.get("/contacts/{contact_id}", response=ContactOut)

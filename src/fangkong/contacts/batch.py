@@ -21,6 +21,7 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -93,7 +94,7 @@ def _case_people(person_ids: Sequence[int]) -> dict[int, str]:
     return reasons
 
 
-def in_reach(actor: object, person: Person) -> bool:
+def in_reach(actor: User, person: Person) -> bool:
     """Whether ``actor`` may put ``person`` under quarantine (else the contact is handed off)."""
     return can(actor, Perm.QUARANTINE_CHANGE, person.org_unit)
 
@@ -101,7 +102,7 @@ def in_reach(actor: object, person: Person) -> bool:
 @transaction.atomic
 def contacts_register(
     *,
-    actor: object,
+    actor: User,
     case: Case,
     exposures: Sequence[Exposure],
     at: datetime | None = None,
@@ -189,7 +190,7 @@ def contacts_register(
     return outcome
 
 
-def _decide(*, actor: object, case: Case, contacts: list[Contact], at: datetime, outcome: Decided) -> None:
+def _decide(*, actor: User, case: Case, contacts: list[Contact], at: datetime, outcome: Decided) -> None:
     """Confirm the contacts within the actor's reach and hand off the others."""
     units = OrgUnit.objects.in_bulk({c.person.org_unit_id for c in contacts})
     for contact in contacts:
@@ -202,7 +203,7 @@ def _decide(*, actor: object, case: Case, contacts: list[Contact], at: datetime,
     outcome.handed_off.extend(far)
 
 
-def contacts_confirm_as(*, actor: object, case: Case, contacts: list[Contact], at: datetime) -> None:
+def contacts_confirm_as(*, actor: User, case: Case, contacts: list[Contact], at: datetime) -> None:
     """Confirm contacts already checked and locked: the protocol's orders follow, then (for close
     contacts, when tracked) their households are proposed as secondary contacts. The caller
     checked the actor's right to decide (the case's team, or the home unit accepting a hand-off)."""
@@ -220,7 +221,7 @@ def contacts_confirm_as(*, actor: object, case: Case, contacts: list[Contact], a
         _propose_households(case=case, contacts=[c for c in contacts if c.kind == ContactKind.CLOSE])
 
 
-def _hand_off(*, actor: object, case: Case, contacts: list[Contact], at: datetime) -> None:
+def _hand_off(*, actor: User, case: Case, contacts: list[Contact], at: datetime) -> None:
     """Contacts outside the actor's reach: ``handed_off``, with a hand-off request and a work item
     for the epidemiologists of the person's home unit."""
     if not contacts:
@@ -258,7 +259,7 @@ def _hand_off(*, actor: object, case: Case, contacts: list[Contact], at: datetim
 
 @transaction.atomic
 def contacts_confirm(
-    *, actor: object, case: Case, contact_ids: Sequence[int], at: datetime | None = None
+    *, actor: User, case: Case, contact_ids: Sequence[int], at: datetime | None = None
 ) -> Decided:
     """Confirm proposed contacts of ``case`` (ids of other cases are ignored): each gets the
     protocol's orders, or is handed off when the person lives outside the actor's reach.
@@ -295,7 +296,7 @@ def contacts_confirm(
 
 
 @transaction.atomic
-def contacts_dismiss(*, actor: object, case: Case, contact_ids: Sequence[int], reason: str) -> Decided:
+def contacts_dismiss(*, actor: User, case: Case, contact_ids: Sequence[int], reason: str) -> Decided:
     """Dismiss proposed contacts of ``case`` (not contacts after all); the reason is kept."""
     require_case_change(actor, case)
     if not reason.strip():

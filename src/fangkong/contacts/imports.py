@@ -4,7 +4,9 @@ Each row names a person (found by document number, or registered from the row) a
 Every row is checked as the forms check it — the person's details, the exposure type, the times
 (``2022-05-03 14:30``) and the protocol's look-back window — and every rejected row is reported
 with its row number and column. Only when all rows are good are the people registered and the
-contacts confirmed (each with the protocol's orders), in one transaction.
+contacts registered in one batch (``contacts.batch``: each confirmed with the protocol's orders,
+or handed off to the home unit of a person who lives outside the uploader's reach), in one
+transaction. A person is found by document anywhere in the city, never registered twice.
 """
 
 from __future__ import annotations
@@ -17,12 +19,13 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from fangkong.audit.services import audit_record
+from fangkong.audit.services import audit_record, audit_record_many
 from fangkong.cases.investigations import parse_local_time
 from fangkong.cases.models import Case
 from fangkong.common.errors import Invalid
-from fangkong.contacts.models import Contact, ContactImport, ExposureType
-from fangkong.contacts.services import contact_register, exposure_check, require_case_change
+from fangkong.contacts.batch import Exposure, contacts_register
+from fangkong.contacts.models import Contact, ContactImport, ContactKind, ExposureType
+from fangkong.contacts.rules import exposure_check, require_case_change
 from fangkong.orgs.roles import Perm
 from fangkong.orgs.selectors import grids_for
 from fangkong.people.imports import import_error, import_finish, person_data_from_row, upload_check
@@ -123,26 +126,18 @@ def _check_rows(
     column = {f: headers.get(f, COLUMNS[f][0]) for f in COLUMNS} | {
         "org_unit": headers.get("grid_code", "网格编码")
     }
-    existing = Contact.objects.filter(source_case=case).values_list("person_id", flat=True)
-    already = set(existing)
+    already = set(
+        Contact.objects.filter(source_case=case, kind=ContactKind.CLOSE).values_list("person_id", flat=True)
+    )
+    found = _people_by_document(rows)
     good: list[_Row] = []
     errors: list[dict[str, Any]] = []
     seen: dict[tuple[str, str], int] = {}
     for done, (row, values) in enumerate(rows, start=1):
         row_errors: dict[str, list[str]] = {}
         id_type = id_type_of(values.get("id_type", ""))
-        number = values.get("id_number", "").strip().upper().replace(" ", "")
-        person = (
-            Person.objects.select_related("org_unit")
-            .filter(
-                id_type=id_type,
-                id_number_index=id_index(id_type=id_type, number=number),
-                merged_into__isnull=True,
-            )
-            .first()
-            if number
-            else None
-        )
+        number = _number(values)
+        person = found.get((id_type, number)) if number else None
         new_person = None
         if person is None:
             try:
@@ -187,27 +182,73 @@ def _check_rows(
     return good, errors
 
 
+def _number(values: dict[str, str]) -> str:
+    return values.get("id_number", "").strip().upper().replace(" ", "")
+
+
+def _people_by_document(rows: list[tuple[int, dict[str, str]]]) -> dict[tuple[str, str], Person]:
+    """The register's person of every row's document, anywhere in the city, in one query per
+    5,000 rows: a contact living in another district is handed off there, not registered twice."""
+    keys: dict[str, tuple[str, str]] = {}
+    for _row, values in rows:
+        id_type, number = id_type_of(values.get("id_type", "")), _number(values)
+        if number:
+            keys[id_index(id_type=id_type, number=number)] = (id_type, number)
+    indexes, found = list(keys), {}
+    for start in range(0, len(indexes), 5000):
+        for person in Person.objects.select_related("org_unit").filter(
+            id_number_index__in=indexes[start : start + 5000], merged_into__isnull=True
+        ):
+            key = keys[person.id_number_index]
+            if key[0] == person.id_type:
+                found[key] = person
+    return found
+
+
+class _Refused(Exception):
+    """The batch refused rows after the check (someone registered one meanwhile): nothing stays."""
+
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        super().__init__("refused")
+        self.errors = errors
+
+
 @transaction.atomic
-def _write(job: ContactImport, rows: list[_Row]) -> int:
+def _write(job: ContactImport, rows: list[_Row], column: dict[str, str]) -> int:
+    """New people, then every contact in one batch (``contacts.batch``): all or none."""
+    made = []
     for row in rows:
-        person = row.person
-        if person is None:
+        if row.person is None:
             assert row.new_person is not None
-            person = Person()
-            person_fill(person, row.new_person, household=None)
-            person.save()
-            audit_record(
-                actor=job.created_by, action="people.person.create", target=person, after={"import": job.pk}
-            )
-        contact_register(
-            actor=job.created_by,
-            case=job.case,
-            person=person,
-            exposure_type=row.exposure_type,
-            first_exposure=row.first,
-            last_exposure=row.last,
+            row.person = Person()
+            person_fill(row.person, row.new_person, household=None)
+            row.person.save()
+            made.append(row.person)
+    audit_record_many(
+        actor=job.created_by, action="people.person.create", targets=made, after=lambda p: {"import": job.pk}
+    )
+    outcome = contacts_register(
+        actor=job.created_by,
+        case=job.case,
+        exposures=[
+            Exposure(person=r.person, exposure_type=r.exposure_type, first=r.first, last=r.last, key=r.row)
+            for r in rows
+            if r.person is not None
+        ],
+        all_or_nothing=True,
+    )
+    if outcome.refused:
+        raise _Refused(
+            [
+                import_error(row if isinstance(row, int) else None, column.get(f, column["id_number"]), m)
+                for row, error in outcome.refused
+                for f, ms in (
+                    error.errors if isinstance(error, Invalid) else {"id_number": [error.text()]}
+                ).items()
+                for m in ms
+            ]
         )
-    return len(rows)
+    return len(outcome.done) + len(outcome.handed_off)
 
 
 def contact_import_run(*, import_id: int) -> ContactImport:
@@ -228,6 +269,7 @@ def contact_import_run(*, import_id: int) -> ContactImport:
     job.total_rows = len(sheet.rows)
     job.save(update_fields=["total_rows", "updated_at"])
     rows, errors = _check_rows(job, sheet.headers, sheet.rows)
+    column = {f: sheet.headers.get(f, COLUMNS[f][0]) for f in COLUMNS}
     errors = [import_error(p.row, p.column, p.message) for p in sheet.problems] + errors
     job.processed_rows = len(sheet.rows)
     if errors:
@@ -238,4 +280,8 @@ def contact_import_run(*, import_id: int) -> ContactImport:
         )
     job.status = ImportStatus.WRITING
     job.save(update_fields=["status", "processed_rows", "updated_at"])
-    return import_finish(job, ImportStatus.SUCCEEDED, created=_write(job, rows))
+    try:
+        created = _write(job, rows, column)
+    except _Refused as refused:
+        return import_finish(job, ImportStatus.REJECTED, errors=refused.errors)
+    return import_finish(job, ImportStatus.SUCCEEDED, created=created)
