@@ -13,10 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import reduce
+from operator import or_
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,7 +28,7 @@ from fangkong.common.errors import Conflict, DomainError, Forbidden, Invalid
 from fangkong.contacts.batch import Decided, contacts_confirm_as, in_reach
 from fangkong.contacts.models import Contact, ContactStatus, Handoff, HandoffStatus
 from fangkong.orgs.roles import Perm
-from fangkong.orgs.scope import visible
+from fangkong.orgs.scope import scope_roots, visible
 from fangkong.people.idnumbers import normalize_resident_id
 from fangkong.people.models import IdType, Person
 from fangkong.people.services import id_index
@@ -54,6 +56,18 @@ def handoffs_for(*, actor: User, status: str = "") -> QuerySet[Handoff]:
         "contact__person", "contact__source_case", "contact__org_unit", "requested_by", "decided_by"
     )
     return rows.filter(status=status) if status else rows
+
+
+def handoffs_split(*, actor: User, rows: QuerySet[Handoff]) -> tuple[QuerySet[Handoff], QuerySet[Handoff]]:
+    """``rows`` as (to decide: the person lives where the actor may quarantine people; sent: the
+    others, seen through the case)."""
+    if actor.is_superuser:
+        return rows, rows.none()
+    roots = scope_roots(actor, str(Perm.QUARANTINE_CHANGE))
+    if not roots:
+        return rows.none(), rows
+    near = reduce(or_, (Q(contact__org_unit__path__startswith=r.path) for r in roots))
+    return rows.filter(near), rows.exclude(near)
 
 
 def _chosen(actor: User, ids: Sequence[int]) -> list[Handoff]:
