@@ -1,6 +1,6 @@
 from django.urls import path
 
-from fangkong.contacts import discovery_views, views
+from fangkong.contacts import discovery_views, handoff_views, views
 
 app_name = "contacts"
 urlpatterns = [
@@ -15,5 +15,7 @@ urlpatterns = [
     path("case/<int:case_id>/discover/", discovery_views.discovery_start_view, name="discover"),
     path("case/<int:case_id>/proposals/", discovery_views.proposals_decide, name="proposals"),
     path("discovery/<int:run_id>/", discovery_views.discovery_status, name="discovery"),
+    path("handoffs/", handoff_views.handoff_list, name="handoffs"),
+    path("handoffs/decide/", handoff_views.handoff_decide, name="handoff-decide"),
     path("<int:contact_id>/<slug:decision>/", views.contact_decide, name="decide"),
 ]
