@@ -93,6 +93,48 @@ def test_who_2021_is_14_days_home_with_a_2_day_lookback_and_no_secondary_contact
     assert profile.secondary_contact.quarantine is None
 
 
+def test_china_9_triage_proposes_venues_and_long_daytime_and_follows_companions_three_days_two_tests() -> (
+    None
+):
+    triage = load_profile("china-9").triage
+    assert (triage.close_venue_minutes, triage.close_daytime_minutes) == (0, 120)
+    assert (triage.day_start, triage.day_end) == (time(7, 0), time(22, 0))
+    companion = triage.companion
+    assert (companion.notified, companion.within_days, companion.test_days, companion.tests) == (
+        True,
+        3,
+        (1, 3),
+        2,
+    )
+    # day 1 is the day after the notice, counted in Shanghai time
+    assert companion.test_dates(_at(2022, 6, 10, 23, 59)) == [date(2022, 6, 11), date(2022, 6, 13)]
+    assert companion.test_dates(datetime(2022, 6, 10, 16, 30, tzinfo=UTC)) == [
+        date(2022, 6, 12),
+        date(2022, 6, 14),
+    ]
+
+
+def test_who_2021_triage_uses_15_minutes_and_asks_companions_to_self_monitor() -> None:
+    triage = load_profile("who-2021").triage
+    assert (triage.close_venue_minutes, triage.close_daytime_minutes) == (15, 15)
+    assert (triage.companion.notified, triage.companion.within_days, triage.companion.tests) == (True, 14, 0)
+    assert triage.companion.test_dates(_at(2022, 6, 10, 9)) == []
+
+
+def test_daytime_is_an_overlap_wholly_inside_the_day_window_of_one_local_day() -> None:
+    triage = load_profile("china-9").triage
+    assert triage.daytime_day(_at(2022, 6, 10, 7, 0), _at(2022, 6, 10, 22, 0)) == date(2022, 6, 10)
+    assert triage.daytime_day(_at(2022, 6, 10, 6, 59), _at(2022, 6, 10, 9, 0)) is None
+    assert triage.daytime_day(_at(2022, 6, 10, 20, 0), _at(2022, 6, 10, 22, 1)) is None
+    assert triage.daytime_day(_at(2022, 6, 10, 21, 0), _at(2022, 6, 11, 8, 0)) is None  # overnight
+    # 02:00 UTC is 10:00 in Shanghai
+    assert triage.daytime_day(
+        datetime(2022, 6, 10, 2, tzinfo=UTC), datetime(2022, 6, 10, 4, tzinfo=UTC)
+    ) == date(2022, 6, 10)
+    with pytest.raises(ValueError, match="start must be timezone-aware"):
+        triage.daytime_day(datetime(2022, 6, 10, 10), _at(2022, 6, 10, 11))
+
+
 def test_load_by_name_is_cached_and_by_path_reads_the_file(tmp_path: Path) -> None:
     assert load_profile("china-9") is load_profile("china-9")
     by_path = load_profile(PROFILES_DIR / "china-9.toml")
@@ -249,6 +291,59 @@ BAD_FILES = [
     ),
     pytest.param(
         'title = { zh = "', 'title = { fr = "x", zh = "', "profile.title.fr", "is not a known key", id="title"
+    ),
+    pytest.param("[triage.companion]\n", "", "triage.companion", "is missing", id="no-companion-table"),
+    pytest.param(
+        "test_days = [1, 3]",
+        "test_days = [1, 4]",
+        "triage.companion.test_days",
+        "day 4 is outside",
+        id="companion-day",
+    ),
+    pytest.param(
+        "test_days = [1, 3]",
+        "test_days = [3, 1]",
+        "triage.companion.test_days",
+        "increasing order",
+        id="companion-days-unordered",
+    ),
+    pytest.param(
+        "within_days = 3",
+        "within_days = 0",
+        "triage.companion.within_days",
+        "at least 1",
+        id="companion-0-days",
+    ),
+    pytest.param(
+        "notified = true", 'notified = "yes"', "triage.companion.notified", "true or false", id="notified"
+    ),
+    pytest.param(
+        'day_ends = "22:00"',
+        'day_ends = "06:00"',
+        "triage.day_ends",
+        "must be after day_starts",
+        id="day-window",
+    ),
+    pytest.param(
+        "close_venue_minutes = 0",
+        "close_venue_minutes = -5",
+        "triage.close_venue_minutes",
+        "must not be negative",
+        id="venue-minutes",
+    ),
+    pytest.param(
+        "close_daytime_minutes = 120",
+        "close_daytime_minutes = 0",
+        "triage.close_daytime_minutes",
+        "at least 1",
+        id="daytime-minutes",
+    ),
+    pytest.param(
+        "close_daytime_minutes = 120",
+        "close_daytime_minutes = 120\nclose_night_minutes = 600",
+        "triage.close_night_minutes",
+        "is not a known key",
+        id="triage-unknown-key",
     ),
 ]
 

@@ -2,8 +2,8 @@
 
 A profile holds every rule the platform takes from the protocol in force: the close-contact
 look-back, quarantine kinds, lengths and test days, secondary contacts, risk-area downgrades,
-co-location thresholds, the help-desk SLA and health-monitoring thresholds. Two ship:
-``china-9`` (Chinese national protocol, 9th edition, June 2022) and ``who-2021``.
+co-location thresholds, the triage of discovered people, the help-desk SLA and health-monitoring
+thresholds. Two ship: ``china-9`` (Chinese national protocol, 9th edition, June 2022) and ``who-2021``.
 
     >>> profile = load_profile("china-9")
     >>> profile.close_contact.quarantine.days
@@ -15,6 +15,7 @@ This package imports nothing from Django or the rest of fangkong.
 from fangkong.protocols.loader import PROFILES_DIR, ProfileError, available_profiles, load_profile
 from fangkong.protocols.rules import (
     ColocationRule,
+    CompanionRule,
     ContactRule,
     HelpdeskRule,
     MonitoringRule,
@@ -25,11 +26,13 @@ from fangkong.protocols.rules import (
     RiskLevel,
     SecondaryContactRule,
     TimelinessRule,
+    TriageRule,
 )
 
 __all__ = [
     "PROFILES_DIR",
     "ColocationRule",
+    "CompanionRule",
     "ContactRule",
     "HelpdeskRule",
     "MonitoringRule",
@@ -41,6 +44,7 @@ __all__ = [
     "RiskLevel",
     "SecondaryContactRule",
     "TimelinessRule",
+    "TriageRule",
     "available_profiles",
     "load_profile",
 ]

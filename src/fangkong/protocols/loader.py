@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fangkong.protocols.rules import (
     ColocationRule,
+    CompanionRule,
     ContactRule,
     EpidemiologyRule,
     HelpdeskRule,
@@ -27,6 +28,7 @@ from fangkong.protocols.rules import (
     RiskAreaRule,
     SecondaryContactRule,
     TimelinessRule,
+    TriageRule,
 )
 
 PROFILES_DIR = Path(__file__).resolve().parent / "profiles"
@@ -203,6 +205,38 @@ def _secondary_contact(table: _Table, timezone: str) -> SecondaryContactRule:
     return SecondaryContactRule(tracked=tracked, quarantine=quarantine)
 
 
+def _companion(table: _Table, timezone: str) -> CompanionRule:
+    notified = table.boolean("notified")
+    within_days = table.integer("within_days", minimum=1)
+    test_days = table.integers("test_days", minimum=1)
+    for day in test_days:
+        if day > within_days:
+            table.fail("test_days", f"day {day} is outside the {within_days} days a companion is followed")
+    if list(test_days) != sorted(set(test_days)):
+        table.fail("test_days", f"must be in increasing order without repeats, got {list(test_days)}")
+    table.done()
+    return CompanionRule(notified=notified, within_days=within_days, test_days=test_days, timezone=timezone)
+
+
+def _triage(table: _Table, timezone: str) -> TriageRule:
+    day_start = table.clock_time("day_starts")
+    day_end = table.clock_time("day_ends")
+    if day_end <= day_start:
+        table.fail("day_ends", f"must be after day_starts ({day_start:%H:%M}), got {day_end:%H:%M}")
+    close_venue_minutes = table.integer("close_venue_minutes", minimum=0)
+    close_daytime_minutes = table.integer("close_daytime_minutes", minimum=1)
+    companion = _companion(table.table("companion"), timezone)
+    table.done()
+    return TriageRule(
+        day_start=day_start,
+        day_end=day_end,
+        close_venue_minutes=close_venue_minutes,
+        close_daytime_minutes=close_daytime_minutes,
+        companion=companion,
+        timezone=timezone,
+    )
+
+
 def _timezone(table: _Table) -> str:
     name = table.string("timezone")
     try:
@@ -275,6 +309,8 @@ def _parse(path: Path, data: Mapping[str, object]) -> Profile:
     )
     disease.done()
 
+    triage = _triage(root.table("triage"), timezone)
+
     root.done()
     return Profile(
         name=name,
@@ -292,6 +328,7 @@ def _parse(path: Path, data: Mapping[str, object]) -> Profile:
         monitoring=monitoring,
         timeliness=timeliness,
         epidemiology=epidemiology,
+        triage=triage,
         path=path,
     )
 

@@ -178,6 +178,61 @@ class ColocationRule:
 
 
 @dataclass(frozen=True, slots=True)
+class CompanionRule:
+    """What a spatiotemporal companion (时空伴随者) is asked to do: not quarantined, but told
+    (``notified``) to report and to take a test on each of ``test_days`` (三天两检: days 1 and 3
+    of ``within_days`` = 3). Day 1 is the calendar day after the notice, as day 1 of a quarantine
+    is the day after the last exposure; a profile without tests asks for self-monitoring only."""
+
+    notified: bool
+    within_days: int
+    test_days: tuple[int, ...]
+    timezone: str
+
+    @property
+    def tests(self) -> int:
+        """How many tests a companion is asked to take."""
+        return len(self.test_days)
+
+    def test_dates(self, notified_at: datetime) -> list[date]:
+        """The dates of the tests of a companion told at ``notified_at``, in order."""
+        first = _local(notified_at, self.timezone, "notified_at").date() + timedelta(days=1)
+        return [first + timedelta(days=day - 1) for day in self.test_days]
+
+
+@dataclass(frozen=True, slots=True)
+class TriageRule:
+    """How a discovery run sorts the people it found (分级): proposed close contacts for an
+    epidemiologist's review, and spatiotemporal companions (see ``CompanionRule``).
+
+    A person is proposed as a close contact when, on one local day, they shared venue visits
+    with the case for at least ``close_venue_minutes`` (0: any shared visit), or shared a cell in
+    the daytime for at least ``close_daytime_minutes``. Daytime co-presence is an overlap lying
+    wholly between ``day_start`` and ``day_end`` of one local day; an overlap that reaches into
+    the night is two people at home in the same cell (neighbours asleep), which never proposes
+    anyone. Everyone else found is a companion.
+    """
+
+    day_start: time
+    day_end: time
+    close_venue_minutes: int
+    close_daytime_minutes: int
+    companion: CompanionRule
+    timezone: str
+
+    def daytime_day(self, start: datetime, end: datetime) -> date | None:
+        """The local day an overlap ``[start, end]`` lies in wholly within the daytime, or None
+        when it reaches outside it (into the night, or across midnight)."""
+        first = _local(start, self.timezone, "start")
+        last = _local(end, self.timezone, "end")
+        if first.date() != last.date():
+            return None
+        if first.time() < self.day_start or last.time() > self.day_end:
+            return None
+        return first.date()
+
+
+@dataclass(frozen=True, slots=True)
 class HelpdeskRule:
     """The help-request call-back SLA ("电话发我": leave your number and we call you back)."""
 
@@ -252,4 +307,5 @@ class Profile:
     monitoring: MonitoringRule
     timeliness: TimelinessRule
     epidemiology: EpidemiologyRule
+    triage: TriageRule
     path: Path
