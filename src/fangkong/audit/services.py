@@ -62,11 +62,20 @@ def _event(
         target_type=target._meta.label_lower,
         target_id=str(target.pk),
         target_label=str(target)[:200],
-        org_unit=org_unit if org_unit is not None else getattr(target, "org_unit", None),
+        org_unit_id=org_unit.pk if org_unit is not None else _unit_id(target),
         before=before,
         after=after,
         ip=client_ip.get(),
     )
+
+
+def _unit_id(target: models.Model) -> int | None:
+    """The unit that owns ``target`` (its ``org_unit_id``, read without loading the unit)."""
+    unit_id = getattr(target, "org_unit_id", None)
+    if unit_id is not None:
+        return int(unit_id)
+    unit = getattr(target, "org_unit", None)
+    return unit.pk if unit is not None else None
 
 
 def changes(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -119,11 +119,13 @@ def contacts_register(
         raise Invalid.field("contacts", _("At most %(n)d people at once.") % {"n": LIMIT})
     _lock_case(case)
     ids = [e.person.pk for e in exposures]
-    already = set(
-        Contact.objects.filter(source_case=case, person_id__in=ids, kind=ContactKind.CLOSE).values_list(
-            "person_id", flat=True
+    close = {
+        c.person_id: c
+        for c in Contact.objects.select_for_update(of=("self",)).filter(
+            source_case=case, person_id__in=ids, kind=ContactKind.CLOSE
         )
-    )
+    }
+    already = {pk for pk, c in close.items() if c.status != ContactStatus.PROPOSED}
     cases = _case_people(ids)
     outcome, good, seen = Decided(), [], set()
     for e in exposures:
@@ -150,6 +152,7 @@ def contacts_register(
             good.append(e)
     if all_or_nothing and outcome.refused:
         return outcome
+    proposed = [(e, close[e.person.pk]) for e in good if e.person.pk in close]
     contacts = Contact.objects.bulk_create(
         [
             Contact(
@@ -164,9 +167,11 @@ def contacts_register(
                 note=e.note[:500],
             )
             for e in good
+            if e.person.pk not in close
         ],
         batch_size=1000,
     )
+    contacts += _take_over(proposed)
     for contact in contacts:
         contact.source_case = case
     Contact.objects.filter(  # a household proposal of the same person is now moot
@@ -188,6 +193,24 @@ def contacts_register(
     )
     _decide(actor=actor, case=case, contacts=contacts, at=at or timezone.now(), outcome=outcome)
     return outcome
+
+
+def _take_over(proposed: list[tuple[Exposure, Contact]]) -> list[Contact]:
+    """Proposals (found by a discovery) of people the investigation now registers by hand: the
+    proposal becomes the registered contact, its exposure widened to cover both, so that a
+    person is never a contact twice and the hand's decision is not lost to the discovery's."""
+    for e, contact in proposed:
+        contact.person = e.person
+        contact.first_exposure = min(contact.first_exposure, e.first)
+        contact.last_exposure = max(contact.last_exposure, e.last)
+        contact.exposure_type = e.exposure_type
+        contact.note = e.note[:500] or contact.note
+    Contact.objects.bulk_update(
+        [c for _e, c in proposed],
+        ["first_exposure", "last_exposure", "exposure_type", "note"],
+        batch_size=1000,
+    )
+    return [c for _e, c in proposed]
 
 
 def _decide(*, actor: User, case: Case, contacts: list[Contact], at: datetime, outcome: Decided) -> None:

@@ -255,9 +255,9 @@ class Handoff(TimeStampedModel):
         return f"handoff {self.pk} of contact {self.contact_id}"
 
     @property
-    def org_unit(self) -> Any:
+    def org_unit_id(self) -> int:
         """Owned by the person's home grid (for the audit trail's scope)."""
-        return self.contact.org_unit
+        return int(self.contact.org_unit_id)
 
 
 class CompanionTest(models.Model):
