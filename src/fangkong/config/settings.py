@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "fangkong.quarantine",
     "fangkong.contacts",
     "fangkong.portal",
+    "fangkong.notify",
     "fangkong.helpdesk",
     "fangkong.volunteers",
     "fangkong.dashboard",
@@ -152,6 +153,39 @@ FANGKONG_TRUSTED_PROXIES = int(env("FANGKONG_TRUSTED_PROXIES", "0") or "0")
 FANGKONG_MOBILITY_DIR = Path(env("FANGKONG_MOBILITY_DIR", str(VAR_DIR / "mobility")) or VAR_DIR / "mobility")
 # The co-location engine: "duckdb" (embedded, default) or "spark" (needs the spark extra and Java).
 FANGKONG_COLOCATION_BACKEND = env("FANGKONG_COLOCATION_BACKEND", "duckdb") or "duckdb"
+
+# SMS (fangkong.notify, docs/notifications.md). The backend: console (default: prints, sends
+# nothing), locmem (tests), aliyun or tencent. Each provider sends only templates approved in its
+# console: the signature and each template's code come from here ("name=code,name=code").
+FANGKONG_SMS_BACKEND = (
+    env("FANGKONG_SMS_BACKEND", "fangkong.notify.backends.console.ConsoleBackend")
+    or "fangkong.notify.backends.console.ConsoleBackend"
+)
+FANGKONG_SMS_SIGNATURE = env("FANGKONG_SMS_SIGNATURE", "防控") or "防控"
+# Messages one number may be sent per local day; those over it are stored as refused.
+FANGKONG_SMS_DAILY_LIMIT = int(env("FANGKONG_SMS_DAILY_LIMIT", "10") or "10")
+FANGKONG_SMS_TIMEOUT = float(env("FANGKONG_SMS_TIMEOUT", "10") or "10")
+
+
+def _codes(name: str) -> dict[str, str]:
+    return dict(item.split("=", 1) for item in env_list(name, []) if "=" in item)
+
+
+FANGKONG_SMS_ALIYUN = {
+    "access_key_id": env("FANGKONG_SMS_ALIYUN_ACCESS_KEY_ID", "") or "",
+    "access_key_secret": env("FANGKONG_SMS_ALIYUN_ACCESS_KEY_SECRET", "") or "",
+    "endpoint": env("FANGKONG_SMS_ALIYUN_ENDPOINT", "https://dysmsapi.aliyuncs.com/") or "",
+    "region": env("FANGKONG_SMS_ALIYUN_REGION", "cn-hangzhou") or "cn-hangzhou",
+    "templates": _codes("FANGKONG_SMS_ALIYUN_TEMPLATES"),
+}
+FANGKONG_SMS_TENCENT = {
+    "secret_id": env("FANGKONG_SMS_TENCENT_SECRET_ID", "") or "",
+    "secret_key": env("FANGKONG_SMS_TENCENT_SECRET_KEY", "") or "",
+    "sdk_app_id": env("FANGKONG_SMS_TENCENT_SDK_APP_ID", "") or "",
+    "endpoint": env("FANGKONG_SMS_TENCENT_ENDPOINT", "https://sms.tencentcloudapi.com/") or "",
+    "region": env("FANGKONG_SMS_TENCENT_REGION", "ap-guangzhou") or "ap-guangzhou",
+    "templates": _codes("FANGKONG_SMS_TENCENT_TEMPLATES"),
+}
 
 LOGGING = {
     "version": 1,

@@ -39,6 +39,7 @@ from fangkong.helpdesk.models import (
     Status,
     Urgency,
 )
+from fangkong.notify.services import Sms, sms_queue
 from fangkong.orgs.models import Level, OrgUnit
 from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import can
@@ -156,7 +157,8 @@ def help_request_check(*, data: RequestData) -> str:
 
 
 def help_request_submit(*, data: RequestData, now: datetime | None = None) -> Submitted:
-    """Store a resident's request (no actor: the public form) and return it with its ticket."""
+    """Store a resident's request (no actor: the public form) and return it with its ticket; a
+    text message acknowledges it (ticket and call-back minutes), queued in the same transaction."""
     community, grid, phone = _clean(data)
     now = now or timezone.now()
     index = phone_key(phone)
@@ -204,6 +206,19 @@ def help_request_submit(*, data: RequestData, now: datetime | None = None) -> Su
             action="helpdesk.submit",
             target=request,
             after={"name": mask_name(request.name), "category": request.category, "urgency": request.urgency},
+        )
+        minutes = max(1, round((due - now).total_seconds() / 60))
+        sms_queue(  # the acknowledgement: its ticket and when to expect the call (a landline is refused)
+            actor=None,
+            template="help_ack",
+            messages=[
+                Sms(
+                    phone=phone,
+                    params={"ticket": request.ticket_display, "minutes": str(minutes)},
+                    org_unit_id=community.pk,
+                    subject=request,
+                )
+            ],
         )
     return Submitted(request, duplicate=False)
 

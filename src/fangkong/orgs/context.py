@@ -24,12 +24,14 @@ NAVIGATION = [
     ("quarantine:lab-due", _("Tests due"), Perm.QUARANTINE_CHANGE, ("quarantine:lab-due",)),
     ("dashboard:home", _("Dashboard"), Perm.CASES_VIEW, ("dashboard",)),
     ("contacts:timeliness", _("Timeliness"), Perm.CASES_VIEW, ("contacts:timeliness",)),
+    ("contacts:handoffs", _("Hand-offs"), Perm.CASES_CHANGE, ("contacts:handoffs",)),
     ("helpdesk:queue", _("Help requests"), Perm.HELPDESK_VIEW, ("helpdesk",)),
     ("volunteers:list", _("Volunteers"), Perm.VOLUNTEERS_VIEW, ("volunteers",)),
     # the portal desk: publishers draft and publish, commanders approve (one entry for either)
     ("publish:home", _("Public portal"), Perm.PORTAL_PUBLISH, ("publish",)),
     ("publish:home", _("Public portal"), Perm.PORTAL_APPROVE, ("publish",)),
     ("people:list", _("People"), Perm.PEOPLE_VIEW, ("people",)),
+    ("notify:outbox", _("Text messages"), Perm.PEOPLE_VIEW, ("notify",)),
     ("orgs:tree", _("Org tree"), Perm.ORGS_VIEW, ("orgs",)),
     ("audit:list", _("Audit"), Perm.AUDIT_VIEW, ("audit",)),
 ]
