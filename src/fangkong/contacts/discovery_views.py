@@ -14,9 +14,13 @@ from django.views.decorators.http import require_POST
 from fangkong.cases.investigations import parse_local_time
 from fangkong.cases.selectors import case_get
 from fangkong.common.errors import Conflict, Invalid
+from fangkong.common.masking import mask_name
 from fangkong.common.views import staff_view
 from fangkong.contacts import selectors, services
 from fangkong.contacts.discovery import discovery_start
+from fangkong.contacts.views import back_to
+
+REFUSALS_SHOWN = 5  # the message names the first few refused, with why; the count says how many
 
 
 @require_POST
@@ -55,7 +59,8 @@ def discovery_status(request: HttpRequest, run_id: int) -> HttpResponse:
 @require_POST
 @staff_view
 def proposals_decide(request: HttpRequest, case_id: int) -> HttpResponse:
-    """Confirm or dismiss the ticked proposed contacts of a case."""
+    """Confirm or dismiss the ticked proposed contacts of a case, then go back to the same tab,
+    filters, order and page of the review page (``next``)."""
     case = case_get(actor=request.user, case_id=case_id)
     ids = [int(v) for v in request.POST.getlist("contact") if v.isdigit()]
     decision = request.POST.get("decision", "")
@@ -69,19 +74,30 @@ def proposals_decide(request: HttpRequest, case_id: int) -> HttpResponse:
         )
     except Invalid as error:
         messages.error(request, error.text())
-        return redirect(reverse("contacts:case", args=[case.pk]) + "#proposals")
+        return redirect(back_to(request, case.pk))
     if decision == "confirm":
-        text = ngettext(
-            "%(n)d contact confirmed; quarantine orders made.",
-            "%(n)d contacts confirmed; quarantine orders made.",
-            outcome.done,
-        )
+        confirmed = outcome.done - outcome.handed_off
+        if confirmed or not outcome.handed_off:
+            text = ngettext(
+                "%(n)d contact confirmed; quarantine orders made.",
+                "%(n)d contacts confirmed; quarantine orders made.",
+                confirmed,
+            )
+            messages.success(request, text % {"n": confirmed})
+        if outcome.handed_off:
+            text = ngettext(
+                "%(n)d person lives outside your area: handed off (协查) to their home community.",
+                "%(n)d people live outside your area: handed off (协查) to their home communities.",
+                outcome.handed_off,
+            )
+            messages.success(request, text % {"n": outcome.handed_off})
     else:
         text = ngettext("%(n)d proposal dismissed.", "%(n)d proposals dismissed.", outcome.done)
-    messages.success(request, text % {"n": outcome.done})
-    for contact, reason in outcome.refused:
-        messages.error(request, f"{contact.pk}: {reason}")
-    left = selectors.contact_counts(actor=request.user, case_id=case.pk).get("proposed")  # the next page
-    return redirect(
-        reverse("contacts:case", args=[case.pk]) + ("?status=proposed" if left else "") + "#proposals"
-    )
+        messages.success(request, text % {"n": outcome.done})
+    if outcome.refused:
+        names = "；".join(
+            f"{mask_name(c.person.name)}：{reason}" for c, reason in outcome.refused[:REFUSALS_SHOWN]
+        )
+        text = ngettext("%(n)d not decided: %(names)s", "%(n)d not decided: %(names)s", len(outcome.refused))
+        messages.error(request, text % {"n": len(outcome.refused), "names": names})
+    return redirect(back_to(request, case.pk))

@@ -2,69 +2,151 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from fangkong.cases.investigations import parse_local_time
 from fangkong.cases.selectors import case_get
 from fangkong.common.errors import Conflict, Invalid
+from fangkong.common.masking import mask_name
 from fangkong.common.pagination import paginate
-from fangkong.common.views import csv_download, date_param, int_param, page_action, query_string, staff_view
+from fangkong.common.views import csv_download, date_param, int_param, page_action, staff_view
 from fangkong.contacts import graph, selectors, services, timeliness
+from fangkong.contacts.handoff import person_by_document
 from fangkong.contacts.imports import TEMPLATE_HEADER, contact_import_create
-from fangkong.contacts.models import ContactStatus, ExposureType
+from fangkong.contacts.models import Contact, ContactStatus, DiscoveredBy, ExposureType
+from fangkong.contacts.selectors import ReviewFilters
 from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import can
 from fangkong.people.import_views import import_status_page
+from fangkong.people.models import Person
 from fangkong.people.selectors import person_list
 
 CONTACTS_PER_PAGE = 100  # a discovery can propose hundreds; ticking all confirms one page
+RESIDENT_ID = re.compile(r"^[0-9]{17}[0-9Xx]$")
 
 
-def _find_person(actor: Any, text: str) -> Any:
+def _find_person(actor: Any, text: str) -> Person:
+    """The person the register form names: a record number, a document or a mobile in the actor's
+    area; else, for a resident ID, the person anywhere in the city (a hand-off to their home unit)."""
     text = text.strip()
     found = (
         list(person_list(actor=actor).filter(pk=int(text))[:1]) if text.isdigit() and len(text) <= 10 else []
     )
     if not found and text:
         found = list(person_list(actor=actor, q=text).exclude(name__contains=text)[:2])
+    if not found and RESIDENT_ID.match(text.replace(" ", "")):
+        elsewhere = person_by_document(number=text)
+        found = [elsewhere] if elsewhere is not None else []
     if len(found) != 1:
         raise Invalid.field("person", _("No person with this number in your area; register them first."))
     return found[0]
+
+
+TAB_LABELS = {
+    "proposed": gettext_lazy("Proposals"),
+    "household": gettext_lazy("Household members"),
+    "confirmed": gettext_lazy("Confirmed contacts"),
+    "companions": gettext_lazy("Spatiotemporal companions"),
+    "handed_off": gettext_lazy("Handed off (协查)"),
+    "dismissed": gettext_lazy("Dismissed"),
+    "all": gettext_lazy("All"),
+}
+TAB_EMPTY = {
+    "proposed": gettext_lazy(
+        "No proposals wait for a decision. Find contacts in location data and venue check-ins above, or register one by hand below."
+    ),
+    "household": gettext_lazy(
+        "No household members wait for a decision. They are proposed when a close contact with a registered household is confirmed."
+    ),
+    "confirmed": gettext_lazy("No confirmed contacts yet."),
+    "companions": gettext_lazy(
+        "No spatiotemporal companions. They are found in location data, asked to take two tests in three days, and not quarantined."
+    ),
+    "handed_off": gettext_lazy(
+        "No contacts handed off. A contact who lives outside your area is handed to their home unit here."
+    ),
+    "dismissed": gettext_lazy("No dismissed proposals."),
+    "all": gettext_lazy("No contacts registered yet."),
+}
+SORT_LABELS = {
+    "score": gettext_lazy("Score, highest first"),
+    "last_exposure": gettext_lazy("Last exposure, latest first"),
+    "name": gettext_lazy("Name"),
+}
+
+
+def _address(case_id: int, filters: ReviewFilters, *, page: int = 1, tab: str | None = None) -> str:
+    """The review page at this tab, order, filters and page (what a decision comes back to)."""
+    params: dict[str, Any] = {"tab": tab or filters.tab}
+    for name in ("sort", "found_by", "min_score", "exposure_type", "q"):
+        if getattr(filters, name):
+            params[name] = getattr(filters, name)
+    if page > 1:
+        params["page"] = page
+    return f"{reverse('contacts:case', args=[case_id])}?{urlencode(params)}"
+
+
+def back_to(request: HttpRequest, case_id: int) -> str:
+    """Where a decision sends the reviewer: the page it was made on (``next``, a path on this
+    site), else the case's contacts; a page now past the end shows the last one."""
+    target = request.POST.get("next", "")
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target + ("" if "#" in target else "#review")
+    return reverse("contacts:case", args=[case_id]) + "#review"
+
+
+def _default_tab(counts: dict[str, int]) -> str:
+    return next((tab for tab in ("proposed", "household") if counts[tab]), "all")
 
 
 def _page(
     request: HttpRequest, case_id: int, *, errors: dict[str, list[str]] | None = None, status: int = 200
 ) -> HttpResponse:
     case = case_get(actor=request.user, case_id=case_id)
-    shown = request.GET.get("status", "")
-    shown = shown if shown in ContactStatus.values else ""
-    contacts = selectors.contact_list(actor=request.user, case_id=case.pk, status=shown)
-    counts = selectors.contact_counts(actor=request.user, case_id=case.pk)
+    counts = selectors.contact_tab_counts(actor=request.user, case_id=case.pk)
+    filters = ReviewFilters.parse(request.GET, default_tab=_default_tab(counts))
+    contacts = selectors.contact_review_list(actor=request.user, case_id=case.pk, filters=filters)
+    page = paginate(contacts, page=int_param(request, "page", 1) or 1, size=CONTACTS_PER_PAGE)
+    selectors.people_in_view(actor=request.user, contacts=page.items)
+    here = _address(case.pk, filters, page=page.number)
     return render(
         request,
         "contacts/case_contacts.html",
         {
             "case": case,
-            "page": paginate(contacts, page=int_param(request, "page", 1) or 1, size=CONTACTS_PER_PAGE),
-            "query": query_string(request),
-            "shown": shown,
-            "tabs": [("", _("All"), sum(counts.values()))]
-            + [(value, label, counts.get(value, 0)) for value, label in ContactStatus.choices],
+            "page": page,
+            "query": _address(case.pk, filters).split("?", 1)[1] + "&",
+            "here": here,
+            "filters": filters,
+            "tabs": [
+                (tab, label, counts[tab], _address(case.pk, filters, tab=tab))
+                for tab, label in TAB_LABELS.items()
+            ],
+            "empty": TAB_EMPTY[filters.tab],
+            "sorts": list(SORT_LABELS.items()),
+            "found_by_choices": DiscoveredBy.choices,
             "exposure_types": ExposureType.choices,
+            "has_proposals": any(c.status == ContactStatus.PROPOSED for c in page.items),
             "errors": errors or {},
             "typed": request.POST if errors else {},
             "can_change": can(request.user, Perm.CASES_CHANGE, case.org_unit),
             "runs": selectors.discovery_run_list(actor=request.user, case_id=case.pk)[:5],
-            "proposed_count": counts.get(ContactStatus.PROPOSED, 0),
+            "proposed_count": counts["proposed"] + counts["household"],
         },
         status=status,
     )
@@ -93,26 +175,37 @@ def case_contacts(request: HttpRequest, case_id: int) -> HttpResponse:
         return _page(request, case_id, errors=error.errors, status=422)
     except Conflict as error:
         return _page(request, case_id, errors={"person": [error.message]}, status=409)
-    messages.success(
-        request, _("Close contact registered; quarantine orders made for %(p)s.") % {"p": contact.person}
-    )
-    return redirect("contacts:case", case_id=case.pk)
+    messages.success(request, _decided_text(contact))
+    return redirect(back_to(request, case.pk))
+
+
+def _decided_text(contact: Contact) -> str:
+    """What a decision on one contact did, naming the person (masked) and the effect."""
+    name = mask_name(contact.person.name)
+    if contact.status == ContactStatus.HANDED_OFF:
+        return _(
+            "%(p)s registered; the person lives outside your area, so a hand-off (协查) to their home community was requested."
+        ) % {"p": name}
+    if contact.status == ContactStatus.DISMISSED:
+        return _("Proposal for %(p)s dismissed; no orders were made.") % {"p": name}
+    return _("Close contact registered; quarantine orders made for %(p)s.") % {"p": name}
 
 
 @require_POST
 @staff_view
 def contact_decide(request: HttpRequest, contact_id: int, decision: str) -> HttpResponse:
     contact = selectors.contact_get(actor=request.user, contact_id=contact_id)
-    with page_action(request):
+    with page_action(request) as done:
         if decision == "confirm":
-            services.contact_confirm(actor=request.user, contact=contact)
+            contact = services.contact_confirm(actor=request.user, contact=contact)
         elif decision == "dismiss":
-            services.contact_dismiss(
+            contact = services.contact_dismiss(
                 actor=request.user, contact=contact, reason=request.POST.get("reason", "")
             )
         else:
             raise Invalid.field("decision", _("Unknown decision."))
-    return redirect("contacts:case", case_id=contact.source_case_id)
+        done.message = _decided_text(contact)
+    return redirect(back_to(request, contact.source_case_id))
 
 
 @require_POST
@@ -121,7 +214,7 @@ def contacts_identified(request: HttpRequest, case_id: int) -> HttpResponse:
     case = case_get(actor=request.user, case_id=case_id)
     with page_action(request):
         services.case_contacts_identified(actor=request.user, case=case)
-    return redirect("contacts:case", case_id=case.pk)
+    return redirect(back_to(request, case.pk))
 
 
 @staff_view
@@ -149,16 +242,51 @@ def timeliness_page(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _cluster_words() -> dict[str, Any]:
+    """What the graph's script writes, in the reader's language."""
+    return {
+        "categories": {
+            "confirmed": _("Confirmed"),
+            "suspected": _("Suspected"),
+            "asymptomatic": _("Asymptomatic infection"),
+            "excluded": _("Excluded"),
+            "contact_close": _("Close contact"),
+            "contact_secondary": _("Secondary contact"),
+            "contacts": _("Contacts (count)"),
+            "proposal": _("Proposed contact, waiting for a decision"),
+            "proposals": _("Proposals (count)"),
+            "community": _("Community"),
+        },
+        "levels": {
+            "people": _("every person"),
+            "cases": _("contacts grouped by case"),
+            "communities": _("cases grouped by community"),
+        },
+        "cases": _("Cases"),
+        "contacts": _("Contacts"),
+        "proposals": _("Proposals waiting: {n}"),
+        "companions": _("Spatiotemporal companions: {n}"),
+        "origin": _("the case you came from"),
+    }
+
+
 @staff_view
 def cluster_page(request: HttpRequest, case_id: int) -> HttpResponse:
     case = case_get(actor=request.user, case_id=case_id)
-    return render(request, "contacts/cluster.html", {"case": case})
+    origin = int_param(request, "from")
+    data_url = reverse("contacts:cluster-data", args=[case.pk]) + (f"?from={origin}" if origin else "")
+    return render(
+        request, "contacts/cluster.html", {"case": case, "data_url": data_url, "words": _cluster_words()}
+    )
 
 
 @staff_view
 def cluster_data(request: HttpRequest, case_id: int) -> JsonResponse:
+    """The cluster's graph; ``from`` names the case the reviewer came from (highlighted)."""
     case = case_get(actor=request.user, case_id=case_id)
-    return JsonResponse(graph.cluster_graph(actor=request.user, case=case))
+    return JsonResponse(
+        graph.cluster_graph(actor=request.user, case=case, origin_id=int_param(request, "from"))
+    )
 
 
 @require_POST
