@@ -23,6 +23,7 @@ from fangkong.config.api import api
 from fangkong.contacts.models import ContactImport, DiscoveryRun
 from fangkong.contacts.services import contact_register
 from fangkong.dashboard.models import ExportFile
+from fangkong.notify.services import Sms, sms_queue
 from fangkong.orgs.services import api_token_create
 from fangkong.people.models import PersonImport
 from fangkong.quarantine.models import LabResultImport, QuarantineOrder
@@ -221,6 +222,15 @@ MAKERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "request_id": lambda ctx: _far_help_request(ctx).pk,
     "dispatch_id": lambda ctx: (_far_volunteer(ctx), ctx["dispatch"])[1].pk,
     "commendation_id": lambda ctx: (_far_volunteer(ctx), ctx["commendation"])[1].pk,
+    "message_id": lambda ctx: (
+        sms_queue(
+            actor=None,
+            template="self_report",
+            messages=[Sms(phone="13800138000", params={"link": "x"}, org_unit_id=ctx["tree"].grid_far.pk)],
+        )
+        .queued[0]
+        .pk
+    ),
     "import_id": lambda ctx: (
         PersonImport.objects.create(
             org_unit=ctx["tree"].grid_far, created_by=ctx["far_user"], file_name="theirs.csv", content=b"x"
