@@ -15,20 +15,20 @@ Rules:
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangkong.audit.services import audit_record, audit_record_many
 from fangkong.common.errors import Conflict, Forbidden
-from fangkong.common.locks import serialise
 from fangkong.notify.models import COUNTED, OutboxMessage, Status
 from fangkong.notify.phones import phone_key, sms_number
 from fangkong.notify.templates import params_clean, template_get
@@ -82,6 +82,27 @@ def sent_today(*, keys: Iterable[str], now: datetime, exclude: Iterable[int] = (
     return {row["phone_index"]: row["n"] for row in rows}
 
 
+def lock_numbers(keys: Iterable[str]) -> None:
+    """Serialise the transactions that count and add messages of the same numbers, until this one
+    ends: on PostgreSQL one statement takes an advisory lock per number (in a fixed order, so two
+    batches cannot deadlock); on SQLite every writing transaction already runs alone."""
+    if connection.vendor != "postgresql":
+        return
+    numbers = sorted(
+        {
+            int.from_bytes(hashlib.blake2b(f"notify.sms:{k}".encode(), digest_size=8).digest()) >> 1
+            for k in keys
+            if k
+        }
+    )
+    if numbers:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(k) FROM (SELECT unnest(%s::bigint[]) AS k ORDER BY 1) AS keys",
+                [numbers],
+            )
+
+
 @transaction.atomic
 def sms_queue(*, actor: User | None, template: str, messages: Sequence[Sms]) -> Queued:
     """Queue ``messages`` of ``template``; refuse (and store as refused) those that break a rule."""
@@ -89,8 +110,9 @@ def sms_queue(*, actor: User | None, template: str, messages: Sequence[Sms]) -> 
     cleaned = [params_clean(spec, sms.params) for sms in messages]
     now = timezone.now()
     numbers = [sms_number(sms.phone) for sms in messages]
-    serialise(key="notify.daily-limit")  # two batches to one number: the second sees the first
-    counts = sent_today(keys=[phone_key(n) for n in numbers if n], now=now)
+    keys = [phone_key(n) for n in numbers if n]
+    lock_numbers(keys)  # two batches to one number: the second waits, then counts the first
+    counts = sent_today(keys=keys, now=now)
     limit = settings.FANGKONG_SMS_DAILY_LIMIT
     units = OrgUnit.objects.in_bulk({sms.org_unit_id for sms in messages if sms.org_unit_id is not None})
     rows: list[OutboxMessage] = []
@@ -181,7 +203,7 @@ def sms_retry(*, actor: Any, messages: Sequence[OutboxMessage]) -> list[OutboxMe
         if message.status != Status.FAILED:
             raise Conflict(_("Only a failed message can be sent again."))
     now = timezone.now()
-    serialise(key="notify.daily-limit")
+    lock_numbers([m.phone_index for m in messages])
     counts = sent_today(keys=[m.phone_index for m in messages], now=now, exclude=[m.pk for m in messages])
     for message in messages:
         counts[message.phone_index] = counts.get(message.phone_index, 0) + 1
