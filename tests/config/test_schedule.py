@@ -42,8 +42,9 @@ def test_a_tick_enqueues_due_jobs_for_the_worker():
         "helpdesk.escalate",
         "quarantine.missing_checks",
         "portal.risk_sweep",
+        "contacts.companion_tests",
         "dashboard.expire_exports",
     }
-    assert DBTaskResult.objects.count() == 4
+    assert DBTaskResult.objects.count() == 5
     assert tick(last_runs=runs, now=now + timedelta(seconds=30)) == []
     assert tick(last_runs=runs, now=now + timedelta(minutes=1)) == ["helpdesk.escalate"]

@@ -23,7 +23,7 @@ from fangkong.contacts.models import Contact, ContactEvidence, DiscoveryRun
 from fangkong.contacts.services import contact_register
 from fangkong.quarantine.models import QuarantineOrder
 from tests.cases.factories import make_case
-from tests.engine.conftest import ping, write_checkins, write_pings
+from tests.engine.conftest import ping, place, write_checkins, write_pings
 from tests.orgs.factories import user_with_role
 from tests.people.factories import make_person
 
@@ -55,16 +55,32 @@ def mobility(tmp_path: Path, settings: Any) -> Path:
     return tmp_path / "mobility"
 
 
+def outline(lon: float, lat: float, half: float = 0.01) -> dict[str, Any]:
+    """A square GeoJSON outline around a point (a grid's outline on the maps)."""
+    ring = [
+        [lon - half, lat - half],
+        [lon + half, lat - half],
+        [lon + half, lat + half],
+        [lon - half, lat + half],
+    ]
+    return {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}
+
+
 @pytest.fixture
 def scene(tree, epidemiologist, mobility):
-    """A confirmed case who spent yesterday 10:00–11:00 in cell 0 and visited venue 7 at 15:00.
+    """A confirmed case who spent yesterday 10:00–12:30 in cell 0 and visited venue 7 at 15:00.
 
-    - ``near``: in cell 0 from 10:30 to 11:30 (30 min together) → proposed, location data
-    - ``brief``: in cell 0 from 10:55 to 11:30 (5 min) → under the 10-minute minimum
+    - ``near``: in cell 0 from 10:30 to 12:40 (120 min together, daytime) → proposed, location data
+    - ``passer``: in cell 0 from 11:00 to 11:30 (30 min) → a spatiotemporal companion
+    - ``brief``: in cell 0 from 12:25 to 13:00 (5 min) → under the 10-minute minimum
     - ``diner``: checked in at venue 7 at 15:20 without checking out → proposed, venue
     - ``known``: in cell 0 with the case, already a manual contact → not proposed again
     - person 999999 in cell 0 with the case: not in the register
+
+    Cell 0 lies in the outline of grid B (湖贝社区 第2网格).
     """
+    tree.grid_b.geometry = outline(*place(0))
+    tree.grid_b.save()
     case = make_case(
         actor=epidemiologist,
         grid=tree.grid_a,
@@ -72,16 +88,16 @@ def scene(tree, epidemiologist, mobility):
         onset_date=timezone.localdate() - timedelta(days=1),
         hours_ago=1,
     )
-    near, brief, diner, known = (loner(epidemiologist, tree.grid_b) for _ in range(4))
+    near, passer, brief, diner, known = (loner(epidemiologist, tree.grid_b) for _ in range(5))
     y = timezone.localtime() - timedelta(days=1)
     ten = y.replace(hour=10, minute=0, second=0, microsecond=0)
-    pings = [ping(case.person_id, t, 0) for t in every(5, ten, ten + timedelta(hours=1))]
-    pings += [ping(near.pk, t, 0) for t in every(5, ten + timedelta(minutes=30), ten + timedelta(minutes=90))]
-    pings += [
-        ping(brief.pk, t, 0) for t in every(5, ten + timedelta(minutes=55), ten + timedelta(minutes=90))
-    ]
-    pings += [ping(known.pk, t, 0) for t in every(5, ten, ten + timedelta(hours=1))]
-    pings += [ping(999_999, t, 0) for t in every(5, ten, ten + timedelta(hours=1))]
+    minutes = lambda n: ten + timedelta(minutes=n)  # noqa: E731
+    pings = [ping(case.person_id, t, 0) for t in every(5, ten, minutes(150))]
+    pings += [ping(near.pk, t, 0) for t in every(5, minutes(30), minutes(160))]
+    pings += [ping(passer.pk, t, 0) for t in every(5, minutes(60), minutes(90))]
+    pings += [ping(brief.pk, t, 0) for t in every(5, minutes(145), minutes(180))]
+    pings += [ping(known.pk, t, 0) for t in every(5, ten, minutes(60))]
+    pings += [ping(999_999, t, 0) for t in every(5, ten, minutes(60))]
     pings += [ping(diner.pk, ten + timedelta(hours=5), 40)]
     write_pings(mobility, pings)
     write_checkins(
@@ -102,7 +118,15 @@ def scene(tree, epidemiologist, mobility):
         first_exposure=ten,
         last_exposure=ten + timedelta(hours=1),
     )
-    return {"case": case, "near": near, "brief": brief, "diner": diner, "known": known, "ten": ten}
+    return {
+        "case": case,
+        "near": near,
+        "passer": passer,
+        "brief": brief,
+        "diner": diner,
+        "known": known,
+        "ten": ten,
+    }
 
 
 def test_discovery_proposes_contacts_with_evidence_and_audits_the_run(client: Client, scene, epidemiologist):
@@ -118,29 +142,49 @@ def test_discovery_proposes_contacts_with_evidence_and_audits_the_run(client: Cl
     run_worker()
     run.refresh_from_db()
     assert (run.status, run.percent, run.no_data) == ("succeeded", 100, False)
-    assert (run.people_found, run.proposed, run.already_contacts, run.unknown_people) == (4, 2, 1, 1)
+    assert (run.people_found, run.proposed, run.companions, run.already_contacts, run.unknown_people) == (
+        5,
+        2,
+        1,
+        1,
+        1,
+    )
     proposed = {c.person_id: c for c in Contact.objects.filter(source_case=case, status="proposed")}
     assert set(proposed) == {scene["near"].pk, scene["diner"].pk}
+    assert {c.kind for c in proposed.values()} == {"close"}
     near, diner = proposed[scene["near"].pk], proposed[scene["diner"].pk]
     assert (near.discovered_by, near.exposure_type) == ("colocation", "colocation")
     assert (diner.discovered_by, diner.exposure_type) == ("venue", "venue")
+    # 120 daytime minutes in a cell weigh 30, a 20-minute shared restaurant visit 20
+    assert (near.score, diner.score) == (35, 26)
     ten = scene["ten"]
     assert near.first_exposure == ten + timedelta(minutes=30)
-    assert near.last_exposure == ten + timedelta(hours=1)
+    assert near.last_exposure == ten + timedelta(minutes=150)
     evidence = ContactEvidence.objects.get(contact=diner)
     # an open check-out closes at the 60-minute default dwell; the case left at 15:40
     assert (evidence.place, evidence.minutes) == ("湖贝餐厅", 20.0)
-    assert ContactEvidence.objects.get(contact=near).minutes == 30.0
+    near_evidence = ContactEvidence.objects.get(contact=near)
+    assert (near_evidence.place, near_evidence.minutes) == ("湖贝社区 第2网格", 120.0)
+    companion = Contact.objects.get(source_case=case, kind="companion")
+    assert (companion.person_id, companion.status, companion.score) == (scene["passer"].pk, "confirmed", 11)
+    assert companion.decided_at is not None
+    assert list(companion.companion_tests.values_list("number", "due_on")) == [
+        (1, timezone.localdate() + timedelta(days=1)),
+        (2, timezone.localdate() + timedelta(days=3)),
+    ]
+    assert ContactEvidence.objects.get(contact=companion).place == "湖贝社区 第2网格"
     finish = AuditEvent.objects.get(action="contacts.discovery.finish")
     assert finish.after["cases"] == [case.number] and finish.after["proposed"] == 2
+    assert (finish.after["companions"], finish.after["notified"]) == (1, 1)
     assert finish.after["start"] == run.range_start.isoformat()
     assert AuditEvent.objects.filter(action="contacts.discovery.start").count() == 1
     assert AuditEvent.objects.filter(action="contacts.contact.propose").count() == 2
+    assert AuditEvent.objects.filter(action="contacts.contact.companion").count() == 1
 
     status = client.get(f"/contacts/discovery/{run.pk}/?watching=1", HTTP_HX_REQUEST="true")
     assert status["HX-Refresh"] == "true"  # the page reloads to show the proposals
     page = client.get(f"/contacts/case/{case.pk}/").content.decode()
-    assert page.count('data-testid="evidence"') == 2 and "湖贝餐厅" in page
+    assert page.count('data-testid="evidence"') >= 2 and "湖贝餐厅" in page
 
 
 def test_bulk_confirm_makes_orders_and_bulk_dismiss_needs_a_reason(client: Client, scene, epidemiologist):
@@ -262,7 +306,7 @@ def test_scope_and_api(client: Client, scene, epidemiologist, tree):
     client.force_login(stranger)
     assert client.get(f"/api/contacts/discovery/{run_id}").status_code == 404
     assert client.get(f"/contacts/discovery/{run_id}/").status_code == 404
-    assert Case.objects.get(pk=case.pk).contacts.filter(status="confirmed").count() == 3
+    assert Case.objects.get(pk=case.pk).contacts.filter(status="confirmed", kind="close").count() == 3
 
 
 def test_a_bulk_decision_is_limited_and_says_so(client: Client, scene, epidemiologist):

@@ -6,6 +6,8 @@ task never delays the clock. Rules:
 - the sweep for missing daily health checks runs each day after the protocol's deadline
   (20:00 in china-9, local time of the profile);
 - risk-area downgrade proposals are made each morning at 06:00 for the commander's review;
+- spatiotemporal companions' missed tests become work items each morning at 08:00
+  (``contacts.companions.SWEEP_AT``), the start of the grid's working day;
 - Excel exports older than a day are deleted every hour.
 A daily job that was missed (the scheduler was down at its time) runs once when it comes back
 the same day; every sweep is idempotent, so a run twice in a day changes nothing.
@@ -48,6 +50,18 @@ def _missing_checks(day: date) -> Any:
     return missing_checks_task.enqueue(day=day.isoformat())
 
 
+def _companion_tests(day: date) -> Any:
+    from fangkong.contacts.tasks import companion_tests_task
+
+    return companion_tests_task.enqueue()
+
+
+def _companion_sweep_at() -> time:
+    from fangkong.contacts.companions import SWEEP_AT
+
+    return SWEEP_AT
+
+
 def _expire_exports(day: date) -> Any:
     from fangkong.dashboard.tasks import export_files_expire_task
 
@@ -64,6 +78,7 @@ JOBS: tuple[Job, ...] = (
     Job("helpdesk.escalate", _escalate, every=timedelta(minutes=1)),
     Job("quarantine.missing_checks", _missing_checks, at=lambda: active_profile().monitoring.check_deadline),
     Job("portal.risk_sweep", _risk_sweep, at=lambda: time(6, 0)),
+    Job("contacts.companion_tests", _companion_tests, at=lambda: _companion_sweep_at()),
     Job("dashboard.expire_exports", _expire_exports, every=timedelta(hours=1)),
 )
 

@@ -160,6 +160,7 @@ class DiscoveryRun(TimeStampedModel):
     exposures = models.PositiveIntegerField(_("exposures found"), default=0)
     people_found = models.PositiveIntegerField(_("people found"), default=0)
     proposed = models.PositiveIntegerField(_("contacts proposed"), default=0)
+    companions = models.PositiveIntegerField(_("spatiotemporal companions"), default=0)
     already_contacts = models.PositiveIntegerField(_("already contacts"), default=0)
     unknown_people = models.PositiveIntegerField(_("not in the register"), default=0)
     error = models.CharField(_("error"), max_length=500, blank=True)

@@ -39,3 +39,13 @@ def discovery_task(*, run_id: int) -> int:
         discovery_fail(run_id=run_id, reason=f"{type(error).__name__}: {error}")
         raise
     return run.proposed
+
+
+@task()
+def companion_tests_task() -> int:
+    """The morning sweep for companions' missed tests; returns the work items made."""
+    from django.utils import timezone
+
+    from fangkong.contacts.companions import companion_tests_missed
+
+    return companion_tests_missed(now=timezone.now())

@@ -15,18 +15,17 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-import pyarrow.parquet as pq
 from django.conf import settings
 
 from fangkong.common.protocol import active_profile
+from fangkong.contacts.discovery.places import cell_places, venue_names
 from fangkong.contacts.models import Contact, ContactEvidence, DiscoveryRun, WhereKind
-from fangkong.engine.cells import CellGrid, cell_xy
 from fangkong.engine.matching import Backend, MatchResult
 from fangkong.engine.rules import ColocationParams
 from fangkong.engine.schema import parquet_files
 
 EVIDENCE_PER_CONTACT = 20
-"""The longest overlaps kept as evidence for one proposed contact (the counts cover them all)."""
+"""The longest overlaps kept as evidence for one contact written by a run (proposed or companion)."""
 
 
 def mobility_dir() -> Path:
@@ -95,50 +94,37 @@ def stays_current(*, dataset: Path, params: ColocationParams, backend: Backend) 
     return stays
 
 
-def _venue_names(*, dataset: Path, venue_ids: set[int]) -> dict[int, str]:
-    """Names of the venues in ``venue_ids`` from ``venues.parquet`` (none when it is absent)."""
-    path = dataset / "venues.parquet"
-    if not venue_ids or not path.exists():
-        return {}
-    table = pq.read_table(path, columns=["venue_id", "name"], filters=[("venue_id", "in", sorted(venue_ids))])
-    return dict(zip(table["venue_id"].to_pylist(), table["name"].to_pylist(), strict=True))
-
-
-def cell_place(*, cell: int, params: ColocationParams) -> str:
-    """A cell as the longitude and latitude of its centre (what a map link needs)."""
-    grid = CellGrid.from_params(params)
-    ix, iy = cell_xy(cell=cell)
-    lon = grid.lon0 + (ix + 0.5) / grid.kx
-    lat = grid.lat0 + (iy + 0.5) / grid.ky
-    return f"{lon:.4f}, {lat:.4f}"
+def exposures_by_person(result: MatchResult) -> dict[int, list[dict[str, Any]]]:
+    """The exposure rows of a run, by the person (number in the data) who shared them."""
+    rows: dict[int, list[dict[str, Any]]] = {}
+    for row in result.exposures.to_pylist():
+        rows.setdefault(row["person_id"], []).append(row)
+    return rows
 
 
 def evidence_rows(
     *,
     run: DiscoveryRun,
-    result: MatchResult,
+    exposures: Mapping[int, list[dict[str, Any]]],
     contacts: Mapping[int, Contact],
     dataset: Path,
     params: ColocationParams,
 ) -> Iterator[ContactEvidence]:
-    """The longest ``EVIDENCE_PER_CONTACT`` overlaps of every proposed contact, with a place."""
+    """The longest ``EVIDENCE_PER_CONTACT`` overlaps of every contact written by the run, each
+    with a place name (``places``): a venue's name, or the community and grid of a cell."""
     kept: dict[int, list[dict[str, Any]]] = {}
-    for row in result.exposures.to_pylist():
-        if row["person_id"] in contacts:
-            kept.setdefault(row["person_id"], []).append(row)
-    venues = _venue_names(
-        dataset=dataset,
-        venue_ids={r["where_id"] for rows in kept.values() for r in rows if r["where_kind"] == "venue"},
+    for person_id in contacts:
+        rows = sorted(exposures.get(person_id, ()), key=lambda r: (-r["minutes"], r["overlap_start"]))
+        kept[person_id] = rows[:EVIDENCE_PER_CONTACT]
+    shown = [row for rows in kept.values() for row in rows]
+    venues = venue_names(
+        dataset=dataset, venue_ids={r["where_id"] for r in shown if r["where_kind"] == "venue"}
     )
+    cells = cell_places(cells={r["where_id"] for r in shown if r["where_kind"] != "venue"}, params=params)
     for person_id, rows in kept.items():
-        rows.sort(key=lambda r: (-r["minutes"], r["overlap_start"]))
-        for row in rows[:EVIDENCE_PER_CONTACT]:
+        for row in rows:
             is_venue = row["where_kind"] == "venue"
-            place = (
-                venues.get(row["where_id"], f"#{row['where_id']}")
-                if is_venue
-                else cell_place(cell=row["where_id"], params=params)
-            )
+            place = venues.get(row["where_id"], f"#{row['where_id']}") if is_venue else cells[row["where_id"]]
             yield ContactEvidence(
                 contact=contacts[person_id],
                 run=run,

@@ -8,13 +8,18 @@ A run searches for the contacts of one case:
 2. **Stays** are built from the pings once and reused until the pings or the cell thresholds
    change (a stamp of every file's name, size and time, and the thresholds).
 3. **Matching** on the configured engine (``FANGKONG_COLOCATION_BACKEND``: DuckDB or Spark).
-4. **Proposals**: every person found who is in the register (a merged record counts as its
-   survivor), is not the case and is not already a contact of the case becomes a *proposed* close
-   contact, ``discovered_by=venue`` when they shared a venue visit, else ``colocation``; the
-   exposure spans their first to last overlap, with the longest overlaps kept as evidence. The
-   proposals and the run's counts are written in one transaction: a run that fails or is
-   interrupted leaves no proposal behind. An epidemiologist confirms or dismisses them (in bulk),
-   and a confirmed one gets its orders like a contact entered by hand.
+4. **Triage** (``contacts.triage``, by the profile's ``[triage]`` tiers): every person found who
+   is in the register (a merged record counts as its survivor), is not the case and is not
+   already a contact of the case (of any kind) becomes either a *proposed* close contact (shared
+   venue visits, long daytime co-presence, the case's household) or a *spatiotemporal companion*
+   (时空伴随者: confirmed at once, not quarantined, tested and told by ``contacts.companions``),
+   each with a score that ranks them, ``discovered_by=venue`` when they shared a venue visit,
+   else ``colocation``; the exposure spans their first to last overlap, with the longest overlaps
+   kept as evidence, named by place (``discovery.places``). A close proposal ends the person's
+   follow-up as another case's companion. Everything, and the run's counts, is written in one
+   transaction: a run that fails or is interrupted leaves nothing behind. An epidemiologist
+   confirms or dismisses the proposals (in bulk), and a confirmed one gets its orders like a
+   contact entered by hand.
 
 Each start and each end of a run is audited (who, the case, the range, the counts). A case with
 no location data in the range is reported as such: no data is not "no contacts".
@@ -37,10 +42,12 @@ from fangkong.audit.services import audit_record, audit_record_many
 from fangkong.cases.models import Case
 from fangkong.common.errors import Conflict, Invalid
 from fangkong.common.protocol import active_profile
+from fangkong.contacts.companions import companions_end, companions_follow
 from fangkong.contacts.discovery.data import (
     colocation_backend,
     colocation_params,
     evidence_rows,
+    exposures_by_person,
     mobility_dir,
     stays_current,
 )
@@ -48,12 +55,14 @@ from fangkong.contacts.models import (
     Contact,
     ContactEvidence,
     ContactKind,
+    ContactStatus,
     DiscoveredBy,
     DiscoveryRun,
     ExposureType,
     RunStatus,
 )
 from fangkong.contacts.services import lookback_reference, require_case_change
+from fangkong.contacts.triage import CLOSE, Verdict, triage
 from fangkong.engine.matching import MatchResult
 from fangkong.engine.retention import search_range
 from fangkong.engine.rules import ColocationParams
@@ -197,12 +206,15 @@ def discovery_fail(*, run_id: int, reason: str) -> None:
 def _proposals_write(
     *, run: DiscoveryRun, result: MatchResult, dataset: Path, params: ColocationParams
 ) -> DiscoveryRun:
-    """Every proposal of a run and its counts, in one transaction (see the module)."""
-    case = Case.objects.select_for_update().get(pk=run.case_id)
+    """Every contact of a run, triaged (proposals and companions), their evidence, the companions'
+    tests and notices, and the run's counts, in one transaction (see the module). The queries
+    do not grow with the number of people found."""
+    case = Case.objects.select_for_update(of=("self",)).select_related("person").get(pk=run.case_id)
+    now = timezone.now()
     found = result.summary.to_pylist()
     survivors = _register_ids([row["person_id"] for row in found])
     existing = set(Contact.objects.filter(source_case=case).values_list("person_id", flat=True))
-    rows: dict[int, dict[str, Any]] = {}
+    sources: dict[int, list[int]] = {}  # person → their numbers in the data (two if merged)
     unknown = already = 0
     for row in found:
         person_id = survivors.get(row["person_id"])
@@ -210,51 +222,55 @@ def _proposals_write(
             unknown += 1
         elif person_id == case.person_id or person_id in existing:
             already += 1
-        elif person_id in rows:  # two records merged into one person: one proposal
-            kept = rows[person_id]
-            kept["first"] = min(kept["first"], row["first_exposure"])
-            kept["last"] = max(kept["last"], row["last_exposure"])
-            kept["venue"] = kept["venue"] or row["venue_exposures"] > 0
-            kept["sources"].append(row["person_id"])
         else:
-            rows[person_id] = {
-                "first": row["first_exposure"],
-                "last": row["last_exposure"],
-                "venue": row["venue_exposures"] > 0,
-                "sources": [row["person_id"]],
-            }
-    grids = {
-        pk: grid
-        for chunk in _chunks(list(rows))
-        for pk, grid in Person.objects.filter(pk__in=chunk).values_list("pk", "org_unit_id")
-    }
-    contacts = Contact.objects.bulk_create(
-        Contact(
-            source_case=case,
-            person_id=person_id,
-            org_unit_id=grids[person_id],
-            kind=ContactKind.CLOSE,
-            exposure_type=ExposureType.VENUE if row["venue"] else ExposureType.COLOCATION,
-            first_exposure=row["first"],
-            last_exposure=row["last"],
-            discovered_by=DiscoveredBy.VENUE if row["venue"] else DiscoveredBy.COLOCATION,
+            sources.setdefault(person_id, []).append(row["person_id"])
+    people = {
+        person.pk: person
+        for chunk in _chunks(list(sources))
+        for person in Person.objects.filter(pk__in=chunk).only(
+            "id", "org_unit_id", "household_id", "phone_cipher"
         )
-        for person_id, row in rows.items()
-    )
-    by_source = {source: contact for contact in contacts for source in rows[contact.person_id]["sources"]}
+    }
+    exposures = exposures_by_person(result)
+    rule = active_profile().triage
+    contacts = []
+    for person_id, numbers in sources.items():
+        rows = [row for number in numbers for row in exposures.get(number, ())]
+        home = case.person.household_id
+        verdict = triage(
+            exposures=rows, household=home is not None and people[person_id].household_id == home, rule=rule
+        )
+        contacts.append(_contact(case=case, person=people[person_id], rows=rows, verdict=verdict, now=now))
+    Contact.objects.bulk_create(contacts, batch_size=1000)
+    proposals = [c for c in contacts if c.kind == ContactKind.CLOSE]
+    companions = [c for c in contacts if c.kind == ContactKind.COMPANION]
+    by_source = {number: c for c in contacts for number in sources[c.person_id]}
     ContactEvidence.objects.bulk_create(
-        evidence_rows(run=run, result=result, contacts=by_source, dataset=dataset, params=params)
+        evidence_rows(run=run, exposures=exposures, contacts=by_source, dataset=dataset, params=params),
+        batch_size=1000,
     )
-    if contacts:
+    # a close proposal supersedes the person's follow-up as another case's companion
+    companions_end(actor=run.created_by, at=now, person_ids=[c.person_id for c in proposals])
+    follow_up = companions_follow(actor=run.created_by, contacts=companions, people=people, at=now)
+    for action, written in (
+        ("contacts.contact.propose", proposals),
+        ("contacts.contact.companion", companions),
+    ):
         audit_record_many(
             actor=run.created_by,
-            action="contacts.contact.propose",
-            targets=contacts,
-            after=lambda c: {"case": case.number, "run": run.pk, "found_by": c.discovered_by},
+            action=action,
+            targets=written,
+            after=lambda c: {
+                "case": case.number,
+                "run": run.pk,
+                "found_by": c.discovered_by,
+                "score": c.score,
+            },
         )
-    run.status, run.stage, run.percent, run.finished_at = RunStatus.SUCCEEDED, "done", 100, timezone.now()
+    run.status, run.stage, run.percent, run.finished_at = RunStatus.SUCCEEDED, "done", 100, now
     run.exposures, run.people_found = result.exposures.num_rows, len(found)
-    run.proposed, run.already_contacts, run.unknown_people = len(contacts), already, unknown
+    run.proposed, run.companions = len(proposals), len(companions)
+    run.already_contacts, run.unknown_people = already, unknown
     run.no_data = case.person_id in result.cases_without_data
     run.save()
     audit_record(
@@ -266,10 +282,34 @@ def _proposals_write(
             "exposures": run.exposures,
             "people": run.people_found,
             "proposed": run.proposed,
+            "companions": run.companions,
+            "notified": follow_up.notified,
             "no_data": run.no_data,
         },
     )
     return run
+
+
+def _contact(
+    *, case: Case, person: Person, rows: list[dict[str, Any]], verdict: Verdict, now: datetime
+) -> Contact:
+    """The contact a person found becomes: a proposed close contact, or a companion (confirmed:
+    a companion is not reviewed, only followed), spanning their first to last overlap."""
+    venue = any(row["where_kind"] == "venue" for row in rows)
+    close = verdict.tier == CLOSE
+    return Contact(
+        source_case=case,
+        person=person,
+        org_unit_id=person.org_unit_id,
+        kind=ContactKind.CLOSE if close else ContactKind.COMPANION,
+        status=ContactStatus.PROPOSED if close else ContactStatus.CONFIRMED,
+        decided_at=None if close else now,
+        exposure_type=ExposureType.VENUE if venue else ExposureType.COLOCATION,
+        first_exposure=min(row["overlap_start"] for row in rows),
+        last_exposure=max(row["overlap_end"] for row in rows),
+        discovered_by=DiscoveredBy.VENUE if venue else DiscoveredBy.COLOCATION,
+        score=verdict.score,
+    )
 
 
 def _register_ids(ids: Sequence[int]) -> dict[int, int]:
