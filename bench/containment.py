@@ -5,10 +5,12 @@
 Runs on a fresh SQLite database in a temporary directory (or ``DATABASE_URL`` when set, which must
 be empty). Prints:
 
-1. seconds to confirm ``--contacts`` close contacts through ``contact_register`` (the protocol's
-   orders, test appointments, work items and audit included), per contact and per row written;
-   the peer is the same rows inserted in bulk with no rule applied, so the ratio is the price of
-   the rules;
+1. seconds to confirm ``--contacts`` close contacts in one batch (``contacts.batch.contacts_register``:
+   the protocol's orders, test appointments, work items, household proposals and audit included),
+   per contact and per row written; the peer is the same number of rows inserted in bulk with no
+   rule applied, so the ratio is the price of the rules. Then ``--one-by-one`` contacts through the
+   single service (the batch of one) for the old rate, ``--large`` contacts in one batch, and
+   ``--proposals`` proposed contacts confirmed in one decision (``proposals_decide``);
 2. the server time of the cluster graph of one cluster of ``--cases`` cases and
    ``--graph-contacts`` contacts (coarse level, as the page draws it), against the peer that
    builds the full people-level graph of the same cluster; node counts and JSON size of both.
@@ -28,6 +30,7 @@ import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 
 def main(var_dir: str) -> int:
@@ -36,6 +39,9 @@ def main(var_dir: str) -> int:
     parser.add_argument("--cases", type=int, default=5_000)
     parser.add_argument("--graph-contacts", type=int, default=20_000)
     parser.add_argument("--import-rows", type=int, default=10_000)
+    parser.add_argument("--one-by-one", type=int, default=200)
+    parser.add_argument("--large", type=int, default=10_000)
+    parser.add_argument("--proposals", type=int, default=5_000)
     args = parser.parse_args()
     os.environ["FANGKONG_VAR_DIR"] = var_dir
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fangkong.config.settings")
@@ -52,9 +58,10 @@ def main(var_dir: str) -> int:
     from fangkong.audit.models import AuditEvent
     from fangkong.cases.models import Case, CaseCounter, Investigation
     from fangkong.cases.services import CaseDetails, case_register
+    from fangkong.contacts.batch import Exposure, contacts_register
     from fangkong.contacts.graph import cluster_graph
     from fangkong.contacts.models import Contact
-    from fangkong.contacts.services import contact_register
+    from fangkong.contacts.services import contact_register, proposals_decide
     from fangkong.demo.load import demo_load
     from fangkong.people.models import Person
     from fangkong.quarantine.models import QuarantineOrder, TestAppointment
@@ -63,41 +70,62 @@ def main(var_dir: str) -> int:
     db = settings.DATABASES["default"]
     print(f"database: {db['ENGINE'].rsplit('.', 1)[-1]} {db['NAME']}")
     call_command("migrate", verbosity=0)
-    residents = max(12_000, args.contacts * 2 + args.cases + args.import_rows + 10)
+    residents = max(
+        12_000,
+        args.contacts + args.one_by_one + args.large + args.proposals + args.cases + args.import_rows + 50,
+    )
     demo_load(residents=residents)
     admin = get_user_model().objects.get(username="admin")
-    people = list(Person.objects.select_related("org_unit").order_by("pk")[: args.contacts + 1])
-    now = timezone.now()
-    case = case_register(
-        actor=admin,
-        person=people[0],
-        classification="confirmed",
-        reported_at=now - timedelta(hours=2),
-        details=CaseDetails(onset_date=timezone.localdate() - timedelta(days=1)),
+    # the people not touched by the demo's outbreak, in a fixed order
+    busy = set(Contact.objects.values_list("person_id", flat=True)) | set(
+        Case.objects.values_list("person_id", flat=True)
     )
+    free = [
+        p for p in Person.objects.select_related("org_unit").order_by("pk").iterator() if p.pk not in busy
+    ]
+    taken = 0
+
+    def take(n: int) -> list[Any]:
+        nonlocal taken
+        chosen, taken = free[taken : taken + n], taken + n
+        return chosen
+
+    now = timezone.now()
     last = now - timedelta(hours=5)
+
+    def new_case() -> Any:
+        (person,) = take(1)
+        return case_register(
+            actor=admin,
+            person=person,
+            classification="confirmed",
+            reported_at=now - timedelta(hours=2),
+            details=CaseDetails(onset_date=timezone.localdate() - timedelta(days=1)),
+        )
+
+    def exposures(people: list[Any]) -> list[Exposure]:
+        return [
+            Exposure(person=p, exposure_type="social", first=last - timedelta(hours=1), last=last)
+            for p in people
+        ]
 
     def rows() -> int:
         return sum(
             m.objects.count() for m in (Contact, QuarantineOrder, TestAppointment, WorkItem, AuditEvent)
         )
 
+    case = new_case()
+    batch_people = take(args.contacts)
     before = rows()
     started = time.perf_counter()
-    for person in people[1:]:
-        contact_register(
-            actor=admin,
-            case=case,
-            person=person,
-            exposure_type="social",
-            first_exposure=last - timedelta(hours=1),
-            last_exposure=last,
-        )
+    outcome = contacts_register(actor=admin, case=case, exposures=exposures(batch_people))
     service_s = time.perf_counter() - started
+    assert len(outcome.done) == args.contacts and not outcome.refused, outcome.refused[:3]
     written = rows() - before
     print(
-        f"confirm {args.contacts:,} close contacts (orders, tests, work items, audit): {service_s:.2f} s, "
-        f"{args.contacts / service_s:,.0f} contacts/s, {written:,} rows ({written / service_s:,.0f} rows/s)"
+        f"confirm {args.contacts:,} close contacts in one batch (orders, tests, work items, households, audit): "
+        f"{service_s:.2f} s, {args.contacts / service_s:,.0f} contacts/s, {written:,} rows "
+        f"({written / service_s:,.0f} rows/s){load()}"
     )
 
     # peer: the same number of rows, bulk-inserted with no rule (work items stand in for every row)
@@ -113,13 +141,74 @@ def main(var_dir: str) -> int:
             batch_size=2000,
         )
     peer_s = time.perf_counter() - started
+    WorkItem.objects.filter(kind="bench.peer").delete()
     print(
         f"peer: {written:,} rows bulk-inserted with no rules: {peer_s:.2f} s ({written / peer_s:,.0f} rows/s); "
-        f"the rules cost {service_s / peer_s:.1f}× the bare inserts"
+        f"the rules cost {service_s / peer_s:.2f}× the bare inserts{load()}"
     )
 
+    case_single = new_case()
+    started = time.perf_counter()
+    for person in take(args.one_by_one):
+        contact_register(
+            actor=admin,
+            case=case_single,
+            person=person,
+            exposure_type="social",
+            first_exposure=last - timedelta(hours=1),
+            last_exposure=last,
+        )
+    single_s = time.perf_counter() - started
+    print(
+        f"one by one (the batch of one), {args.one_by_one:,} contacts: {single_s:.2f} s, "
+        f"{args.one_by_one / single_s:,.0f} contacts/s — the batch is "
+        f"{(args.contacts / service_s) / (args.one_by_one / single_s):.1f}× faster per contact{load()}"
+    )
+
+    if args.large:
+        case_large = new_case()
+        large_people = take(args.large)
+        started = time.perf_counter()
+        outcome = contacts_register(actor=admin, case=case_large, exposures=exposures(large_people))
+        large_s = time.perf_counter() - started
+        assert len(outcome.done) == args.large, outcome.refused[:3]
+        print(
+            f"confirm {args.large:,} close contacts in one batch: {large_s:.2f} s ({args.large / large_s:,.0f}/s){load()}"
+        )
+
+    if args.proposals:
+        case_found = new_case()
+        found = take(args.proposals)
+        Contact.objects.bulk_create(
+            [
+                Contact(
+                    source_case=case_found,
+                    person=p,
+                    org_unit_id=p.org_unit_id,
+                    kind="close",
+                    exposure_type="colocation",
+                    first_exposure=last - timedelta(hours=1),
+                    last_exposure=last,
+                    discovered_by="colocation",
+                    score=50,
+                )
+                for p in found
+            ],
+            batch_size=2000,
+        )
+        ids = list(
+            Contact.objects.filter(source_case=case_found, status="proposed").values_list("pk", flat=True)
+        )
+        started = time.perf_counter()
+        decided = proposals_decide(actor=admin, case=case_found, contact_ids=ids, decision="confirm")
+        decide_s = time.perf_counter() - started
+        assert decided.done == len(ids), decided.refused[:3]
+        print(
+            f"decide {len(ids):,} proposals in one action (confirm): {decide_s:.2f} s ({len(ids) / decide_s:,.0f}/s){load()}"
+        )
+
     # a cluster of --cases cases chained together, with --graph-contacts contacts in all
-    persons = list(Person.objects.order_by("-pk").values_list("pk", "org_unit_id")[: args.cases])
+    persons = [(p.pk, p.org_unit_id) for p in take(args.cases)]
     district = case.district
     started = time.perf_counter()
     with transaction.atomic():
@@ -195,7 +284,7 @@ def main(var_dir: str) -> int:
     from fangkong.contacts.models import ContactImport
     from fangkong.people.crypto import decrypt
 
-    listed = list(Person.objects.order_by("pk")[args.contacts + 1 : args.contacts + 1 + args.import_rows])
+    listed = take(args.import_rows + 1)
     index_case = case_register(
         actor=admin,
         person=listed[-1],
@@ -232,9 +321,14 @@ def main(var_dir: str) -> int:
     rows_n = len(listed) - 1
     print(
         f"contact import of {rows_n:,} rows: {job.status}, {job.created_count:,} contacts in {import_s:.1f} s = "
-        f"{rows_n / import_s:,.0f} rows/s ({(rows_n / import_s) / (args.contacts / service_s):.2f}× the one-by-one rate)"
+        f"{rows_n / import_s:,.0f} rows/s ({(rows_n / import_s) / (args.one_by_one / single_s):.1f}× the one-by-one rate){load()}"
     )
     return 0
+
+
+def load() -> str:
+    """The machine's load average, printed with every figure (re-run when it is above 1)."""
+    return f"  [load {os.getloadavg()[0]:.2f}]"
 
 
 def browser_render(*, root_id: int, var_dir: str) -> None:

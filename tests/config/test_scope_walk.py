@@ -337,8 +337,8 @@ def _example(schema: dict[str, Any], node: dict[str, Any]) -> Any:
             for k, v in node.get("properties", {}).items()
             if k in node.get("required", [])
         }
-    if kind == "array":
-        return []
+    if kind == "array":  # as many items as it must have (a batch of at least one)
+        return [_example(schema, node.get("items", {})) for _ in range(node.get("minItems", 0))]
     if kind == "integer":
         return 1
     if kind == "number":

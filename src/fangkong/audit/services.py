@@ -6,9 +6,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.db import models
+from django.utils import timezone
 
 from fangkong.audit.models import AuditEvent
 from fangkong.common.context import client_ip
+from fangkong.common.rows import rows_insert
 
 
 def audit_record(
@@ -37,20 +39,40 @@ def audit_record_many(
     targets: Sequence[models.Model],
     after: Callable[[Any], dict[str, Any]] | None = None,
 ) -> int:
-    """One event per target, written in bulk (for imports); same rules as ``audit_record``."""
-    events = [
-        _event(
-            actor=actor,
-            action=action,
-            target=t,
-            before=None,
-            after=after(t) if after else None,
-            org_unit=None,
-        )
-        for t in targets
-    ]
-    AuditEvent.objects.bulk_create(events, batch_size=1000)
-    return len(events)
+    """One event per target, written at once (imports, batch services); same rules as
+    ``audit_record``."""
+    if not targets:
+        return 0
+    now, ip = timezone.now(), client_ip.get()
+    actor_id = actor.pk if getattr(actor, "is_authenticated", False) else None
+    return rows_insert(
+        AuditEvent,
+        columns=(
+            "actor",
+            "action",
+            "target_type",
+            "target_id",
+            "target_label",
+            "org_unit",
+            "after",
+            "at",
+            "ip",
+        ),
+        rows=[
+            (
+                actor_id,
+                action,
+                t._meta.label_lower,
+                str(t.pk),
+                str(t)[:200],
+                _unit_id(t),
+                after(t) if after else None,
+                now,
+                ip,
+            )
+            for t in targets
+        ],
+    )
 
 
 def _event(

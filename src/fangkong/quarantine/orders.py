@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from fangkong.audit.services import audit_record, audit_record_many
 from fangkong.common.protocol import active_profile
+from fangkong.common.rows import rows_insert
 from fangkong.people.masking import mask_name
 from fangkong.people.models import Person
 from fangkong.protocols import Profile, QuarantineRule
@@ -110,13 +111,15 @@ def _orders_create(*, actor: Any, new: Sequence[_New], profile: Profile) -> list
         ],
         batch_size=1000,
     )
-    tests = TestAppointment.objects.bulk_create(
-        [
-            TestAppointment(order=order, day=(when - order.day_one).days + 1, date=when)
-            for n, order in zip(new, orders, strict=True)
-            for when in n.rule.test_dates(n.contact.last_exposure)
-        ],
-        batch_size=2000,
+    tests = [
+        TestAppointment(order=order, day=(when - order.day_one).days + 1, date=when)
+        for n, order in zip(new, orders, strict=True)
+        for when in n.rule.test_dates(n.contact.last_exposure)
+    ]
+    rows_insert(
+        TestAppointment,
+        columns=("order", "day", "date", "result"),
+        rows=[(t.order.pk, t.day, t.date, t.result) for t in tests],
     )
     names = {n.contact.person_id: n.contact.person.name for n in new}
     items = [_sample_item(t.order, t, names[t.order.person_id]) for t in tests]
