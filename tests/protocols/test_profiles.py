@@ -117,7 +117,7 @@ def test_china_9_triage_proposes_venues_and_long_daytime_and_follows_companions_
 def test_who_2021_triage_uses_15_minutes_and_asks_companions_to_self_monitor() -> None:
     triage = load_profile("who-2021").triage
     assert (triage.close_venue_minutes, triage.close_daytime_minutes) == (15, 15)
-    assert (triage.companion.notified, triage.companion.within_days, triage.companion.tests) == (True, 14, 0)
+    assert (triage.companion.notified, triage.companion.within_days, triage.companion.tests) == (False, 14, 0)
     assert triage.companion.test_dates(_at(2022, 6, 10, 9)) == []
 
 
