@@ -128,3 +128,45 @@ def test_the_handoff_page_lists_requests_for_the_home_unit(tree, epidemiologist,
     client.force_login(epidemiologist)
     page = client.get("/contacts/handoffs/?status=accepted").content.decode()
     assert case.number in page and far.name not in page
+
+
+def test_an_import_hands_off_people_of_another_district_instead_of_quarantining_them(
+    tree, epidemiologist, case, far_epidemiologist
+):
+    import csv
+    import io
+
+    from fangkong.contacts.imports import TEMPLATE_HEADER, contact_import_run
+    from fangkong.contacts.models import ContactImport
+
+    near = make_person(actor=epidemiologist, grid=tree.grid_b)
+    far = make_person(actor=far_epidemiologist, grid=tree.grid_far)
+    when = timezone.localtime() - timedelta(hours=6)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(TEMPLATE_HEADER)
+    for person in (near, far):
+        writer.writerow(
+            [
+                "",
+                "",
+                decrypt(person.id_number_cipher),
+                "",
+                "",
+                "",
+                "",
+                "",
+                "聚餐",
+                (when - timedelta(hours=1)).strftime("%Y-%m-%d %H:%M"),
+                when.strftime("%Y-%m-%d %H:%M"),
+            ]
+        )
+    job = ContactImport.objects.create(
+        case=case, created_by=epidemiologist, file_name="x.csv", content=buffer.getvalue().encode()
+    )
+    job = contact_import_run(import_id=job.pk)
+    assert (job.status, job.created_count) == ("succeeded", 2)
+    assert Contact.objects.get(person=near).status == "confirmed"
+    assert Contact.objects.get(person=far).status == "handed_off"
+    assert not QuarantineOrder.objects.filter(person=far).exists()
+    assert Handoff.objects.filter(contact__person=far, status="requested").exists()
