@@ -44,7 +44,8 @@ def test_a_tick_enqueues_due_jobs_for_the_worker():
         "portal.risk_sweep",
         "contacts.companion_tests",
         "dashboard.expire_exports",
+        "notify.sweep",
     }
-    assert DBTaskResult.objects.count() == 5
+    assert DBTaskResult.objects.count() == 6
     assert tick(last_runs=runs, now=now + timedelta(seconds=30)) == []
     assert tick(last_runs=runs, now=now + timedelta(minutes=1)) == ["helpdesk.escalate"]

@@ -8,7 +8,8 @@ task never delays the clock. Rules:
 - risk-area downgrade proposals are made each morning at 06:00 for the commander's review;
 - spatiotemporal companions' missed tests become work items each morning at 08:00
   (``contacts.companions.SWEEP_AT``), the start of the grid's working day;
-- Excel exports older than a day are deleted every hour.
+- Excel exports older than a day are deleted every hour;
+- text messages left "sending" for 10 minutes (their sender died) are marked unknown every 5 minutes.
 A daily job that was missed (the scheduler was down at its time) runs once when it comes back
 the same day; every sweep is idempotent, so a run twice in a day changes nothing.
 """
@@ -62,6 +63,12 @@ def _companion_sweep_at() -> time:
     return SWEEP_AT
 
 
+def _sms_sweep(day: date) -> Any:
+    from fangkong.notify.tasks import sms_sweep_task
+
+    return sms_sweep_task.enqueue()
+
+
 def _expire_exports(day: date) -> Any:
     from fangkong.dashboard.tasks import export_files_expire_task
 
@@ -80,6 +87,7 @@ JOBS: tuple[Job, ...] = (
     Job("portal.risk_sweep", _risk_sweep, at=lambda: time(6, 0)),
     Job("contacts.companion_tests", _companion_tests, at=lambda: _companion_sweep_at()),
     Job("dashboard.expire_exports", _expire_exports, every=timedelta(hours=1)),
+    Job("notify.sweep", _sms_sweep, every=timedelta(minutes=5)),
 )
 
 
