@@ -175,20 +175,24 @@ def case_contacts(request: HttpRequest, case_id: int) -> HttpResponse:
         return _page(request, case_id, errors=error.errors, status=422)
     except Conflict as error:
         return _page(request, case_id, errors={"person": [error.message]}, status=409)
-    messages.success(request, _decided_text(contact))
+    messages.success(request, _decided_text(contact, registered=True))
     return redirect(back_to(request, case.pk))
 
 
-def _decided_text(contact: Contact) -> str:
+def _decided_text(contact: Contact, *, registered: bool = False) -> str:
     """What a decision on one contact did, naming the person (masked) and the effect."""
     name = mask_name(contact.person.name)
     if contact.status == ContactStatus.HANDED_OFF:
-        return _(
-            "%(p)s registered; the person lives outside your area, so a hand-off (协查) to their home community was requested."
-        ) % {"p": name}
+        if registered:
+            return _(
+                "%(p)s registered; the person lives outside your area, so a hand-off (协查) to their home community was requested."
+            ) % {"p": name}
+        return _("%(p)s lives outside your area: handed off (协查) to their home community.") % {"p": name}
     if contact.status == ContactStatus.DISMISSED:
         return _("Proposal for %(p)s dismissed; no orders were made.") % {"p": name}
-    return _("Close contact registered; quarantine orders made for %(p)s.") % {"p": name}
+    if registered:
+        return _("Close contact registered; quarantine orders made for %(p)s.") % {"p": name}
+    return _("Contact %(p)s confirmed; quarantine orders made.") % {"p": name}
 
 
 @require_POST
