@@ -45,7 +45,7 @@ def audit_record_many(
         return 0
     now, ip = timezone.now(), client_ip.get()
     actor_id = actor.pk if getattr(actor, "is_authenticated", False) else None
-    return rows_insert(
+    rows_insert(
         AuditEvent,
         columns=(
             "actor",
@@ -73,6 +73,7 @@ def audit_record_many(
             for t in targets
         ],
     )
+    return len(targets)
 
 
 def _event(

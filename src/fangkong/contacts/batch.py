@@ -31,6 +31,7 @@ from fangkong.cases.models import Case, Classification
 from fangkong.cases.models import Outcome as CaseOutcome
 from fangkong.common.errors import Conflict, DomainError, Invalid
 from fangkong.common.protocol import active_profile
+from fangkong.common.rows import objects_insert
 from fangkong.contacts.control import control_refresh
 from fangkong.contacts.models import (
     Contact,
@@ -153,7 +154,7 @@ def contacts_register(
     if all_or_nothing and outcome.refused:
         return outcome
     proposed = [(e, close[e.person.pk]) for e in good if e.person.pk in close]
-    contacts = Contact.objects.bulk_create(
+    contacts = objects_insert(
         [
             Contact(
                 source_case=case,
@@ -168,10 +169,9 @@ def contacts_register(
             )
             for e in good
             if e.person.pk not in close
-        ],
-        batch_size=1000,
+        ]
     )
-    contacts += _take_over(proposed)
+    contacts = [*contacts, *_take_over(proposed)]
     for contact in contacts:
         contact.source_case = case
     Contact.objects.filter(  # a household proposal of the same person is now moot
@@ -254,9 +254,7 @@ def _hand_off(*, actor: User, case: Case, contacts: list[Contact], at: datetime)
     )
     for contact in contacts:
         contact.status = ContactStatus.HANDED_OFF
-    handoffs = Handoff.objects.bulk_create(
-        [Handoff(contact=c, requested_by=actor) for c in contacts], batch_size=1000
-    )
+    handoffs = objects_insert([Handoff(contact=c, requested_by=actor) for c in contacts])
     due = at + timedelta(hours=active_profile().timeliness.contact_control_hours)
     work_items_create(
         actor=None,
@@ -397,5 +395,5 @@ def _propose_households(*, case: Case, contacts: list[Contact]) -> int:
                 discovered_by=DiscoveredBy.HOUSEHOLD,
             )
         )
-    Contact.objects.bulk_create(proposals, batch_size=1000)
+    objects_insert(proposals)
     return len(proposals)

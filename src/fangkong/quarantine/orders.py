@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from fangkong.audit.services import audit_record, audit_record_many
 from fangkong.common.protocol import active_profile
-from fangkong.common.rows import rows_insert
+from fangkong.common.rows import objects_insert, rows_insert
 from fangkong.people.masking import mask_name
 from fangkong.people.models import Person
 from fangkong.protocols import Profile, QuarantineRule
@@ -93,7 +93,7 @@ def _orders_create(*, actor: Any, new: Sequence[_New], profile: Profile) -> list
     items and the audit events, each in one bulk insert."""
     if not new:
         return []
-    orders = QuarantineOrder.objects.bulk_create(
+    orders = objects_insert(
         [
             QuarantineOrder(
                 person_id=n.contact.person_id,
@@ -108,8 +108,7 @@ def _orders_create(*, actor: Any, new: Sequence[_New], profile: Profile) -> list
                 follows=n.previous,
             )
             for n in new
-        ],
-        batch_size=1000,
+        ]
     )
     tests = [
         TestAppointment(order=order, day=(when - order.day_one).days + 1, date=when)
@@ -139,7 +138,7 @@ def _orders_create(*, actor: Any, new: Sequence[_New], profile: Profile) -> list
             "planned_end": o.planned_end.isoformat(),
         },
     )
-    return orders
+    return list(orders)
 
 
 def _stages(profile: Profile, kind: str) -> list[QuarantineRule]:

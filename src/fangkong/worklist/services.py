@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from fangkong.audit.services import audit_record, audit_record_many
 from fangkong.common.errors import Conflict, Forbidden, Invalid, validated_save
+from fangkong.common.rows import objects_insert
 from fangkong.orgs.models import Membership, OrgUnit
 from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import can
@@ -35,6 +36,7 @@ class NewItem:
     note: str = ""
 
 
+@transaction.atomic
 def work_items_create(*, actor: Any, items: Sequence[NewItem]) -> list[WorkItem]:
     """New open items, written in bulk with one audit event each (``actor`` None: the platform).
 
@@ -47,7 +49,7 @@ def work_items_create(*, actor: Any, items: Sequence[NewItem]) -> list[WorkItem]
             raise Invalid.field("kind", _("Unknown kind of work “%(k)s”.") % {"k": item.kind[:64]})
         if item.priority not in Priority.values:
             raise Invalid.field("priority", _("Unknown priority."))
-    made = WorkItem.objects.bulk_create(
+    made = objects_insert(
         [
             WorkItem(
                 kind=item.kind,
@@ -60,8 +62,7 @@ def work_items_create(*, actor: Any, items: Sequence[NewItem]) -> list[WorkItem]
                 subject_id=str(item.subject.pk) if item.subject is not None else "",
             )
             for item in items
-        ],
-        batch_size=1000,
+        ]
     )
     audit_record_many(
         actor=actor,
@@ -69,7 +70,7 @@ def work_items_create(*, actor: Any, items: Sequence[NewItem]) -> list[WorkItem]
         targets=made,
         after=lambda i: {"kind": i.kind, "due_at": i.due_at.isoformat()},
     )
-    return made
+    return list(made)
 
 
 @transaction.atomic
