@@ -156,7 +156,7 @@ def test_discovery_proposes_contacts_with_evidence_and_audits_the_run(client: Cl
     assert (near.discovered_by, near.exposure_type) == ("colocation", "colocation")
     assert (diner.discovered_by, diner.exposure_type) == ("venue", "venue")
     # 120 daytime minutes in a cell weigh 30, a 20-minute shared restaurant visit 20
-    assert (near.score, diner.score) == (35, 26)
+    assert (near.score, diner.score) == (20, 14)
     ten = scene["ten"]
     assert near.first_exposure == ten + timedelta(minutes=30)
     assert near.last_exposure == ten + timedelta(minutes=150)
@@ -166,7 +166,7 @@ def test_discovery_proposes_contacts_with_evidence_and_audits_the_run(client: Cl
     near_evidence = ContactEvidence.objects.get(contact=near)
     assert (near_evidence.place, near_evidence.minutes) == ("湖贝社区 第2网格", 120.0)
     companion = Contact.objects.get(source_case=case, kind="companion")
-    assert (companion.person_id, companion.status, companion.score) == (scene["passer"].pk, "confirmed", 11)
+    assert (companion.person_id, companion.status, companion.score) == (scene["passer"].pk, "confirmed", 5)
     assert companion.decided_at is not None
     assert list(companion.companion_tests.values_list("number", "due_on")) == [
         (1, timezone.localdate() + timedelta(days=1)),

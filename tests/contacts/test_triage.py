@@ -45,7 +45,7 @@ def test_a_shared_venue_visit_is_a_close_proposal_in_china_9() -> None:
     verdict = triage(
         exposures=exposures(("venue", at(10, 12), at(10, 12, 20))), household=False, rule=CHINA_9
     )
-    assert (verdict.tier, verdict.reason, verdict.score) == (CLOSE, "venue", 26)
+    assert (verdict.tier, verdict.reason, verdict.score) == (CLOSE, "venue", 14)
 
 
 def test_who_2021_proposes_a_venue_only_after_15_minutes_in_one_day() -> None:
@@ -93,11 +93,11 @@ def test_the_score_ranks_venue_over_cell_and_day_over_night_and_saturates() -> N
     assert venue_hour > cell_hour > night_hour > 0
     workday = score(("cell", at(10, 9), at(10, 17)))
     week = score(*[("cell", at(day, 9), at(day, 17)) for day in range(10, 17)])
-    assert (workday, week) == (78, 90)  # more of the same adds less, and never reaches a household
-    assert score(("cell", at(10, 22), at(11, 8))) == 20  # a night as neighbours
+    assert (workday, week) == (57, 90)  # more of the same adds less, and never reaches a household
+    assert score(("cell", at(10, 22), at(11, 8))) == 5  # a night as neighbours
 
 
 def test_evidence_score_is_zero_without_weight_and_at_most_90() -> None:
     assert evidence_score(weight=0) == 0
-    assert evidence_score(weight=60) == 57
+    assert evidence_score(weight=60) == 35
     assert evidence_score(weight=10_000) == 90

@@ -16,12 +16,13 @@ The score (0–100) says how much the evidence weighs, so that a reviewer reads 
 
     weight  = Σ minutes × place × time           over the person's overlaps with the case
               place: venue 1.0 (indoors, together), cell 0.25 (somewhere in the same 800 m square)
-              time:  1.0, or 0.1 for a cell overlap reaching into the night (asleep, apart)
-    score   = round(90 × (1 − e^(−weight / 60)))  saturating: more of the same adds less and less
+              time:  1.0, or 0.05 for a cell overlap reaching into the night (asleep, apart)
+    score   = round(90 × (1 − e^(−weight / 120)))  saturating: more of the same adds less and less
     score   = 100 for the case's own household
 
-So a 20-minute shared restaurant visit scores 26, a shared working day in a cell (8 h) 78, a
-night as neighbours in one cell (10 h) 20, and nothing but a member of the household reaches 100.
+So a 20-minute shared restaurant visit scores 14, an hour at the same gym 35, a shared working
+day in a cell (8 h) 57 and five of them 89, a night as neighbours in one cell (10 h) 5 and a week
+of nights 32; nothing but a member of the household reaches 100.
 """
 
 from __future__ import annotations
@@ -42,8 +43,8 @@ COMPANION: Tier = "companion"
 
 VENUE_WEIGHT = 1.0
 CELL_WEIGHT = 0.25
-NIGHT_WEIGHT = 0.1
-SATURATION_MINUTES = 60.0
+NIGHT_WEIGHT = 0.05
+SATURATION_MINUTES = 120.0
 CEILING = 90
 HOUSEHOLD_SCORE = 100
 
@@ -93,7 +94,7 @@ def triage(*, exposures: Iterable[Mapping[str, Any]], household: bool, rule: Tri
 
 
 def evidence_score(*, weight: float) -> int:
-    """The score of weighted minutes: ``round(90 × (1 − e^(−weight / 60)))``, 0 to 90."""
+    """The score of weighted minutes: ``round(90 × (1 − e^(−weight / 120)))``, 0 to 90."""
     if weight <= 0:
         return 0
     return min(CEILING, round(CEILING * (1.0 - math.exp(-weight / SATURATION_MINUTES))))

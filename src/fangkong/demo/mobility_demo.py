@@ -6,6 +6,10 @@ residents. ``engine.synth`` generates a city of that many people over the last `
 synthetic person ``n`` is then renamed to the ``n``-th chosen resident, so the files speak of
 the register's person numbers (what ``contacts.discovery`` expects). Written aside and moved
 into ``FANGKONG_MOBILITY_DIR``; done again only when the chosen people differ.
+
+Then the demo epidemiologist traces the suspected cases reported since yesterday in their
+district (``discovery_demo_run``), as a worker would: each run's proposals wait for review,
+ranked by score, and its spatiotemporal companions have their tests and their texts.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import json
 import shutil
 import tempfile
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -23,11 +27,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.utils import timezone
 
-from fangkong.cases.models import Case
-from fangkong.contacts.models import Contact
+from fangkong.cases.models import Case, Classification
+from fangkong.contacts.discovery import discovery_execute, discovery_start
+from fangkong.contacts.models import Contact, DiscoveryRun, RunStatus
 from fangkong.engine.schema import parquet_files
 from fangkong.engine.synth import synth_city
+from fangkong.orgs.models import Membership
 from fangkong.people.models import Person
 
 STAMP = "demo.json"
@@ -102,3 +110,36 @@ def mobility_demo_load(*, seed: int, today: date, people: int = 2000, days: int 
             shutil.rmtree(out)
         ready.rename(out)
     return MobilitySummary(True, len(chosen), days, pings, checkins, summary.seconds)
+
+
+def discovery_demo_run(*, today: date, most: int = 3) -> list[DiscoveryRun]:
+    """Contact discovery for the suspected cases reported since yesterday in the demo
+    epidemiologist's district that have location data (``most`` of them, latest first), run here
+    as the worker would run them; nothing when a discovery has already finished."""
+    if DiscoveryRun.objects.filter(status=RunStatus.SUCCEEDED).exists():
+        return []
+    actor = get_user_model().objects.filter(username="epidemiologist").first()
+    stamp = Path(settings.FANGKONG_MOBILITY_DIR) / STAMP
+    if actor is None or not stamp.exists():
+        return []
+    people = set(
+        pq.read_table(Path(settings.FANGKONG_MOBILITY_DIR) / "pings", columns=["person_id"])["person_id"]
+        .unique()
+        .to_pylist()
+    )
+    area = Membership.objects.filter(user=actor).values_list("org_unit__path", flat=True).first() or ""
+    since = timezone.make_aware(datetime.combine(today - timedelta(days=1), time.min))
+    cases = [
+        case
+        for case in Case.objects.filter(
+            classification=Classification.SUSPECTED,
+            reported_at__gte=since,
+            org_unit__path__startswith=area,
+        )
+        .select_related("org_unit")
+        .order_by("-reported_at", "-number")
+        if case.person_id in people
+    ][:most]
+    return [
+        discovery_execute(run_id=discovery_start(actor=actor, case=case, enqueue=False).pk) for case in cases
+    ]

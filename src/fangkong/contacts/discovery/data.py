@@ -19,13 +19,15 @@ from django.conf import settings
 
 from fangkong.common.protocol import active_profile
 from fangkong.contacts.discovery.places import cell_places, venue_names
-from fangkong.contacts.models import Contact, ContactEvidence, DiscoveryRun, WhereKind
+from fangkong.contacts.models import Contact, ContactEvidence, ContactKind, DiscoveryRun, WhereKind
 from fangkong.engine.matching import Backend, MatchResult
 from fangkong.engine.rules import ColocationParams
 from fangkong.engine.schema import parquet_files
 
 EVIDENCE_PER_CONTACT = 20
-"""The longest overlaps kept as evidence for one contact written by a run (proposed or companion)."""
+"""The longest overlaps kept as evidence for one proposed contact (the counts cover them all)."""
+EVIDENCE_PER_COMPANION = 3
+"""The longest overlaps kept for a companion: nobody reviews them, the text says where and when."""
 
 
 def mobility_dir() -> Path:
@@ -110,12 +112,15 @@ def evidence_rows(
     dataset: Path,
     params: ColocationParams,
 ) -> Iterator[ContactEvidence]:
-    """The longest ``EVIDENCE_PER_CONTACT`` overlaps of every contact written by the run, each
-    with a place name (``places``): a venue's name, or the community and grid of a cell."""
+    """The longest overlaps of every contact written by the run (``EVIDENCE_PER_CONTACT`` of a
+    proposal, ``EVIDENCE_PER_COMPANION`` of a companion), each with a place name (``places``):
+    a venue's name, or the community and grid of a cell."""
     kept: dict[int, list[dict[str, Any]]] = {}
-    for person_id in contacts:
+    for person_id, contact in contacts.items():
         rows = sorted(exposures.get(person_id, ()), key=lambda r: (-r["minutes"], r["overlap_start"]))
-        kept[person_id] = rows[:EVIDENCE_PER_CONTACT]
+        kept[person_id] = rows[
+            : EVIDENCE_PER_COMPANION if contact.kind == ContactKind.COMPANION else EVIDENCE_PER_CONTACT
+        ]
     shown = [row for rows in kept.values() for row in rows]
     venues = venue_names(
         dataset=dataset, venue_ids={r["where_id"] for r in shown if r["where_kind"] == "venue"}

@@ -1,7 +1,8 @@
 """``fangkong trace``: find the contacts of cases in the location data and venue check-ins.
 
-Each case gets its own discovery run (audited, proposals for an epidemiologist to confirm), run
-here with its progress printed, or queued for the worker with ``--enqueue``.
+Each case gets its own discovery run (audited, proposals for an epidemiologist to confirm and
+spatiotemporal companions to follow), run here with its progress printed, or queued for the
+worker with ``--enqueue``.
 """
 
 from __future__ import annotations
@@ -73,7 +74,8 @@ class Command(BaseCommand):
             note = " — no location data for this case in the range" if run.no_data else ""
             self.stdout.write(
                 f"{number}: {run.people_found} people, {run.exposures} overlaps, {run.proposed} proposed, "
-                f"{run.already_contacts} already contacts, {run.unknown_people} not in the register{note}"
+                f"{run.companions} companions, {run.already_contacts} already contacts, "
+                f"{run.unknown_people} not in the register{note}"
             )
         if failed:
             raise CommandError(f"{failed} discovery run(s) failed")

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from fangkong.demo.helpdesk_demo import helpdesk_demo_load
 from fangkong.demo.load import DEMO_PASSWORD, demo_load, demo_logins
-from fangkong.demo.mobility_demo import mobility_demo_load
+from fangkong.demo.mobility_demo import discovery_demo_run, mobility_demo_load
 from fangkong.demo.outbreak import outbreak_load
 from fangkong.demo.portal_demo import portal_demo_load
 from fangkong.demo.volunteers_demo import volunteers_demo_load
@@ -92,6 +92,12 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"Location data: {moves.people:,} people × {moves.days} days, {moves.pings:,} pings, "
                     f"{moves.checkins:,} venue check-ins ({moves.seconds:.1f} s)."
+                )
+            for run in discovery_demo_run(today=timezone.localdate()):
+                self.stdout.write(
+                    f"Contact discovery for suspected case {run.case.number}: {run.people_found} people found, "
+                    f"{run.proposed} proposed as close contacts (ranked by score), {run.companions} "
+                    "spatiotemporal companions told to take two tests in three days."
                 )
         self.stdout.write(f"\nDemo logins (password: {DEMO_PASSWORD}):")
         for username, role, unit in demo_logins():
