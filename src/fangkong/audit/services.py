@@ -41,7 +41,25 @@ def audit_record_many(
 ) -> int:
     """One event per target, written at once (imports, batch services); same rules as
     ``audit_record``."""
-    if not targets:
+    return audit_rows(
+        actor=actor,
+        action=action,
+        rows=[
+            (t._meta.label_lower, str(t.pk), str(t)[:200], _unit_id(t), after(t) if after else None)
+            for t in targets
+        ],
+    )
+
+
+def audit_rows(
+    *,
+    actor: Any,
+    action: str,
+    rows: Sequence[tuple[str, str, str, int | None, dict[str, Any] | None]],
+) -> int:
+    """One event per row (target type, target id, target label, owner unit id, after), for
+    writers that hold rows rather than instances (``worklist.services.work_items_create``)."""
+    if not rows:
         return 0
     now, ip = timezone.now(), client_ip.get()
     actor_id = actor.pk if getattr(actor, "is_authenticated", False) else None
@@ -59,21 +77,11 @@ def audit_record_many(
             "ip",
         ),
         rows=[
-            (
-                actor_id,
-                action,
-                t._meta.label_lower,
-                str(t.pk),
-                str(t)[:200],
-                _unit_id(t),
-                after(t) if after else None,
-                now,
-                ip,
-            )
-            for t in targets
+            (actor_id, action, kind, pk, label[:200], unit, data, now, ip)
+            for kind, pk, label, unit, data in rows
         ],
     )
-    return len(targets)
+    return len(rows)
 
 
 def _event(

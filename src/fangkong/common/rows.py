@@ -20,10 +20,22 @@ M = TypeVar("M", bound=models.Model)
 
 def _adapter(field: models.Field[Any, Any]) -> Any:
     """How a Python value of ``field`` becomes a query parameter (the common cases directly)."""
-    if isinstance(field, models.DateTimeField):
-        return lambda v: None if v is None else connection.ops.adapt_datetimefield_value(v)
-    if isinstance(field, models.DateField):
-        return lambda v: None if v is None else connection.ops.adapt_datefield_value(v)
+    ops = connection.ops
+    if isinstance(field, models.DateTimeField | models.DateField):
+        # a batch repeats few distinct times (now, due times): each is adapted once
+        adapt = (
+            ops.adapt_datetimefield_value
+            if isinstance(field, models.DateTimeField)
+            else ops.adapt_datefield_value
+        )
+        seen: dict[Any, Any] = {None: None}
+
+        def adapted(value: Any) -> Any:
+            if value not in seen:
+                seen[value] = adapt(value)
+            return seen[value]
+
+        return adapted
     if isinstance(field, models.CharField | models.TextField | models.IntegerField | models.ForeignKey):
         return lambda v: v
     return lambda v: field.get_db_prep_save(v, connection)

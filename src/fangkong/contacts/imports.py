@@ -78,19 +78,24 @@ EXPOSURE_SYNONYMS = {
 }
 
 
-def exposure_of(word: str) -> str:
-    """The exposure code for a code, its label (zh-Hans or English) or a common word for it."""
-    word = word.strip()
-    if word in EXPOSURE_SYNONYMS:
-        return EXPOSURE_SYNONYMS[word]
+def _exposure_words() -> dict[str, str]:
+    """Every word that names an exposure: codes, labels in zh-Hans and English, common words."""
+    words = dict(EXPOSURE_SYNONYMS)
     for value, label in ExposureType.choices:
         with translation.override("zh-hans"):
-            chinese = str(label)
+            words.setdefault(str(label), value)
         with translation.override("en"):
-            english = str(label).lower()
-        if word.lower() in {value, english} or word == chinese:
-            return value
-    return word
+            words.setdefault(str(label).lower(), value)
+        words.setdefault(value, value)
+    return words
+
+
+def exposure_of(word: str, *, words: dict[str, str] | None = None) -> str:
+    """The exposure code for a code, its label (zh-Hans or English) or a common word for it
+    (``words``: the table of ``_exposure_words``, built once per import)."""
+    word = word.strip()
+    table = words if words is not None else _exposure_words()
+    return table.get(word, table.get(word.lower(), word))
 
 
 @transaction.atomic
@@ -130,6 +135,7 @@ def _check_rows(
         Contact.objects.filter(source_case=case, kind=ContactKind.CLOSE).values_list("person_id", flat=True)
     )
     found = _people_by_document(rows)
+    words = _exposure_words()
     good: list[_Row] = []
     errors: list[dict[str, Any]] = []
     seen: dict[tuple[str, str], int] = {}
@@ -146,7 +152,7 @@ def _check_rows(
                 row_errors.update(invalid.errors)
         elif person.pk in already:
             row_errors["id_number"] = [_("Already a contact of this case.")]
-        exposure = exposure_of(values.get("exposure_type", ""))
+        exposure = exposure_of(values.get("exposure_type", ""), words=words)
         first = last = None
         try:
             first = parse_local_time(values.get("first_exposure", ""), field="first_exposure")

@@ -49,20 +49,34 @@ def _chunks(ids: Sequence[int], size: int = 5000) -> list[Sequence[int]]:
     return [ids[i : i + size] for i in range(0, len(ids), size)]
 
 
-def _sample_item(order: QuarantineOrder, appointment: TestAppointment, name: str) -> NewItem:
-    """The lab's work for one test day of ``order``: take the sample, due by 10:00 that day."""
-    return NewItem(
-        kind="quarantine.sample",
-        subject=order,
-        org_unit_id=order.org_unit_id,
-        title=_("Take a sample: %(p)s, day %(d)d") % {"p": mask_name(name), "d": appointment.day},
-        due_at=_local(appointment.date, SAMPLING_HOUR),
-    )
+def _sample_items(
+    order_days: Sequence[tuple[QuarantineOrder, int, date]], names: dict[int, str]
+) -> list[NewItem]:
+    """The lab's work for each test day (order, day, date): take the sample, due by 10:00 that
+    day; ``names`` gives each order's person (by person id)."""
+    title = _("Take a sample: %(p)s, day %(d)d")
+    due: dict[date, datetime] = {}
+    masked = {pk: mask_name(name) for pk, name in names.items()}
+    items = []
+    for order, day, when in order_days:
+        if when not in due:
+            due[when] = _local(when, SAMPLING_HOUR)
+        items.append(
+            NewItem(
+                kind="quarantine.sample",
+                subject=order,
+                org_unit_id=order.org_unit_id,
+                title=title % {"p": masked[order.person_id], "d": day},
+                due_at=due[when],
+            )
+        )
+    return items
 
 
 def sample_item_create(*, order: QuarantineOrder, appointment: TestAppointment) -> None:
     """The sampling item of one test day (a repair of ``fangkong check-work --fix``)."""
-    work_items_create(actor=None, items=[_sample_item(order, appointment, order.person.name)])
+    items = _sample_items([(order, appointment.day, appointment.date)], {order.person_id: order.person.name})
+    work_items_create(actor=None, items=items)
 
 
 def _first_step(order: QuarantineOrder, name: str, *, due_at: datetime) -> NewItem:
@@ -110,18 +124,18 @@ def _orders_create(*, actor: Any, new: Sequence[_New], profile: Profile) -> list
             for n in new
         ]
     )
-    tests = [
-        TestAppointment(order=order, day=(when - order.day_one).days + 1, date=when)
+    days = [
+        (order, (when - order.day_one).days + 1, when)
         for n, order in zip(new, orders, strict=True)
         for when in n.rule.test_dates(n.contact.last_exposure)
     ]
     rows_insert(
         TestAppointment,
         columns=("order", "day", "date", "result"),
-        rows=[(t.order.pk, t.day, t.date, t.result) for t in tests],
+        rows=[(order.pk, day, when, TestResult.PENDING) for order, day, when in days],
     )
     names = {n.contact.person_id: n.contact.person.name for n in new}
-    items = [_sample_item(t.order, t, names[t.order.person_id]) for t in tests]
+    items = _sample_items(days, names)
     items += [
         _first_step(order, names[order.person_id], due_at=n.first_step_due)
         for n, order in zip(new, orders, strict=True)
@@ -273,8 +287,8 @@ def _add_tests(order: QuarantineOrder, rule: QuarantineRule, last_exposure: date
             if when not in known
         ]
     )
-    name = order.person.name
-    work_items_create(actor=None, items=[_sample_item(order, t, name) for t in tests])
+    items = _sample_items([(order, t.day, t.date) for t in tests], {order.person_id: order.person.name})
+    work_items_create(actor=None, items=items)
 
 
 def _replan(

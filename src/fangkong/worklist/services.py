@@ -12,9 +12,9 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fangkong.audit.services import audit_record, audit_record_many
+from fangkong.audit.services import audit_record, audit_record_many, audit_rows
 from fangkong.common.errors import Conflict, Forbidden, Invalid, validated_save
-from fangkong.common.rows import objects_insert
+from fangkong.common.rows import rows_insert
 from fangkong.orgs.models import Membership, OrgUnit
 from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import can
@@ -37,11 +37,13 @@ class NewItem:
 
 
 @transaction.atomic
-def work_items_create(*, actor: Any, items: Sequence[NewItem]) -> list[WorkItem]:
-    """New open items, written in bulk with one audit event each (``actor`` None: the platform).
+def work_items_create(*, actor: Any, items: Sequence[NewItem]) -> list[int]:
+    """New open items, written at once with one audit event each (``actor`` None: the platform);
+    returns their ids, in order.
 
     Every item's kind must be a row of the table of kinds and its due time must carry a time
-    zone; otherwise nothing is written. Queries: one insert per 1,000 items and their audit."""
+    zone; otherwise nothing is written. Rows are written as rows (no model instance each): one
+    ``executemany`` for the items and one for their audit events."""
     for item in items:
         if timezone.is_naive(item.due_at):
             raise Invalid.field("due_at", _("The due time must carry a time zone."))
@@ -49,28 +51,51 @@ def work_items_create(*, actor: Any, items: Sequence[NewItem]) -> list[WorkItem]
             raise Invalid.field("kind", _("Unknown kind of work “%(k)s”.") % {"k": item.kind[:64]})
         if item.priority not in Priority.values:
             raise Invalid.field("priority", _("Unknown priority."))
-    made = objects_insert(
-        [
-            WorkItem(
-                kind=item.kind,
-                title=item.title[:200],
-                org_unit_id=item.org_unit_id,
-                due_at=item.due_at,
-                priority=item.priority,
-                note=item.note[:2000],
-                subject_type=item.subject._meta.label_lower if item.subject is not None else "",
-                subject_id=str(item.subject.pk) if item.subject is not None else "",
-            )
-            for item in items
-        ]
+    now = timezone.now()
+    rows = [
+        (
+            item.kind,
+            item.title[:200],
+            item.priority,
+            item.subject._meta.label_lower if item.subject is not None else "",
+            str(item.subject.pk) if item.subject is not None else "",
+            item.org_unit_id,
+            item.due_at,
+            Status.OPEN,
+            item.note[:2000],
+            now,
+            now,
+        )
+        for item in items
+    ]
+    ids = rows_insert(
+        WorkItem,
+        columns=(
+            "kind",
+            "title",
+            "priority",
+            "subject_type",
+            "subject_id",
+            "org_unit",
+            "due_at",
+            "status",
+            "note",
+            "created_at",
+            "updated_at",
+        ),
+        rows=rows,
+        ids=True,
     )
-    audit_record_many(
+    label = WorkItem._meta.label_lower
+    audit_rows(
         actor=actor,
         action="worklist.item.create",
-        targets=made,
-        after=lambda i: {"kind": i.kind, "due_at": i.due_at.isoformat()},
+        rows=[
+            (label, str(pk), row[1], row[5], {"kind": row[0], "due_at": row[6].isoformat()})
+            for pk, row in zip(ids, rows, strict=True)
+        ],
     )
-    return list(made)
+    return ids
 
 
 @transaction.atomic
@@ -94,7 +119,7 @@ def work_item_create(
         raise Invalid.field("title", _("Give a title of at most 200 characters."))
     if len(note) > 2000:
         raise Invalid.field("note", _("Ensure this value has at most 2000 characters."))
-    (item,) = work_items_create(
+    (pk,) = work_items_create(
         actor=actor,
         items=[
             NewItem(
@@ -108,7 +133,7 @@ def work_item_create(
             )
         ],
     )
-    item.org_unit = org_unit
+    item = WorkItem.objects.get(pk=pk)
     if assignee is not None:
         item.assignee = assignee
         item.save(update_fields=["assignee"])
