@@ -38,6 +38,15 @@ def _adapter(field: models.Field[Any, Any]) -> Any:
         return adapted
     if isinstance(field, models.CharField | models.TextField | models.IntegerField | models.ForeignKey):
         return lambda v: v
+    if isinstance(field, models.GenericIPAddressField | models.BooleanField):  # few distinct values
+        known: dict[Any, Any] = {}
+
+        def prepared(value: Any) -> Any:
+            if value not in known:
+                known[value] = field.get_db_prep_save(value, connection)
+            return known[value]
+
+        return prepared
     return lambda v: field.get_db_prep_save(v, connection)
 
 

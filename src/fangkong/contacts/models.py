@@ -106,7 +106,8 @@ class Contact(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.person_id} ← {self.source_case_id}"
+        kind = ContactKind(self.kind).label if self.kind in ContactKind.values else self.kind
+        return f"{kind} {self.person_id} ← {self.source_case_id}"
 
 
 class ContactImport(SpreadsheetImport):

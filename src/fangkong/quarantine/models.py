@@ -135,7 +135,8 @@ class QuarantineOrder(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.day_one:%m-%d}→{self.last_day:%m-%d}"
+        kind = OrderKind(self.kind).label if self.kind in OrderKind.values else self.kind
+        return f"{kind} {self.day_one:%m-%d}→{self.last_day:%m-%d}"
 
     @property
     def last_day(self) -> date:
