@@ -202,8 +202,10 @@ def _people_by_document(rows: list[tuple[int, dict[str, str]]]) -> dict[tuple[st
             keys[id_index(id_type=id_type, number=number)] = (id_type, number)
     indexes, found = list(keys), {}
     for start in range(0, len(indexes), 5000):
-        for person in Person.objects.select_related("org_unit").filter(
-            id_number_index__in=indexes[start : start + 5000], merged_into__isnull=True
+        for person in (
+            Person.objects.filter(id_number_index__in=indexes[start : start + 5000], merged_into__isnull=True)
+            .only("id", "name", "id_type", "id_number_index", "org_unit_id", "household_id", "merged_into_id")
+            .order_by()
         ):
             key = keys[person.id_number_index]
             if key[0] == person.id_type:
