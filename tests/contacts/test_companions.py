@@ -23,6 +23,7 @@ from fangkong.contacts.companions import (
 from fangkong.contacts.discovery.data import colocation_params
 from fangkong.contacts.discovery.runs import _proposals_write
 from fangkong.contacts.models import CompanionTest, Contact, DiscoveryRun
+from fangkong.contacts.services import contact_register
 from fangkong.contacts.work import companion_work_check
 from fangkong.engine.matching import RawPairs, finish, micros
 from fangkong.notify.backends import locmem
@@ -245,3 +246,22 @@ def test_check_work_finds_stale_and_missing_companion_items(case, epidemiologist
     finding.repair()
     assert WorkItem.objects.filter(kind=KIND, status="open").count() == 1
     assert companion_work_check() == []
+
+
+def test_a_companion_registered_by_hand_as_close_contact_is_followed_no_more(
+    case, epidemiologist, tree, tmp_path
+):
+    companion = companion_of(case, epidemiologist, tree, tmp_path)
+    companion_tests_missed(now=morning(2))
+    last = timezone.now() - timedelta(hours=3)
+    contact = contact_register(
+        actor=epidemiologist,
+        case=case,
+        person=companion.person,
+        exposure_type="social",
+        first_exposure=last - timedelta(hours=1),
+        last_exposure=last,
+    )
+    assert contact.kind == "close" and contact.status == "confirmed"
+    assert WorkItem.objects.get(kind=KIND).status == "cancelled"
+    assert set(CompanionTest.objects.filter(contact=companion).values_list("result", flat=True)) == {ENDED}

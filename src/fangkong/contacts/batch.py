@@ -32,6 +32,7 @@ from fangkong.cases.models import Outcome as CaseOutcome
 from fangkong.common.errors import Conflict, DomainError, Invalid
 from fangkong.common.protocol import active_profile
 from fangkong.common.rows import objects_insert
+from fangkong.contacts.companions import companions_end
 from fangkong.contacts.control import control_refresh
 from fangkong.contacts.models import (
     Contact,
@@ -228,8 +229,8 @@ def _decide(*, actor: User, case: Case, contacts: list[Contact], at: datetime, o
 
 def contacts_confirm_as(*, actor: User, case: Case, contacts: list[Contact], at: datetime) -> None:
     """Confirm contacts already checked and locked: the protocol's orders follow, then (for close
-    contacts, when tracked) their households are proposed as secondary contacts. The caller
-    checked the actor's right to decide (the case's team, or the home unit accepting a hand-off)."""
+    contacts, when tracked) their households are proposed as secondary contacts, and the people
+    stop being followed as spatiotemporal companions of any case. The caller checked the actor's right to decide (the case's team, or the home unit accepting a hand-off)."""
     if not contacts:
         return
     Contact.objects.filter(pk__in=[c.pk for c in contacts]).update(
@@ -239,6 +240,9 @@ def contacts_confirm_as(*, actor: User, case: Case, contacts: list[Contact], at:
         contact.status, contact.decided_at = ContactStatus.CONFIRMED, at
     audit_record_many(actor=actor, action="contacts.contact.confirm", targets=contacts)
     orders_for_contacts(actor=actor, contacts=contacts, confirmed_at=at)
+    companions_end(  # quarantined now: no longer followed as spatiotemporal companions
+        actor=actor, at=at, person_ids=[c.person_id for c in contacts if c.kind != ContactKind.COMPANION]
+    )
     control_refresh(contact_ids=[c.pk for c in contacts], case_ids=[case.pk])
     if active_profile().secondary_contact.tracked:
         _propose_households(case=case, contacts=[c for c in contacts if c.kind == ContactKind.CLOSE])
