@@ -16,6 +16,7 @@ from fangkong.cases.models import Case
 from fangkong.common.protocol import active_profile
 from fangkong.contacts.discovery import data as discovery_data
 from fangkong.contacts.models import Contact, DiscoveryRun
+from fangkong.contacts.selectors import TABS
 from fangkong.contacts.views import CONTACTS_PER_PAGE
 from fangkong.demo.city import CITY_CODE
 from fangkong.demo.load import DEMO_PASSWORD, demo_load
@@ -87,18 +88,23 @@ def test_epidemiologist_discovers_and_confirms_contacts(live_server, page: Page,
     evidence.locator("summary").click()
     expect(evidence.locator("li").first).to_be_visible()
 
-    # a page at a time: the bulk decision leads to the next page of proposals (confirmed close
-    # contacts bring their households as new proposals)
+    # a page at a time: the bulk decision comes back to the same tab; confirmed close contacts
+    # bring their households, who wait on a tab of their own, then confirmed there the same way
     asked: list[str] = []  # each bulk decision asks first, with the number ticked
     page.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
-    while left:
-        with page.expect_navigation():
-            page.get_by_test_id("select-all").check()
-            page.get_by_test_id("bulk-confirm").click()
-        expect(page.locator(".messages")).to_contain_text(str(min(left, CONTACTS_PER_PAGE)))
-        assert str(min(left, CONTACTS_PER_PAGE)) in asked[-1]
-        left = waiting.count()
+    for tab in ("proposed", "household"):
+        page.get_by_test_id(f"tab-{tab}").click()
+        in_tab = Contact.objects.filter(source_case=case).filter(TABS[tab])
+        left = in_tab.count()
         expect(proposed).to_have_count(min(left, CONTACTS_PER_PAGE))
+        while left:
+            with page.expect_navigation():
+                page.get_by_test_id("select-all").check()
+                page.get_by_test_id("bulk-confirm").click()
+            expect(page.locator(".messages")).to_contain_text(str(min(left, CONTACTS_PER_PAGE)))
+            assert str(min(left, CONTACTS_PER_PAGE)) in asked[-1]
+            left = in_tab.count()
+            expect(proposed).to_have_count(min(left, CONTACTS_PER_PAGE))
     confirmed = Contact.objects.filter(source_case=case, discovered_by__in=["colocation", "venue"])
     assert confirmed.filter(status="confirmed").count() == run.proposed
     # china-9's close-contact orders, as for a contact entered by hand: centralised quarantine
