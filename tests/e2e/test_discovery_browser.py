@@ -105,7 +105,9 @@ def test_epidemiologist_discovers_and_confirms_contacts(live_server, page: Page,
             assert str(min(left, CONTACTS_PER_PAGE)) in asked[-1]
             left = in_tab.count()
             expect(proposed).to_have_count(min(left, CONTACTS_PER_PAGE))
-    confirmed = Contact.objects.filter(source_case=case, discovered_by__in=["colocation", "venue"])
+    confirmed = Contact.objects.filter(
+        source_case=case, kind="close", discovered_by__in=["colocation", "venue"]
+    )
     assert confirmed.filter(status="confirmed").count() == run.proposed
     # china-9's close-contact orders, as for a contact entered by hand: centralised quarantine
     # (then home health monitoring when the 7 days end in the future) — its own, or the live one
@@ -116,4 +118,5 @@ def test_epidemiologist_discovers_and_confirms_contacts(live_server, page: Page,
         assert centralised.filter(planned_end__gte=rule.planned_end(contact.last_exposure)).count() == 1, (
             contact
         )
+    page.get_by_test_id("tab-confirmed").click()
     expect(page.get_by_test_id("order-link").first).to_be_visible()
