@@ -15,6 +15,10 @@ be empty). Prints:
    ``--graph-contacts`` contacts (coarse level, as the page draws it), against the peer that
    builds the full people-level graph of the same cluster; node counts and JSON size of both.
 
+4. seconds for a discovery of ``--discover-cases`` cases on the demo's location data (2,000 people,
+   7 days; one run per case, run in this process as the worker runs them): stays, matching, triage
+   into tiers, proposals, companions with their tests and texts written;
+
 3. rows/s of a ``--import-rows`` contact list import (checked row by row, then written all at
    once), against the one-by-one rate of part 1.
 """
@@ -42,6 +46,7 @@ def main(var_dir: str) -> int:
     parser.add_argument("--one-by-one", type=int, default=200)
     parser.add_argument("--large", type=int, default=10_000)
     parser.add_argument("--proposals", type=int, default=5_000)
+    parser.add_argument("--discover-cases", type=int, default=100)
     args = parser.parse_args()
     os.environ["FANGKONG_VAR_DIR"] = var_dir
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fangkong.config.settings")
@@ -142,9 +147,38 @@ def main(var_dir: str) -> int:
         )
     peer_s = time.perf_counter() - started
     WorkItem.objects.filter(kind="bench.peer").delete()
+    # the fairer peer: the same rows through the batch's own writer (one executemany), no rules
+    from fangkong.common.rows import rows_insert
+
+    started = time.perf_counter()
+    with transaction.atomic():
+        rows_insert(
+            WorkItem,
+            columns=(
+                "kind",
+                "title",
+                "priority",
+                "subject_type",
+                "subject_id",
+                "org_unit",
+                "due_at",
+                "status",
+                "note",
+                "created_at",
+                "updated_at",
+            ),
+            rows=[("bench.peer", "peer", "normal", "", "", template.org_unit_id, now, "open", "", now, now)]
+            * written,
+        )
+    raw_s = time.perf_counter() - started
+    WorkItem.objects.filter(kind="bench.peer").delete()
     print(
         f"peer: {written:,} rows bulk-inserted with no rules: {peer_s:.2f} s ({written / peer_s:,.0f} rows/s); "
         f"the rules cost {service_s / peer_s:.2f}× the bare inserts{load()}"
+    )
+    print(
+        f"peer: the same {written:,} rows as one executemany (the batch's writer, no rules): {raw_s:.2f} s "
+        f"({written / raw_s:,.0f} rows/s); the rules cost {service_s / raw_s:.2f}× these{load()}"
     )
 
     case_single = new_case()
@@ -323,7 +357,50 @@ def main(var_dir: str) -> int:
         f"contact import of {rows_n:,} rows: {job.status}, {job.created_count:,} contacts in {import_s:.1f} s = "
         f"{rows_n / import_s:,.0f} rows/s ({(rows_n / import_s) / (args.one_by_one / single_s):.1f}× the one-by-one rate){load()}"
     )
+    if args.discover_cases:
+        discover(admin=admin, cases=args.discover_cases)
     return 0
+
+
+def discover(*, admin: Any, cases: int) -> None:
+    """Part 4: register ``cases`` people of the demo's location data as confirmed cases and time
+    one discovery run each, end to end."""
+    import pyarrow.parquet as pq
+    from django.conf import settings
+    from django.utils import timezone
+
+    from fangkong.cases.models import Case
+    from fangkong.cases.services import CaseDetails, case_register
+    from fangkong.contacts.discovery import discovery_execute, discovery_start
+    from fangkong.demo.mobility_demo import mobility_demo_load
+    from fangkong.people.models import Person
+
+    mobility_demo_load(seed=2022, today=timezone.localdate())
+    pings = Path(settings.FANGKONG_MOBILITY_DIR) / "pings"
+    present = sorted(set(pq.read_table(pings, columns=["person_id"])["person_id"].unique().to_pylist()))
+    already = set(Case.objects.values_list("person_id", flat=True))
+    people = Person.objects.in_bulk([p for p in present if p not in already][:cases])
+    now = timezone.now()
+    registered = [
+        case_register(
+            actor=admin,
+            person=person,
+            classification="confirmed",
+            reported_at=now - timedelta(hours=1),
+            details=CaseDetails(onset_date=timezone.localdate() - timedelta(days=1)),
+        )
+        for person in people.values()
+    ]
+    started = time.perf_counter()
+    runs = [
+        discovery_execute(run_id=discovery_start(actor=admin, case=c, enqueue=False).pk) for c in registered
+    ]
+    took = time.perf_counter() - started
+    print(
+        f"discovery of {len(runs)} cases on the demo's location data: {took:.1f} s end to end "
+        f"({took / max(1, len(runs)):.2f} s a case), {sum(r.people_found for r in runs):,} people found, "
+        f"{sum(r.proposed for r in runs):,} proposed, {sum(r.companions for r in runs):,} companions{load()}"
+    )
 
 
 def load() -> str:
