@@ -81,6 +81,8 @@ def main(var_dir: str) -> int:
     )
     demo_load(residents=residents)
     admin = get_user_model().objects.get(username="admin")
+    if args.discover_cases:  # first, on the demo city as it loads (its cases fill the location data)
+        discover(admin=admin, cases=args.discover_cases)
     # the people not touched by the demo's outbreak, in a fixed order
     busy = set(Contact.objects.values_list("person_id", flat=True)) | set(
         Case.objects.values_list("person_id", flat=True)
@@ -357,8 +359,6 @@ def main(var_dir: str) -> int:
         f"contact import of {rows_n:,} rows: {job.status}, {job.created_count:,} contacts in {import_s:.1f} s = "
         f"{rows_n / import_s:,.0f} rows/s ({(rows_n / import_s) / (args.one_by_one / single_s):.1f}× the one-by-one rate){load()}"
     )
-    if args.discover_cases:
-        discover(admin=admin, cases=args.discover_cases)
     return 0
 
 
