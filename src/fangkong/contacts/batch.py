@@ -119,6 +119,8 @@ def contacts_register(
     require_case_change(actor, case)
     if len(exposures) > LIMIT:
         raise Invalid.field("contacts", _("At most %(n)d people at once.") % {"n": LIMIT})
+    if at is not None and (timezone.is_naive(at) or at > timezone.now()):
+        raise Invalid.field("at", _("Give a time between the last exposure and now."))
     _lock_case(case)
     ids = [e.person.pk for e in exposures]
     close = {
@@ -136,6 +138,8 @@ def contacts_register(
             exposure_check(case, e.person, exposure_type=e.exposure_type, first=e.first, last=e.last)
         except Invalid as invalid:
             error = invalid
+        if error is None and at is not None and at < e.last:
+            error = Invalid.field("at", _("Give a time between the last exposure and now."))
         if error is None:
             reason = (
                 _("Listed twice.")
