@@ -151,24 +151,13 @@ def main(var_dir: str) -> int:
     WorkItem.objects.filter(kind="bench.peer").delete()
     # the fairer peer: the same rows through the batch's own writer (one executemany), no rules
     from fangkong.common.rows import rows_insert
+    from fangkong.worklist.services import ITEM_COLUMNS
 
     started = time.perf_counter()
     with transaction.atomic():
         rows_insert(
             WorkItem,
-            columns=(
-                "kind",
-                "title",
-                "priority",
-                "subject_type",
-                "subject_id",
-                "org_unit",
-                "due_at",
-                "status",
-                "note",
-                "created_at",
-                "updated_at",
-            ),
+            columns=ITEM_COLUMNS,
             rows=[("bench.peer", "peer", "normal", "", "", template.org_unit_id, now, "open", "", now, now)]
             * written,
         )

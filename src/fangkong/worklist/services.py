@@ -22,6 +22,21 @@ from fangkong.worklist.kinds import KINDS, REASONS, kinds_ended_by
 from fangkong.worklist.models import OPEN_STATUSES, Priority, Status, WorkItem
 from fangkong.worklist.signals import items_closed
 
+ITEM_COLUMNS = (
+    "kind",
+    "title",
+    "priority",
+    "subject_type",
+    "subject_id",
+    "org_unit",
+    "due_at",
+    "status",
+    "note",
+    "created_at",
+    "updated_at",
+)
+"""The columns ``work_items_create`` writes, in the order of its rows."""
+
 
 @dataclass(frozen=True)
 class NewItem:
@@ -70,19 +85,7 @@ def work_items_create(*, actor: Any, items: Sequence[NewItem]) -> list[int]:
     ]
     ids = rows_insert(
         WorkItem,
-        columns=(
-            "kind",
-            "title",
-            "priority",
-            "subject_type",
-            "subject_id",
-            "org_unit",
-            "due_at",
-            "status",
-            "note",
-            "created_at",
-            "updated_at",
-        ),
+        columns=ITEM_COLUMNS,
         rows=rows,
         ids=True,
     )
