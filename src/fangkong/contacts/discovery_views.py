@@ -1,12 +1,17 @@
-"""Staff pages of contact discovery: start a run, watch its progress, decide proposals in bulk."""
+"""Staff pages of contact discovery: start a run, watch its progress, decide proposals in bulk
+(a page's ticked proposals in the request; every proposal a filter matches by the worker)."""
 
 from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -15,9 +20,10 @@ from fangkong.cases.investigations import parse_local_time
 from fangkong.cases.selectors import case_get
 from fangkong.common.errors import Conflict, Invalid
 from fangkong.common.masking import mask_name
-from fangkong.common.views import staff_view
-from fangkong.contacts import selectors, services
+from fangkong.common.views import staff_user, staff_view
+from fangkong.contacts import decisions, selectors, services
 from fangkong.contacts.discovery import discovery_start
+from fangkong.contacts.selectors import ReviewFilters
 from fangkong.contacts.views import back_to
 
 REFUSALS_SHOWN = 5  # the message names the first few refused, with why; the count says how many
@@ -62,7 +68,9 @@ def proposals_decide(request: HttpRequest, case_id: int) -> HttpResponse:
     """Confirm or dismiss the ticked proposed contacts of a case, then go back to the same tab,
     filters, order and page of the review page (``next``)."""
     case = case_get(actor=request.user, case_id=case_id)
-    ids = [int(v) for v in request.POST.getlist("contact") if v.isdigit()]
+    if request.POST.get("matching") == "1":
+        return _decide_matching(request, case)
+    ids = [int(v) for v in request.POST.getlist("contact") if v.isdigit() and len(v) < 12]
     decision = request.POST.get("decision", "")
     try:
         outcome = services.proposals_decide(
@@ -101,3 +109,37 @@ def proposals_decide(request: HttpRequest, case_id: int) -> HttpResponse:
         text = ngettext("%(n)d not decided: %(names)s", "%(n)d not decided: %(names)s", len(outcome.refused))
         messages.error(request, text % {"n": len(outcome.refused), "names": names})
     return redirect(back_to(request, case.pk))
+
+
+def _decide_matching(request: HttpRequest, case: Any) -> HttpResponse:
+    """Queue the decision on every proposal the review's filters match and show its progress."""
+    filters = ReviewFilters.parse(request.POST, default_tab="proposed")
+    try:
+        job = decisions.decision_start(
+            actor=staff_user(request),
+            case=case,
+            filters=filters,
+            decision=request.POST.get("decision", ""),
+            reason=request.POST.get("reason", ""),
+        )
+    except (Invalid, Conflict) as error:
+        messages.error(request, error.text())
+        return redirect(back_to(request, case.pk))
+    back = back_to(request, case.pk)
+    return redirect(f"{reverse('contacts:decision', args=[job.pk])}?{urlencode({'next': back})}")
+
+
+@staff_view
+def decision_status(request: HttpRequest, decision_id: int) -> HttpResponse:
+    """A bulk decision's progress (htmx polls its block each second until it ends), then what it
+    did and each proposal it did not decide, with why."""
+    job = selectors.proposal_decision_get(actor=request.user, decision_id=decision_id)
+    back = request.GET.get("next", "")
+    if not (
+        back.startswith("/") and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()})
+    ):
+        back = reverse("contacts:case", args=[job.case_id]) + "#review"
+    context = {"job": job, "back": back, "refused": job.refused[:200], "more": max(0, len(job.refused) - 200)}
+    if request.headers.get("HX-Request"):
+        return render(request, "contacts/_decision_status.html", context)
+    return render(request, "contacts/decision.html", context)

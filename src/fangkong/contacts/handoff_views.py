@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from typing import cast
-
 from django.contrib import messages
-from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,16 +12,11 @@ from django.views.decorators.http import require_POST
 
 from fangkong.common.errors import Invalid
 from fangkong.common.pagination import paginate
-from fangkong.common.views import int_param, query_string, staff_view
+from fangkong.common.views import int_param, query_string, staff_user, staff_view
 from fangkong.contacts import handoff
 from fangkong.contacts.models import HandoffStatus
 
 PER_PAGE = 50
-
-
-def _staff(request: HttpRequest) -> User:
-    """The signed-in user (``staff_view`` let only them in)."""
-    return cast(User, request.user)
 
 
 @staff_view
@@ -33,8 +25,8 @@ def handoff_list(request: HttpRequest) -> HttpResponse:
     hand-offs from the cases of my area (their status; masked names only)."""
     shown = request.GET.get("status", HandoffStatus.REQUESTED)
     shown = shown if shown in HandoffStatus.values or shown == "all" else HandoffStatus.REQUESTED
-    rows = handoff.handoffs_for(actor=_staff(request), status="" if shown == "all" else shown)
-    incoming, outgoing = handoff.handoffs_split(actor=_staff(request), rows=rows)
+    rows = handoff.handoffs_for(actor=staff_user(request), status="" if shown == "all" else shown)
+    incoming, outgoing = handoff.handoffs_split(actor=staff_user(request), rows=rows)
     return render(
         request,
         "contacts/handoffs.html",
@@ -62,7 +54,7 @@ def handoff_decide(request: HttpRequest) -> HttpResponse:
         if not ids:
             raise Invalid.field("handoff", _("Choose at least one hand-off."))
         if decision == "accept":
-            outcome = handoff.handoffs_accept(actor=_staff(request), handoff_ids=ids)
+            outcome = handoff.handoffs_accept(actor=staff_user(request), handoff_ids=ids)
             text = ngettext(
                 "%(n)d contact taken over; quarantine orders made in your area.",
                 "%(n)d contacts taken over; quarantine orders made in your area.",
@@ -70,7 +62,7 @@ def handoff_decide(request: HttpRequest) -> HttpResponse:
             )
         elif decision == "decline":
             outcome = handoff.handoffs_decline(
-                actor=_staff(request), handoff_ids=ids, reason=request.POST.get("reason", "")
+                actor=staff_user(request), handoff_ids=ids, reason=request.POST.get("reason", "")
             )
             text = ngettext(
                 "%(n)d hand-off sent back to the case's team.",

@@ -283,3 +283,54 @@ class CompanionTest(models.Model):
 
     def __str__(self) -> str:
         return f"companion test {self.number} of contact {self.contact_id}"
+
+
+class ProposalDecision(TimeStampedModel):
+    """One decision on every proposal a review filter matched (up to the bulk limit), run by the
+    worker in chunks: each chunk is one batch and commits with the position it reached, so a
+    worker that dies resumes where the last chunk ended and nothing is half-written."""
+
+    scope_path = "case__org_unit__path"
+
+    case = models.ForeignKey(
+        "cases.Case", verbose_name=_("case"), on_delete=models.CASCADE, related_name="proposal_decisions"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("decided by"), on_delete=models.PROTECT, related_name="+"
+    )
+    decision = models.CharField(_("decision"), max_length=16)
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    contact_ids = models.JSONField(_("contacts"), default=list)
+    status = models.CharField(_("status"), max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    position = models.PositiveIntegerField(_("contacts gone through"), default=0)
+    done = models.PositiveIntegerField(_("decided"), default=0)
+    handed_off = models.PositiveIntegerField(_("handed off"), default=0)
+    refused = models.JSONField(_("not decided"), default=list)
+    error = models.CharField(_("error"), max_length=500, blank=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("decision on proposals")
+        verbose_name_plural = _("decisions on proposals")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.decision} of {len(self.contact_ids)} proposals of case {self.case_id}"
+
+    @property
+    def total(self) -> int:
+        return len(self.contact_ids)
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else min(100, self.position * 100 // self.total)
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {RunStatus.SUCCEEDED, RunStatus.FAILED}
+
+    @property
+    def org_unit(self) -> Any:
+        """Owned like its case (for the audit trail's scope)."""
+        return self.case.org_unit

@@ -18,6 +18,7 @@ from fangkong.contacts.models import (
     DiscoveredBy,
     DiscoveryRun,
     ExposureType,
+    ProposalDecision,
 )
 from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import can, visible, visible_get
@@ -179,3 +180,8 @@ def discovery_run_list(*, actor: Any, case_id: int) -> QuerySet[DiscoveryRun]:
 def discovery_run_get(*, actor: Any, run_id: int) -> DiscoveryRun:
     qs = DiscoveryRun.objects.select_related("case__org_unit", "created_by")
     return visible_get(actor, qs, perm=Perm.CASES_VIEW, pk=run_id, what="contact discovery")
+
+
+def proposal_decision_get(*, actor: Any, decision_id: int) -> ProposalDecision:
+    qs = ProposalDecision.objects.select_related("case__org_unit", "created_by")
+    return visible_get(actor, qs, perm=Perm.CASES_VIEW, pk=decision_id, what="decision on proposals")

@@ -135,16 +135,16 @@ class BulkOutcome:
     handed_off: int = 0
 
 
-def proposals_decide(
-    *, actor: Any, case: Case, contact_ids: list[int], decision: str, reason: str = ""
-) -> BulkOutcome:
-    """Confirm or dismiss several proposed contacts of ``case`` in one batch (a refusal does not
-    undo the others); ids of other cases are ignored."""
-    require_case_change(actor, case)
+def decision_check(*, decision: str, reason: str) -> None:
+    """A bulk decision is "confirm" or "dismiss"; a dismissal says why."""
     if decision not in {"confirm", "dismiss"}:
         raise Invalid.field("decision", _("Unknown decision."))
     if decision == "dismiss" and not reason.strip():
         raise Invalid.field("reason", _("Say why these are not contacts."))
+
+
+def bulk_size_check(contact_ids: list[int]) -> None:
+    """A bulk decision names at least one contact and at most :data:`BULK_LIMIT`."""
     if not contact_ids:
         raise Invalid.field("contacts", _("Choose at least one proposed contact."))
     if len(contact_ids) > BULK_LIMIT:
@@ -153,13 +153,24 @@ def proposals_decide(
             _("Decide at most %(n)d contacts at once (each confirmation makes its orders).")
             % {"n": BULK_LIMIT},
         )
+
+
+def proposals_decide(
+    *, actor: Any, case: Case, contact_ids: list[int], decision: str, reason: str = ""
+) -> BulkOutcome:
+    """Confirm or dismiss several proposed contacts of ``case`` in one batch (a refusal does not
+    undo the others); ids of other cases are ignored."""
+    require_case_change(actor, case)
+    decision_check(decision=decision, reason=reason)
+    bulk_size_check(contact_ids)
     if decision == "confirm":
         outcome = batch.contacts_confirm(actor=actor, case=case, contact_ids=contact_ids)
     else:
         outcome = batch.contacts_dismiss(actor=actor, case=case, contact_ids=contact_ids, reason=reason)
     refused_ids = {pk: error.text() for pk, error in outcome.refused}
     refused = [
-        (c, refused_ids[c.pk]) for c in Contact.objects.filter(pk__in=list(refused_ids)).order_by("pk")
+        (c, refused_ids[c.pk])
+        for c in Contact.objects.filter(pk__in=list(refused_ids)).select_related("person").order_by("pk")
     ]
     return BulkOutcome(
         done=len(outcome.done) + len(outcome.handed_off), refused=refused, handed_off=len(outcome.handed_off)

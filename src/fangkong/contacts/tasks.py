@@ -49,3 +49,16 @@ def companion_tests_task() -> int:
     from fangkong.contacts.companions import companion_tests_missed
 
     return companion_tests_missed(now=timezone.now())
+
+
+@task()
+def proposals_decide_task(*, decision_id: int) -> int:
+    """Run one decision on the proposals a review filter matched; returns how many it decided."""
+    from fangkong.contacts.decisions import decision_execute, decision_fail
+
+    try:
+        job = decision_execute(decision_id=decision_id)
+    except Exception as error:
+        decision_fail(decision_id=decision_id, reason=f"{type(error).__name__}: {error}")
+        raise
+    return job.done

@@ -14,6 +14,7 @@ urlpatterns = [
     path("cluster/<int:case_id>/data.json", views.cluster_data, name="cluster-data"),
     path("case/<int:case_id>/discover/", discovery_views.discovery_start_view, name="discover"),
     path("case/<int:case_id>/proposals/", discovery_views.proposals_decide, name="proposals"),
+    path("decisions/<int:decision_id>/", discovery_views.decision_status, name="decision"),
     path("discovery/<int:run_id>/", discovery_views.discovery_status, name="discovery"),
     path("handoffs/", handoff_views.handoff_list, name="handoffs"),
     path("handoffs/decide/", handoff_views.handoff_decide, name="handoff-decide"),

@@ -99,6 +99,14 @@ def _address(case_id: int, filters: ReviewFilters, *, page: int = 1, tab: str | 
     return f"{reverse('contacts:case', args=[case_id])}?{urlencode(params)}"
 
 
+def _filter_fields(filters: ReviewFilters) -> list[tuple[str, Any]]:
+    """The review's tab and filters as form fields (a decision on all matching proposals)."""
+    fields = [
+        (name, getattr(filters, name)) for name in ("tab", "found_by", "min_score", "exposure_type", "q")
+    ]
+    return [(name, value) for name, value in fields if value]
+
+
 def back_to(request: HttpRequest, case_id: int) -> str:
     """Where a decision sends the reviewer: the page it was made on (``next``, a path on this
     site), else the case's contacts; a page now past the end shows the last one."""
@@ -147,6 +155,9 @@ def _page(
             "can_change": can(request.user, Perm.CASES_CHANGE, case.org_unit),
             "runs": selectors.discovery_run_list(actor=request.user, case_id=case.pk)[:5],
             "proposed_count": counts["proposed"] + counts["household"],
+            "matching_count": contacts.filter(status=ContactStatus.PROPOSED).count() if page.pages > 1 else 0,
+            "bulk_limit": services.BULK_LIMIT,
+            "filter_fields": _filter_fields(filters),
         },
         status=status,
     )

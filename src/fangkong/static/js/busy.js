@@ -13,9 +13,12 @@ document.addEventListener("submit", function (event) {
   if (event.defaultPrevented) return;
   var button = event.submitter;
   var text = (button && button.getAttribute("data-busy")) || form.getAttribute("data-busy");
-  var ticked = form.id
-    ? document.querySelectorAll('input[type=checkbox][form="' + form.id + '"]:checked').length
-    : 0;
+  var matching = form.querySelector("input[name=matching]:checked");
+  var ticked = matching
+    ? Number(matching.getAttribute("data-count"))
+    : form.id
+      ? document.querySelectorAll('input[type=checkbox][form="' + form.id + '"]:checked').length
+      : 0;
   form.setAttribute("aria-busy", "true");
   var status = form.querySelector("[data-busy-status]");
   if (status && text) {

@@ -1,5 +1,6 @@
 // A form with data-confirm="TEXT" asks before it is sent; one with data-confirm-ticked="TEXT"
-// asks with the number of its ticked boxes in place of {n} (with none ticked it is sent as is,
+// asks with the number of its ticked boxes in place of {n} (or, when its box named "matching" is
+// ticked, that box's data-count: every row the filters match; with none ticked it is sent as is,
 // and the server says that nothing was chosen). The button that sent the form may carry its own
 // text (a form with a "negative" and a "positive" button asks each its own question).
 document.addEventListener("submit", function (event) {
@@ -11,7 +12,10 @@ document.addEventListener("submit", function (event) {
   var text = own("data-confirm");
   var ticked = own("data-confirm-ticked");
   if (ticked) {
-    var count = document.querySelectorAll('input[type=checkbox][form="' + form.id + '"]:checked').length;
+    var matching = form.querySelector("input[name=matching]:checked");
+    var count = matching
+      ? Number(matching.getAttribute("data-count"))
+      : document.querySelectorAll('input[type=checkbox][form="' + form.id + '"]:checked').length;
     text = count ? ticked.replace("{n}", String(count)) : null;
   }
   if (text && !window.confirm(text)) event.preventDefault();
