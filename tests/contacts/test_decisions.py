@@ -83,7 +83,7 @@ def test_every_matching_proposal_is_decided_by_the_worker_in_chunks(proposals, e
 def test_a_failing_chunk_leaves_the_chunks_before_it_decided_and_the_rest_proposed(
     proposals, epidemiologist, monkeypatch
 ):
-    case, made = proposals
+    case, _made = proposals
     monkeypatch.setattr(decisions, "CHUNK", 4)
     real = services.proposals_decide
     calls = []
