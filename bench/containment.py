@@ -10,7 +10,8 @@ be empty). Prints:
    per contact and per row written; the peer is the same number of rows inserted in bulk with no
    rule applied, so the ratio is the price of the rules. Then ``--one-by-one`` contacts through the
    single service (the batch of one) for the old rate, ``--large`` contacts in one batch, and
-   ``--proposals`` proposed contacts confirmed in one decision (``proposals_decide``);
+   ``--proposals`` proposed contacts confirmed in one decision (``decision_start``, then the
+   worker's ``decision_execute`` in chunks);
 2. the server time of the cluster graph of one cluster of ``--cases`` cases and
    ``--graph-contacts`` contacts (coarse level, as the page draws it), against the peer that
    builds the full people-level graph of the same cluster; node counts and JSON size of both.
@@ -66,7 +67,9 @@ def main(var_dir: str) -> int:
     from fangkong.contacts.batch import Exposure, contacts_register
     from fangkong.contacts.graph import cluster_graph
     from fangkong.contacts.models import Contact
-    from fangkong.contacts.services import contact_register, proposals_decide
+    from fangkong.contacts.decisions import CHUNK, decision_execute, decision_start
+    from fangkong.contacts.selectors import ReviewFilters
+    from fangkong.contacts.services import contact_register
     from fangkong.demo.load import demo_load
     from fangkong.people.models import Person
     from fangkong.quarantine.models import QuarantineOrder, TestAppointment
@@ -77,7 +80,9 @@ def main(var_dir: str) -> int:
     call_command("migrate", verbosity=0)
     residents = max(
         12_000,
-        args.contacts + args.one_by_one + args.large + args.proposals + args.cases + args.import_rows + 50,
+        args.contacts + args.one_by_one + args.large + args.proposals + args.cases + args.import_rows + 50
+        # the discovery's cases, contacts and companions come out of the 2,000 people it traces
+        + (5_000 if args.discover_cases else 0),
     )
     demo_load(residents=residents)
     admin = get_user_model().objects.get(username="admin")
@@ -221,15 +226,15 @@ def main(var_dir: str) -> int:
             ],
             batch_size=2000,
         )
-        ids = list(
-            Contact.objects.filter(source_case=case_found, status="proposed").values_list("pk", flat=True)
-        )
+        # the review's "all matching the filters": queued, then run as the worker runs it
         started = time.perf_counter()
-        decided = proposals_decide(actor=admin, case=case_found, contact_ids=ids, decision="confirm")
+        job = decision_start(actor=admin, case=case_found, filters=ReviewFilters(), decision="confirm")
+        job = decision_execute(decision_id=job.pk)
         decide_s = time.perf_counter() - started
-        assert decided.done == len(ids), decided.refused[:3]
+        assert job.done == job.total == args.proposals, job.refused[:3]
         print(
-            f"decide {len(ids):,} proposals in one action (confirm): {decide_s:.2f} s ({len(ids) / decide_s:,.0f}/s){load()}"
+            f"decide {job.total:,} proposals in one action (confirm, as a task in chunks of {CHUNK:,}): "
+            f"{decide_s:.2f} s ({job.total / decide_s:,.0f}/s){load()}"
         )
 
     # a cluster of --cases cases chained together, with --graph-contacts contacts in all

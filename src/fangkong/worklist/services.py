@@ -59,12 +59,13 @@ def work_items_create(*, actor: Any, items: Sequence[NewItem]) -> list[int]:
     Every item's kind must be a row of the table of kinds and its due time must carry a time
     zone; otherwise nothing is written. Rows are written as rows (no model instance each): one
     ``executemany`` for the items and one for their audit events."""
+    priorities = frozenset(Priority.values)
     for item in items:
         if timezone.is_naive(item.due_at):
             raise Invalid.field("due_at", _("The due time must carry a time zone."))
         if item.kind not in KINDS:
             raise Invalid.field("kind", _("Unknown kind of work “%(k)s”.") % {"k": item.kind[:64]})
-        if item.priority not in Priority.values:
+        if item.priority not in priorities:
             raise Invalid.field("priority", _("Unknown priority."))
     now = timezone.now()
     rows = [
