@@ -29,12 +29,15 @@ TIME_FORMAT = "%Y-%m-%d %H:%M"
 
 
 def parse_local_time(raw: str, *, field: str) -> datetime:
-    """A time typed as ``2022-05-03 14:30`` (or with ``T``), in the local time zone."""
+    """A time typed as ``2022-05-03 14:30`` (or with ``T``), in the local time zone, in the years
+    2000–2100 (anything else is a typing error, and years 1 and 9999 cannot be stored in UTC)."""
     text = re.sub(r"\s+", " ", raw.strip().replace("T", " "))
     try:
         naive = datetime.strptime(text, TIME_FORMAT)
     except ValueError:
         raise Invalid.field(field, _("Type the time as 2022-05-03 14:30.")) from None
+    if not 2000 <= naive.year <= 2100:
+        raise Invalid.field(field, _("The year must be between 2000 and 2100."))
     return timezone.make_aware(naive)
 
 

@@ -1,9 +1,10 @@
-"""API of contacts: a case's contacts, register, confirm, dismiss; discovery and bulk decisions."""
+"""API of contacts: a case's contacts, register, confirm, dismiss; discovery and bulk decisions
+(the ids given, or every proposal a filter matches, by the worker); companions' tests."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
@@ -13,7 +14,8 @@ from ninja.responses import Status
 from fangkong.cases.selectors import case_get
 from fangkong.common.api import ErrorOut, actor_of
 from fangkong.common.errors import Invalid, NotFound
-from fangkong.contacts import batch, discovery, selectors, services
+from fangkong.contacts import batch, decisions, discovery, selectors, services
+from fangkong.contacts.companions import TestTaken, companion_tests_record
 from fangkong.contacts.handoff import person_by_document
 from fangkong.people.models import Person
 from fangkong.people.selectors import person_get
@@ -192,9 +194,9 @@ class DiscoveryOut(Schema):
 
 
 class ProposalsDecisionIn(Schema):
-    contact_ids: list[int]
+    contact_ids: list[Annotated[int, Field(ge=1, le=2**53)]] = Field(..., max_length=services.BULK_LIMIT)
     decision: str
-    reason: str = ""
+    reason: str = Field("", max_length=200)
 
 
 class ProposalRefusalOut(Schema):
@@ -236,3 +238,90 @@ def proposals_decide(request: HttpRequest, case_id: int, payload: ProposalsDecis
     )
     refused = [{"contact_id": contact.pk, "reason": reason} for contact, reason in outcome.refused]
     return {"done": outcome.done, "refused": refused}
+
+
+class MatchingDecisionIn(Schema):
+    """Every proposal of the case on the review's ``tab`` that the filters match."""
+
+    decision: str
+    reason: str = Field("", max_length=200)
+    tab: str = "proposed"
+    found_by: str = ""
+    min_score: int | None = Field(None, ge=0, le=100)
+    exposure_type: str = ""
+    q: str = Field("", max_length=50)
+
+
+class DecisionOut(Schema):
+    id: int
+    case_id: int
+    decision: str
+    status: str
+    total: int
+    position: int
+    percent: int
+    done: int
+    handed_off: int
+    refused: list[dict[str, Any]]
+    error: str
+    finished_at: datetime | None
+
+
+@router.post("/cases/{case_id}/proposals/matching", response={202: DecisionOut, **ERRORS})
+def proposals_decide_matching(request: HttpRequest, case_id: int, payload: MatchingDecisionIn) -> Any:
+    """Queue one decision on every proposal the filters match (up to the bulk limit), run by the
+    worker in chunks; poll the decision for its progress."""
+    actor = actor_of(request)
+    case = case_get(actor=actor, case_id=case_id)
+    filters = selectors.ReviewFilters.parse(
+        {k: "" if v is None else str(v) for k, v in payload.dict().items()}, default_tab="proposed"
+    )
+    job = decisions.decision_start(
+        actor=actor, case=case, filters=filters, decision=payload.decision, reason=payload.reason
+    )
+    return Status(202, job)
+
+
+@router.get("/proposal-decisions/{decision_id}", response=DecisionOut)
+def decision_detail(request: HttpRequest, decision_id: int) -> Any:
+    return selectors.proposal_decision_get(actor=actor_of(request), decision_id=decision_id)
+
+
+class CompanionTestIn(Schema):
+    contact_id: int = Field(..., ge=1, le=2**53)
+    number: int = Field(..., ge=1, le=9)
+    tested_at: datetime
+    result: str
+
+
+class CompanionTestsIn(Schema):
+    tests: list[CompanionTestIn] = Field(..., min_length=1, max_length=services.BULK_LIMIT)
+
+
+class CompanionTestRefusalOut(Schema):
+    index: int
+    reason: str
+
+
+class CompanionTestsOut(Schema):
+    recorded: int
+    cases: int
+    refused: list[CompanionTestRefusalOut]
+
+
+@router.post("/companion-tests", response={200: CompanionTestsOut, **ERRORS})
+def companion_tests(request: HttpRequest, payload: CompanionTestsIn) -> Any:
+    """Record spatiotemporal companions' tests (三天两检) in one set: each ends its missed-test
+    item; a positive one registers a suspected case. A test outside your reach, unknown, already
+    recorded or no longer asked for is refused with its index; the others are recorded."""
+    taken = [
+        TestTaken(contact_id=t.contact_id, number=t.number, tested_at=t.tested_at, result=t.result)
+        for t in payload.tests
+    ]
+    outcome = companion_tests_record(actor=actor_of(request), results=taken)
+    index = {id(t): i for i, t in enumerate(taken)}
+    return {
+        "recorded": len(outcome.recorded),
+        "cases": outcome.cases,
+        "refused": [{"index": index[id(t)], "reason": why} for t, why in outcome.refused],
+    }

@@ -48,6 +48,8 @@ from fangkong.worklist.services import NewItem, work_items_create, work_items_en
 
 KIND = "contacts.companion_test"
 NEGATIVE, POSITIVE = "negative", "positive"
+OLDEST_RESULT = timedelta(days=30)
+"""A companion's test result older than this is refused (the follow-up lasts three days)."""
 ENDED = "ended"
 """The result of a test no longer asked for (the companion became a case or a close contact)."""
 MISSED_FOLLOW_UP = timedelta(hours=2)
@@ -139,7 +141,8 @@ def companion_tests_record(*, actor: Any, results: Sequence[TestTaken]) -> Recor
     A test is refused (by count, the others go on) when it is unknown, outside the actor's reach
     (``quarantine.change`` over the companion's grid; ``actor`` None is the platform, a lab
     import), already has a result, or is no longer asked for. A result other than negative or
-    positive, or a time without a time zone or in the future, refuses the whole batch."""
+    positive, or a time without a time zone, in the future or older than :data:`OLDEST_RESULT`,
+    refuses the whole batch."""
     now = timezone.now()
     for taken in results:
         if taken.result not in {NEGATIVE, POSITIVE}:
@@ -148,6 +151,8 @@ def companion_tests_record(*, actor: Any, results: Sequence[TestTaken]) -> Recor
             raise Invalid.field("tested_at", _("The time must carry a time zone."))
         if taken.tested_at > now:
             raise Invalid.field("tested_at", _("The time is in the future."))
+        if taken.tested_at < now - OLDEST_RESULT:
+            raise Invalid.field("tested_at", _("A test taken more than 30 days ago no longer counts."))
     contacts = Contact.objects.filter(pk__in={t.contact_id for t in results}, kind=ContactKind.COMPANION)
     reach = set(
         (contacts if actor is None else visible(actor, contacts, perm=Perm.QUARANTINE_CHANGE)).values_list(

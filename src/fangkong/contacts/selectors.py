@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from fangkong.contacts.models import (
+    CompanionTest,
     Contact,
     ContactEvidence,
     ContactImport,
@@ -185,3 +187,25 @@ def discovery_run_get(*, actor: Any, run_id: int) -> DiscoveryRun:
 def proposal_decision_get(*, actor: Any, decision_id: int) -> ProposalDecision:
     qs = ProposalDecision.objects.select_related("case__org_unit", "created_by")
     return visible_get(actor, qs, perm=Perm.CASES_VIEW, pk=decision_id, what="decision on proposals")
+
+
+def companion_tests_waiting(*, actor: Any, due_by: date, q: str = "") -> QuerySet[CompanionTest]:
+    """The tests spatiotemporal companions still owe, due by ``due_by`` (overdue included), of the
+    companions whose tests the actor may record (``quarantine.change`` over their grid): earliest
+    due first. A companion who became a contact or a case owes none (their tests are ended)."""
+    companions = visible(
+        actor,
+        Contact.objects.filter(
+            kind=ContactKind.COMPANION, status=ContactStatus.CONFIRMED, became_case__isnull=True
+        ),
+        perm=Perm.QUARANTINE_CHANGE,
+    )
+    if q:
+        companions = companions.filter(person__in=_people_matching(actor, q))
+    return (
+        CompanionTest.objects.filter(
+            contact__in=companions.values("pk"), tested_at__isnull=True, result="", due_on__lte=due_by
+        )
+        .select_related("contact__person__org_unit", "contact__source_case")
+        .order_by("due_on", "contact__person__org_unit__path", "contact_id", "number")
+    )

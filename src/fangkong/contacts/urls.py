@@ -1,6 +1,6 @@
 from django.urls import path
 
-from fangkong.contacts import discovery_views, handoff_views, views
+from fangkong.contacts import companion_views, discovery_views, handoff_views, views
 
 app_name = "contacts"
 urlpatterns = [
@@ -17,6 +17,8 @@ urlpatterns = [
     path("decisions/<int:decision_id>/", discovery_views.decision_status, name="decision"),
     path("discovery/<int:run_id>/", discovery_views.discovery_status, name="discovery"),
     path("handoffs/", handoff_views.handoff_list, name="handoffs"),
+    path("companions/tests/", companion_views.companion_tests, name="companion-tests"),
+    path("companions/tests/results/", companion_views.companion_tests_results, name="companion-results"),
     path("handoffs/decide/", handoff_views.handoff_decide, name="handoff-decide"),
     path("<int:contact_id>/<slug:decision>/", views.contact_decide, name="decide"),
 ]

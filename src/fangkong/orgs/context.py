@@ -21,7 +21,12 @@ NAVIGATION = [
         ("cases", "contacts:case", "contacts:cluster", "contacts:import"),
     ),
     ("quarantine:orders", _("Quarantine"), Perm.QUARANTINE_VIEW, ("quarantine",)),
-    ("quarantine:lab-due", _("Tests due"), Perm.QUARANTINE_CHANGE, ("quarantine:lab-due",)),
+    (
+        "quarantine:lab-due",
+        _("Tests due"),
+        Perm.QUARANTINE_CHANGE,
+        ("quarantine:lab-due", "contacts:companion-tests"),
+    ),
     ("dashboard:home", _("Dashboard"), Perm.CASES_VIEW, ("dashboard",)),
     ("contacts:timeliness", _("Timeliness"), Perm.CASES_VIEW, ("contacts:timeliness",)),
     ("contacts:handoffs", _("Hand-offs"), Perm.CASES_CHANGE, ("contacts:handoffs",)),
