@@ -12,11 +12,26 @@ from django.utils import timezone
 
 from fangkong.contacts.companions import KIND, companion_tests_missed
 from fangkong.contacts.models import CompanionTest
+from fangkong.notify.backends import locmem
 from fangkong.worklist.models import WorkItem
-from tests.contacts.test_companions import case, companion_of, morning, sms_locmem  # noqa: F401
+from tests.cases.factories import make_case
+from tests.contacts.test_companions import companion_of, crowd, discover, morning
 from tests.orgs.factories import user_with_role
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def sms_locmem(settings):
+    settings.FANGKONG_SMS_BACKEND = "fangkong.notify.backends.locmem.LocmemBackend"
+    locmem.outbox.clear()
+
+
+@pytest.fixture
+def case(tree, epidemiologist):
+    return make_case(
+        actor=epidemiologist, grid=tree.grid_b, classification="confirmed", onset_date=timezone.localdate()
+    )
 
 
 def test_the_desk_lists_the_tests_owed_and_records_them_in_bulk(
@@ -114,8 +129,6 @@ def test_the_api_records_companion_tests_and_names_each_refusal_by_index(
 
 
 def test_the_api_decides_all_matching_proposals_as_a_task(case, epidemiologist, tree, tmp_path):
-    from tests.contacts.test_companions import crowd, discover
-
     discover(case, epidemiologist, crowd(epidemiologist, tree.grid_a, 3, kind="venue"), tmp_path)
     client = Client()
     client.force_login(epidemiologist)
