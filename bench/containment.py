@@ -65,9 +65,9 @@ def main(var_dir: str) -> int:
     from fangkong.cases.models import Case, CaseCounter, Investigation
     from fangkong.cases.services import CaseDetails, case_register
     from fangkong.contacts.batch import Exposure, contacts_register
+    from fangkong.contacts.decisions import CHUNK, decision_execute, decision_start
     from fangkong.contacts.graph import cluster_graph
     from fangkong.contacts.models import Contact
-    from fangkong.contacts.decisions import CHUNK, decision_execute, decision_start
     from fangkong.contacts.selectors import ReviewFilters
     from fangkong.contacts.services import contact_register
     from fangkong.demo.load import demo_load
@@ -80,7 +80,13 @@ def main(var_dir: str) -> int:
     call_command("migrate", verbosity=0)
     residents = max(
         12_000,
-        args.contacts + args.one_by_one + args.large + args.proposals + args.cases + args.import_rows + 50
+        args.contacts
+        + args.one_by_one
+        + args.large
+        + args.proposals
+        + args.cases
+        + args.import_rows
+        + 50
         # the discovery's cases, contacts and companions come out of the 2,000 people it traces
         + (5_000 if args.discover_cases else 0),
     )
