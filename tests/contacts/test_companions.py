@@ -123,7 +123,7 @@ def test_companions_get_their_tests_and_a_text_proposals_neither(case, epidemiol
     assert {m.person_id for m in texts} == {c.person_id for c in companions}
     message = texts.first()
     assert message is not None and message.status == "queued"
-    assert message.params == {"days": "3", "tests": "2", "link": "/portal/help/"}
+    assert message.params == {"days": "3", "tests": "2", "link": "http://127.0.0.1:8000/portal/help/"}
     assert "3天内完成2次核酸检测" in message.body
     proposal = Contact.objects.get(source_case=case, kind="close")
     assert (proposal.status, proposal.companion_tests.count()) == ("proposed", 0)

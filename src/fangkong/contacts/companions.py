@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
@@ -101,7 +102,7 @@ def companions_follow(
         return FollowUp(len(tests), 0, len(new))
     from fangkong.notify.services import sms_to_people
 
-    link = reverse("help:form")
+    link = settings.FANGKONG_PUBLIC_URL + reverse("help:form")  # the public help desk, absolute
     by_person = {c.person_id: c for c in new}
     queued = sms_to_people(
         actor=actor,
