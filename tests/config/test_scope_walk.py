@@ -20,7 +20,7 @@ from django.utils import timezone
 from fangkong.cases.investigations import ItineraryData, itinerary_add
 from fangkong.cases.services import case_register
 from fangkong.config.api import api
-from fangkong.contacts.models import ContactImport, DiscoveryRun
+from fangkong.contacts.models import ContactImport, DiscoveryRun, ProposalDecision
 from fangkong.contacts.services import contact_register
 from fangkong.dashboard.models import ExportFile
 from fangkong.notify.services import Sms, sms_queue
@@ -207,6 +207,11 @@ MAKERS: dict[str, Callable[[dict[str, Any]], Any]] = {
             range_start=timezone.now() - timedelta(days=2),
             range_end=timezone.now(),
             backend="duckdb",
+        ).pk
+    ),
+    "decision_id": lambda ctx: (
+        ProposalDecision.objects.create(
+            case=_far_case(ctx), created_by=ctx["far_epi"], decision="confirm", contact_ids=[1]
         ).pk
     ),
     "file_id": lambda ctx: ExportFile.objects.create(created_by=ctx["far_epi"], kind="cases").pk,

@@ -163,7 +163,9 @@ FANGKONG_SMS_BACKEND = (
 )
 FANGKONG_SMS_SIGNATURE = env("FANGKONG_SMS_SIGNATURE", "防控") or "防控"
 # Where residents reach the public side (the links in text messages are made absolute with it).
-FANGKONG_PUBLIC_URL = (env("FANGKONG_PUBLIC_URL", "http://127.0.0.1:8000") or "http://127.0.0.1:8000").rstrip("/")
+FANGKONG_PUBLIC_URL = (env("FANGKONG_PUBLIC_URL", "http://127.0.0.1:8000") or "http://127.0.0.1:8000").rstrip(
+    "/"
+)
 # Messages one number may be sent per local day; those over it are stored as refused.
 FANGKONG_SMS_DAILY_LIMIT = int(env("FANGKONG_SMS_DAILY_LIMIT", "10") or "10")
 FANGKONG_SMS_TIMEOUT = float(env("FANGKONG_SMS_TIMEOUT", "10") or "10")

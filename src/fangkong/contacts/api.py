@@ -194,7 +194,7 @@ class DiscoveryOut(Schema):
 
 
 class ProposalsDecisionIn(Schema):
-    contact_ids: list[Annotated[int, Field(ge=1, le=2**53)]] = Field(..., max_length=services.BULK_LIMIT)
+    contact_ids: list[Annotated[int, Field(ge=1, le=2**53)]]  # how many: the service says
     decision: str
     reason: str = Field("", max_length=200)
 

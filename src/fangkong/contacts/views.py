@@ -155,7 +155,7 @@ def _page(
             "can_change": can(request.user, Perm.CASES_CHANGE, case.org_unit),
             "runs": selectors.discovery_run_list(actor=request.user, case_id=case.pk)[:5],
             "proposed_count": counts["proposed"] + counts["household"],
-            "matching_count": contacts.filter(status=ContactStatus.PROPOSED).count() if page.pages > 1 else 0,
+            "matching_count": contacts.filter(status=ContactStatus.PROPOSED).count(),
             "bulk_limit": services.BULK_LIMIT,
             "filter_fields": _filter_fields(filters),
         },
