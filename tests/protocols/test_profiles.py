@@ -512,3 +512,22 @@ def test_timeliness_targets_come_from_the_profile():
     assert who.contact_control_hours == 72
     reported = datetime(2022, 5, 3, 23, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
     assert china.investigation_due(reported) == datetime(2022, 5, 4, 23, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+def test_china_9_tests_areas_by_level_in_pools_of_1_10_and_20() -> None:
+    testing = load_profile("china-9").testing
+    assert [testing.pool_for(level) for level in ("sealed", "controlled", "elsewhere", "unknown")] == [
+        1,
+        10,
+        20,
+        20,
+    ]
+    assert (testing.max_pool, testing.valid_hours[0], testing.recall_hours) == (20, 48, 6)
+    assert testing.household_tubes_when_sealed
+
+
+def test_a_pool_larger_than_the_maximum_is_refused_by_its_key(tmp_path: Path) -> None:
+    mine = tmp_path / "mine.toml"
+    mine.write_text(CHINA_9_TEXT.replace("elsewhere = 20", "elsewhere = 30"), encoding="utf-8")
+    with pytest.raises(ProfileError, match=r"testing.pool_size.elsewhere: is 30, more than max_pool \(20\)"):
+        load_profile(mine)

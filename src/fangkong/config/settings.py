@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "fangkong.notify",
     "fangkong.helpdesk",
     "fangkong.volunteers",
+    "fangkong.testing",
     "fangkong.dashboard",
     "fangkong.demo",
 ]
@@ -162,6 +163,8 @@ FANGKONG_SMS_BACKEND = (
     or "fangkong.notify.backends.console.ConsoleBackend"
 )
 FANGKONG_SMS_SIGNATURE = env("FANGKONG_SMS_SIGNATURE", "防控") or "防控"
+# The lab's tube barcode (a regular expression over the upper-cased, trimmed scan).
+FANGKONG_TUBE_BARCODE = env("FANGKONG_TUBE_BARCODE", r"[0-9A-Z]{8,24}") or r"[0-9A-Z]{8,24}"
 # Where residents reach the public side (the links in text messages are made absolute with it).
 FANGKONG_PUBLIC_URL = (env("FANGKONG_PUBLIC_URL", "http://127.0.0.1:8000") or "http://127.0.0.1:8000").rstrip(
     "/"

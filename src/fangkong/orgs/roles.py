@@ -17,6 +17,7 @@ class Role(models.TextChoices):
     GRID_WORKER = "grid_worker", _("Grid worker")
     QUARANTINE_STAFF = "quarantine_staff", _("Quarantine staff")
     LAB = "lab", _("Lab")
+    SAMPLER = "sampler", _("Sampling collector")
     HOTLINE = "hotline", _("Hotline operator")
     PUBLISHER = "publisher", _("Publisher")
     VOLUNTEER_COORDINATOR = "volunteer_coordinator", _("Volunteer coordinator")
@@ -43,6 +44,10 @@ class Perm(models.TextChoices):
     HELPDESK_CHANGE = "helpdesk.change", _("Claim help requests, log call backs, resolve")
     VOLUNTEERS_VIEW = "volunteers.view", _("See volunteers, their dispatches and hours")
     VOLUNTEERS_CHANGE = "volunteers.change", _("Approve, dispatch and commend volunteers")
+    TESTING_VIEW = "testing.view", _("See testing rounds, sites, tubes, results and coverage")
+    TESTING_SAMPLE = "testing.sample", _("Scan people into tubes, pack boxes, post a site's queue")
+    TESTING_LAB = "testing.lab", _("Receive boxes and record tube results")
+    TESTING_MANAGE = "testing.manage", _("Plan testing rounds and sampling sites")
 
 
 P = Perm
@@ -60,6 +65,8 @@ PERMISSIONS: dict[Role, frozenset[Perm]] = {
             P.PORTAL_APPROVE,
             P.HELPDESK_VIEW,
             P.VOLUNTEERS_VIEW,
+            P.TESTING_VIEW,
+            P.TESTING_MANAGE,
         }
     ),
     Role.EPIDEMIOLOGIST: frozenset(
@@ -75,6 +82,7 @@ PERMISSIONS: dict[Role, frozenset[Perm]] = {
             P.CASES_CHANGE,
             P.QUARANTINE_VIEW,
             P.QUARANTINE_CHANGE,
+            P.TESTING_VIEW,
         }
     ),
     Role.GRID_WORKER: frozenset(
@@ -87,6 +95,8 @@ PERMISSIONS: dict[Role, frozenset[Perm]] = {
             P.CASES_VIEW,
             P.QUARANTINE_VIEW,
             P.QUARANTINE_CHANGE,
+            P.TESTING_VIEW,
+            P.TESTING_SAMPLE,  # the emergency re-sample at the door
         }
     ),
     Role.QUARANTINE_STAFF: frozenset(
@@ -109,8 +119,11 @@ PERMISSIONS: dict[Role, frozenset[Perm]] = {
             P.CASES_VIEW,
             P.QUARANTINE_VIEW,
             P.QUARANTINE_CHANGE,
+            P.TESTING_VIEW,
+            P.TESTING_LAB,
         }
     ),
+    Role.SAMPLER: frozenset({P.ORGS_VIEW, P.WORK_VIEW, P.WORK_CHANGE, P.TESTING_VIEW, P.TESTING_SAMPLE}),
     Role.HOTLINE: frozenset(
         {P.ORGS_VIEW, P.PEOPLE_VIEW, P.WORK_VIEW, P.WORK_CHANGE, P.HELPDESK_VIEW, P.HELPDESK_CHANGE}
     ),

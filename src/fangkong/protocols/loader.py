@@ -16,6 +16,7 @@ from typing import NoReturn
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fangkong.protocols.rules import (
+    AREA_LEVELS,
     ColocationRule,
     CompanionRule,
     ContactRule,
@@ -27,6 +28,7 @@ from fangkong.protocols.rules import (
     QuarantineRule,
     RiskAreaRule,
     SecondaryContactRule,
+    TestingRule,
     TimelinessRule,
     TriageRule,
 )
@@ -310,6 +312,7 @@ def _parse(path: Path, data: Mapping[str, object]) -> Profile:
     disease.done()
 
     triage = _triage(root.table("triage"), timezone)
+    testing = _testing(root.table("testing"))
 
     root.done()
     return Profile(
@@ -329,8 +332,31 @@ def _parse(path: Path, data: Mapping[str, object]) -> Profile:
         timeliness=timeliness,
         epidemiology=epidemiology,
         triage=triage,
+        testing=testing,
         path=path,
     )
+
+
+def _testing(table: _Table) -> TestingRule:
+    pools = table.table("pool_size")
+    max_pool = table.integer("max_pool", minimum=1)
+    sizes = {level: pools.integer(level, minimum=1) for level in AREA_LEVELS}
+    pools.done()
+    for level, size in sizes.items():
+        if size > max_pool:
+            table.fail(f"pool_size.{level}", f"is {size}, more than max_pool ({max_pool})")
+    valid = table.integers("valid_hours", minimum=1)
+    if not valid:
+        table.fail("valid_hours", "must name at least one validity")
+    rule = TestingRule(
+        pool_size=sizes,
+        household_tubes_when_sealed=table.boolean("household_tubes_when_sealed"),
+        max_pool=max_pool,
+        valid_hours=valid,
+        recall_hours=table.integer("recall_hours", minimum=1),
+    )
+    table.done()
+    return rule
 
 
 def _load_file(path: Path) -> Profile:

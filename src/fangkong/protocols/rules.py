@@ -288,6 +288,26 @@ class EpidemiologyRule:
     serial_interval_sd_days: float
 
 
+AREA_LEVELS = ("sealed", "controlled", "elsewhere")
+"""The areas of a testing round by their control level (封控区, 管控区, 防范区 and the rest)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TestingRule:
+    """Mass testing (全员核酸): the pool size by area level, the validity of a result, and how soon
+    the members of a positive pool are re-sampled one by one."""
+
+    pool_size: dict[str, int]  # by AREA_LEVELS
+    household_tubes_when_sealed: bool  # in a sealed area one tube per household, not per person
+    max_pool: int
+    valid_hours: tuple[int, ...]  # the validities a round may name; the first is the default
+    recall_hours: int  # a positive pool's members re-sampled (single tubes) within this
+
+    def pool_for(self, level: str) -> int:
+        """The tube size of an area at ``level`` (an unknown level: the largest, 防范区)."""
+        return self.pool_size.get(level, self.pool_size["elsewhere"])
+
+
 @dataclass(frozen=True, slots=True)
 class Profile:
     """A protocol profile (防控方案): every rule the platform takes from the protocol in force."""
@@ -308,4 +328,5 @@ class Profile:
     timeliness: TimelinessRule
     epidemiology: EpidemiologyRule
     triage: TriageRule
+    testing: TestingRule
     path: Path

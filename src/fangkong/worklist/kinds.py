@@ -26,12 +26,13 @@ from fangkong.orgs.roles import Role
 
 DONE, CANCELLED = "done", "cancelled"
 
-CASE, ORDER, PERSON, HELP_REQUEST, CONTACT = (
+CASE, ORDER, PERSON, HELP_REQUEST, CONTACT, RECALL = (
     "cases.case",
     "quarantine.quarantineorder",
     "people.person",
     "helpdesk.helprequest",
     "contacts.contact",
+    "testing.recall",
 )
 
 
@@ -58,6 +59,9 @@ class Event:
     HANDOFF_ACCEPTED = "handoff.accepted"  # the home unit took the contact over
     HANDOFF_DECLINED = "handoff.declined"
     COMPANION_TESTED = "companion.tested"  # a companion's missed test came in
+    # a recall of a positive pool's member
+    RECALL_SAMPLED = "recall.sampled"  # the single-tube re-sample was taken
+    RECALL_ENDED = "recall.ended"  # the person became a case (followed as one)
     COMPANION_ENDED = "companion.ended"  # no longer a companion (became a contact or a case)
     # a person
     PERSON_MERGED = "person.merged"  # items move to the record kept (see ``work_items_move``)
@@ -94,6 +98,8 @@ REASONS: dict[str, Promise] = {
     Event.HANDOFF_DECLINED: _("The home unit declined the hand-off."),
     Event.COMPANION_TESTED: _("The companion's test came in."),
     Event.COMPANION_ENDED: _("No longer followed as a companion."),
+    Event.RECALL_SAMPLED: _("The single-tube re-sample was taken."),
+    Event.RECALL_ENDED: _("The person became a case."),
 }
 
 
@@ -176,6 +182,13 @@ KINDS: dict[str, KindRule] = {
             Role.GRID_WORKER,
             CONTACT,
             {Event.COMPANION_TESTED: DONE, Event.COMPANION_ENDED: CANCELLED},
+        ),
+        KindRule(
+            "testing.recall",
+            _("Positive pool: isolate in place and re-sample"),
+            Role.GRID_WORKER,
+            RECALL,
+            {Event.RECALL_SAMPLED: DONE, Event.RECALL_ENDED: CANCELLED},
         ),
         KindRule("household.visit", _("Household visit"), Role.GRID_WORKER, PERSON, also=VOLUNTEERS),
         KindRule("people.verify", _("Check residents"), Role.GRID_WORKER, also=VOLUNTEERS),
