@@ -1,0 +1,128 @@
+"""Tube results: recorded as a set, the same rows twice change nothing, a different result waits
+as a conflict for an audited correction, a positive pool recalls every member with a work item for
+their grid, the re-sample is taken at the door, and a positive re-sample registers a case."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from fangkong.audit.models import AuditEvent
+from fangkong.cases.models import Case
+from fangkong.common.errors import Forbidden
+from fangkong.testing.codes import person_code
+from fangkong.testing.models import Recall, Tube, TubeResult
+from fangkong.testing.results import ResultRow, result_correct, tube_results_record
+from fangkong.testing.services import tube_close, tube_open, tube_scan
+from fangkong.worklist.lifecycle import work_check
+from fangkong.worklist.models import WorkItem
+from tests.testing.conftest import barcode
+
+pytestmark = pytest.mark.django_db
+
+
+def sampled(mass, n: int, people) -> Tube:
+    tube = tube_open(actor=mass.collector, round=mass.round, site=mass.site, barcode=barcode(n))
+    for person in people:
+        tube_scan(actor=mass.collector, tube=tube, code=person_code(person))
+    return tube_close(actor=mass.collector, tube=tube)
+
+
+def row(key: int, code: str, result: str, **kw) -> ResultRow:
+    return ResultRow(
+        key=key,
+        barcode=code,
+        result=result,
+        tested_at=kw.pop("at", timezone.now() - timedelta(hours=1)),
+        lab="鹏城检测",
+        **kw,
+    )
+
+
+def test_a_positive_pool_recalls_each_member_for_their_grid_and_the_same_file_twice_changes_nothing(
+    mass, grid_worker
+):
+    pool = sampled(mass, 1, mass.people[:10])
+    clean = sampled(mass, 2, mass.people[10:12])
+    rows = [row(1, pool.barcode, "positive", ct_orf=31.2, ct_n=30.5), row(2, clean.barcode, "negative")]
+    out = tube_results_record(actor=mass.lab, rows=rows)
+    assert (out.recorded, out.recalls, out.positive_tubes, out.refused) == (2, 10, [pool.barcode], [])
+    recalls = Recall.objects.filter(pool=pool)
+    assert recalls.count() == 10 and set(recalls.values_list("status", flat=True)) == {"waiting"}
+    items = WorkItem.objects.filter(kind="testing.recall", status="open")
+    assert items.count() == 10
+    assert {i.org_unit_id for i in items} == {p.org_unit_id for p in mass.people[:10]}
+    assert all("李**号" in i.title and "李00号" not in i.title for i in items)
+    due = recalls.first().due_at
+    assert timedelta(hours=5, minutes=59) < due - timezone.now() <= timedelta(hours=6)
+    again = tube_results_record(actor=mass.lab, rows=rows)
+    assert (again.recorded, again.unchanged, again.recalls) == (0, 2, 0)
+    assert WorkItem.objects.filter(kind="testing.recall").count() == 10
+    assert work_check() == []
+
+
+def test_a_re_sample_at_the_door_ends_the_item_and_a_positive_one_registers_a_case(mass, tree):
+    pool = sampled(mass, 1, mass.people[:3])
+    tube_results_record(actor=mass.lab, rows=[row(1, pool.barcode, "positive")])
+    first, second, third = mass.people[:3]
+    singles = []
+    for n, person in enumerate((first, second, third), 10):
+        single = tube_open(
+            actor=mass.collector, round=mass.round, site=mass.site, barcode=barcode(n), kind="resample"
+        )
+        tube_scan(actor=mass.collector, tube=single, code=person_code(person))
+        singles.append(tube_close(actor=mass.collector, tube=single))
+    assert WorkItem.objects.filter(kind="testing.recall", status="done").count() == 3
+    out = tube_results_record(
+        actor=mass.lab,
+        rows=[row(1, singles[0].barcode, "positive", ct_orf=28.0), row(2, singles[1].barcode, "negative")],
+    )
+    (number,) = out.cases
+    case = Case.objects.get(number=number)
+    assert (case.person, case.classification) == (first, "suspected")
+    assert (
+        Recall.objects.get(person=first).status == "positive"
+        and Recall.objects.get(person=first).case == case
+    )
+    assert Recall.objects.get(person=second).status == "cleared"
+    assert Recall.objects.get(person=third).status == "sampled"
+    assert work_check() == []
+
+
+def test_a_different_result_waits_for_an_audited_correction(mass):
+    pool = sampled(mass, 1, mass.people[:2])
+    tube_results_record(actor=mass.lab, rows=[row(1, pool.barcode, "negative")])
+    out = tube_results_record(actor=mass.lab, rows=[row(1, pool.barcode, "positive")])
+    assert (out.recorded, out.conflicts, out.recalls) == (0, 1, 0)
+    assert Tube.objects.get(pk=pool.pk).result == "negative"
+    conflict = TubeResult.objects.get(status="conflict")
+    result_correct(actor=mass.lab, report=conflict, apply=True, reason="复核确认阳性")
+    assert Tube.objects.get(pk=pool.pk).result == "positive"
+    assert Recall.objects.filter(pool=pool).count() == 2
+    assert AuditEvent.objects.filter(action="testing.tube.correct").exists()
+
+
+def test_bad_rows_are_named_and_the_good_ones_recorded(mass, tree):
+    pool = sampled(mass, 1, mass.people[:2])
+    open_tube = tube_open(actor=mass.collector, round=mass.round, site=mass.site, barcode=barcode(2))
+    rows = [
+        row(1, pool.barcode, "negative"),
+        row(2, "999999999999", "negative"),
+        row(3, open_tube.barcode, "negative"),
+        row(4, pool.barcode, "maybe"),
+        row(5, pool.barcode, "negative", at=timezone.now() + timedelta(days=1)),
+        row(6, pool.barcode, "negative", ct_n=99.0),
+    ]
+    out = tube_results_record(actor=mass.lab, rows=rows)
+    assert out.recorded == 1
+    assert [(k, f) for k, f, _m in sorted(out.refused)] == [
+        (2, "barcode"),
+        (3, "barcode"),
+        (4, "result"),
+        (5, "tested_at"),
+        (6, "ct_n"),
+    ]
+    with pytest.raises(Forbidden):
+        tube_results_record(actor=mass.collector, rows=rows[:1])
