@@ -13,9 +13,10 @@ from django.utils import timezone
 from fangkong.audit.models import AuditEvent
 from fangkong.common.errors import Conflict, Forbidden, Invalid
 from fangkong.people.crypto import decrypt
+from fangkong.testing.boxes import box_pack, box_receive
 from fangkong.testing.codes import person_code, person_from_code
 from fangkong.testing.models import Tube
-from fangkong.testing.services import box_pack, box_receive, tube_close, tube_open, tube_scan
+from fangkong.testing.services import tube_close, tube_open, tube_scan
 from tests.orgs.factories import user_with_role
 from tests.testing.conftest import barcode
 

@@ -1,5 +1,5 @@
 """Writes of mass testing: rounds, sampling sites and their queues, tubes scanned person by person,
-transfer boxes. Results and recalls are in ``testing.results``.
+Transfer boxes are in ``testing.boxes``, results and recalls in ``testing.results``.
 
 Rules:
 - a round's areas each take the protocol's tube size for their level (``[testing.pool_size]``);
@@ -32,7 +32,7 @@ from fangkong.common.protocol import active_profile
 from fangkong.contacts.handoff import person_by_document
 from fangkong.orgs.models import OrgUnit
 from fangkong.orgs.roles import Perm
-from fangkong.orgs.scope import can
+from fangkong.orgs.scope import can, scope_roots
 from fangkong.people.models import Person
 from fangkong.quarantine.lab_rows import plain_text
 from fangkong.testing.codes import person_from_code
@@ -44,7 +44,6 @@ from fangkong.testing.models import (
     Round,
     RoundArea,
     SamplingSite,
-    TransferBox,
     Tube,
     TubeKind,
     TubeMember,
@@ -180,6 +179,16 @@ def site_queue_post(
 # --- tubes --------------------------------------------------------------------------------------
 
 
+def may_sample(actor: User, site: SamplingSite, *, kind: str = TubeKind.POOL) -> bool:
+    """Whether ``actor`` samples at ``site``: ``testing.sample`` over its community; for a
+    re-sample at the door, also a grid worker of one of the community's grids."""
+    if can(actor, Perm.TESTING_SAMPLE, site.org_unit):
+        return True
+    return kind == TubeKind.RESAMPLE and any(
+        root.path.startswith(site.org_unit.path) for root in scope_roots(actor, Perm.TESTING_SAMPLE)
+    )
+
+
 def area_of(*, round: Round, site: SamplingSite) -> RoundArea | None:
     """The round's area the site lies in (the deepest, when areas nest)."""
     areas = [
@@ -204,7 +213,8 @@ def tube_open(
 ) -> Tube:
     """Open a tube at ``site`` for ``round``: pooled at the size of the site's area, single, or a
     re-sample (one person)."""
-    _require(actor, Perm.TESTING_SAMPLE, site.org_unit, _("Your role may not sample at this site."))
+    if not may_sample(actor, site, kind=kind):
+        raise Forbidden(_("Your role may not sample at this site."))
     code = barcode_check(barcode)
     if kind not in TubeKind.values:
         raise Invalid.field("kind", _("Unknown kind of tube."))
@@ -274,7 +284,8 @@ def tube_scan(*, actor: User, tube: Tube, code: str) -> Scanned:
     """Add the person ``code`` names to ``tube`` (locked: a full tube or a second swab in the
     round is refused, whichever collector scans first)."""
     tube = Tube.objects.select_for_update().select_related("site__org_unit", "round").get(pk=tube.pk)
-    _require(actor, Perm.TESTING_SAMPLE, tube.site.org_unit, _("Your role may not sample at this site."))
+    if not may_sample(actor, tube.site, kind=tube.kind):
+        raise Forbidden(_("Your role may not sample at this site."))
     if tube.status != TubeStatus.OPEN:
         raise Conflict(_("Tube %(b)s is closed.") % {"b": tube.barcode})
     if tube.members_count >= tube.capacity:
@@ -298,6 +309,8 @@ def tube_scan(*, actor: User, tube: Tube, code: str) -> Scanned:
             raise Conflict(
                 _("%(n)s is not waiting for a re-sample in this round.") % {"n": mask_name(person.name)}
             )
+        if not can(actor, Perm.TESTING_SAMPLE, person.org_unit):
+            raise Forbidden(_("%(n)s lives outside your area.") % {"n": mask_name(person.name)})
     else:
         earlier = TubeMember.objects.filter(
             round=tube.round, person=person, recall__isnull=True
@@ -354,52 +367,3 @@ def tube_close(*, actor: User, tube: Tube) -> Tube:
     tube.save(update_fields=["status", "closed_at", "updated_at"])
     audit_record(actor=actor, action="testing.tube.close", target=tube, after={"people": tube.members_count})
     return tube
-
-
-@transaction.atomic
-def box_pack(
-    *, actor: User, site: SamplingSite, round: Round, code: str, barcodes: Sequence[str]
-) -> TransferBox:
-    """Pack closed tubes of ``site`` and ``round`` into a transfer box for the lab (all or none)."""
-    _require(actor, Perm.TESTING_SAMPLE, site.org_unit, _("Your role may not sample at this site."))
-    code = code.strip().upper()[:40]
-    if not code:
-        raise Invalid.field("code", _("Give the box's code."))
-    wanted = {barcode_check(b) for b in barcodes if b.strip()}
-    if not wanted:
-        raise Invalid.field("barcodes", _("Scan at least one closed tube."))
-    tubes = list(Tube.objects.select_for_update().filter(barcode__in=wanted, site=site, round=round))
-    found = {t.barcode for t in tubes}
-    bad = sorted(wanted - found) + sorted(t.barcode for t in tubes if t.status != TubeStatus.CLOSED)
-    if bad:
-        raise Invalid.field(
-            "barcodes", _("Not closed tubes of this site and round: %(b)s.") % {"b": "、".join(bad[:10])}
-        )
-    if TransferBox.objects.filter(code=code).exists():
-        raise Conflict(_("Box %(c)s is already in use.") % {"c": code})
-    box = TransferBox.objects.create(code=code, site=site, round=round, packed_by=actor)
-    Tube.objects.filter(pk__in=[t.pk for t in tubes]).update(
-        box=box, status=TubeStatus.PACKED, updated_at=timezone.now()
-    )
-    audit_record(actor=actor, action="testing.box.pack", target=box, after={"tubes": len(tubes)})
-    return box
-
-
-@transaction.atomic
-def box_receive(*, actor: User, code: str) -> TransferBox:
-    """The lab receives a box: its tubes are at the lab."""
-    box = (
-        TransferBox.objects.select_for_update()
-        .select_related("site__org_unit")
-        .filter(code=code.strip().upper()[:40])
-        .first()
-    )
-    if box is None or not can(actor, Perm.TESTING_LAB):
-        raise Invalid.field("code", _("Unknown box code."))
-    if box.received_at is not None:
-        raise Conflict(_("Box %(c)s was already received.") % {"c": box.code})
-    box.received_at, box.received_by = timezone.now(), actor
-    box.save(update_fields=["received_at", "received_by", "updated_at"])
-    box.tubes.filter(status=TubeStatus.PACKED).update(status=TubeStatus.RECEIVED, updated_at=timezone.now())
-    audit_record(actor=actor, action="testing.box.receive", target=box)
-    return box

@@ -44,6 +44,7 @@ SUBJECT_PAGES: dict[str, tuple[str, str]] = {
     "quarantine.quarantineorder": ("quarantine:order", "order_id"),
     "people.person": ("people:detail", "person_id"),
     "helpdesk.helprequest": ("helpdesk:detail", "request_id"),
+    "testing.recall": ("testing:recall", "recall_id"),
 }
 
 
