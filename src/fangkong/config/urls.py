@@ -25,6 +25,7 @@ urlpatterns = [
     path("helpdesk/", include("fangkong.helpdesk.urls")),
     path("volunteers/", include("fangkong.volunteers.urls")),
     path("notify/", include("fangkong.notify.urls")),
+    path("testing/", include("fangkong.testing.urls")),
     # public pages, no login: the portal, the help-request form and ticket lookup, volunteer sign-up
     path("portal/help/", include("fangkong.helpdesk.public_urls")),
     path("portal/volunteer/", include("fangkong.volunteers.public_urls")),

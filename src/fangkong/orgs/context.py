@@ -27,6 +27,8 @@ NAVIGATION = [
         Perm.QUARANTINE_CHANGE,
         ("quarantine:lab-due", "contacts:companion-tests"),
     ),
+    ("testing:scan", _("Sampling"), Perm.TESTING_SAMPLE, ("testing:scan", "testing:tube")),
+    ("testing:lab", _("Tube results"), Perm.TESTING_LAB, ("testing:lab", "testing:import")),
     ("dashboard:home", _("Dashboard"), Perm.CASES_VIEW, ("dashboard",)),
     ("contacts:timeliness", _("Timeliness"), Perm.CASES_VIEW, ("contacts:timeliness",)),
     ("contacts:handoffs", _("Hand-offs"), Perm.CASES_CHANGE, ("contacts:handoffs",)),

@@ -1,0 +1,42 @@
+// The scanning page answers each scan with a sound and a vibration (a collector looks at the
+// person, not the phone): a short high beep when the person was added, two low ones when not.
+// After each answer the code field is focused again for the next scan.
+(function () {
+  var audio = null;
+  function tone(freq, start, length) {
+    try {
+      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+      var osc = audio.createOscillator();
+      var gain = audio.createGain();
+      osc.frequency.value = freq;
+      gain.gain.value = 0.15;
+      osc.connect(gain);
+      gain.connect(audio.destination);
+      osc.start(audio.currentTime + start);
+      osc.stop(audio.currentTime + start + length);
+    } catch (e) {
+      /* no sound on this device: the colour says it */
+    }
+  }
+  function answer(root) {
+    var tube = root.querySelector ? (root.id === "tube" ? root : root.querySelector("#tube")) : null;
+    if (!tube) return;
+    var beep = tube.getAttribute("data-beep");
+    if (beep === "ok") {
+      tone(1200, 0, 0.08);
+      if (navigator.vibrate) navigator.vibrate(60);
+    } else if (beep === "error") {
+      tone(300, 0, 0.15);
+      tone(300, 0.22, 0.15);
+      if (navigator.vibrate) navigator.vibrate([120, 80, 120]);
+    }
+    var code = tube.querySelector("#code");
+    if (code) code.focus();
+  }
+  document.addEventListener("htmx:afterSwap", function (event) {
+    answer(event.detail.target.id === "tube" ? document.getElementById("tube") : event.detail.target);
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    answer(document);
+  });
+})();

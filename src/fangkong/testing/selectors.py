@@ -1,0 +1,112 @@
+"""Reads of mass testing, through the scoping function."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from fangkong.orgs.roles import Perm
+from fangkong.orgs.scope import scope_roots, visible, visible_get
+from fangkong.testing.models import (
+    Recall,
+    ReportStatus,
+    Round,
+    SamplingSite,
+    Tube,
+    TubeMember,
+    TubeResult,
+    TubeResultImport,
+)
+
+
+def sites_for_sampling(*, actor: Any) -> QuerySet[SamplingSite]:
+    """The open sites where the actor samples: those of their communities, and for a grid
+    worker the sites of the community their grid lies in (re-samples at the door)."""
+    roots = scope_roots(actor, Perm.TESTING_SAMPLE)
+    sites = SamplingSite.objects.filter(active=True).select_related("org_unit")
+    if getattr(actor, "is_superuser", False):
+        return sites
+    return sites.filter(
+        pk__in=[
+            s.pk
+            for s in sites
+            if any(s.org_unit.path.startswith(r.path) or r.path.startswith(s.org_unit.path) for r in roots)
+        ]
+    )
+
+
+def rounds_under_way(*, site: SamplingSite) -> list[Round]:
+    """The rounds whose areas include the site and whose window is open now, or closed within a
+    day (its positive pools' members are still re-sampled): latest first."""
+    now = timezone.now()
+    rounds = Round.objects.filter(starts_at__lte=now, ends_at__gte=now - timedelta(days=1)).prefetch_related(
+        "areas__org_unit"
+    )
+    return [r for r in rounds if any(site.org_unit.path.startswith(a.org_unit.path) for a in r.areas.all())]
+
+
+def round_list(*, actor: Any) -> QuerySet[Round]:
+    return visible(actor, Round.objects.select_related("org_unit"), perm=Perm.TESTING_VIEW)
+
+
+def round_get(*, actor: Any, round_id: int) -> Round:
+    return visible_get(
+        actor, Round.objects.select_related("org_unit"), perm=Perm.TESTING_VIEW, pk=round_id, what="round"
+    )
+
+
+def site_get(*, actor: Any, site_id: int) -> SamplingSite:
+    return visible_get(
+        actor,
+        SamplingSite.objects.select_related("org_unit"),
+        perm=Perm.TESTING_VIEW,
+        pk=site_id,
+        what="site",
+    )
+
+
+def tube_get(*, actor: Any, tube_id: int) -> Tube:
+    """A tube the actor sees (its site in their area; a grid worker's re-sample tube too)."""
+    qs = Tube.objects.select_related("site__org_unit", "round")
+    found = visible(actor, qs, perm=Perm.TESTING_VIEW).filter(pk=tube_id).first()
+    if found is None:
+        found = qs.filter(pk=tube_id, opened_by=actor).first()
+    if found is None:
+        from fangkong.common.errors import NotFound
+
+        raise NotFound("tube")
+    return found
+
+
+def tube_members(*, tube: Tube) -> QuerySet[TubeMember]:
+    return TubeMember.objects.filter(tube=tube).select_related("person").order_by("-id")
+
+
+def recall_get(*, actor: Any, recall_id: int) -> Recall:
+    qs = Recall.objects.select_related("person__org_unit", "pool__site", "pool__round", "case")
+    return visible_get(actor, qs, perm=Perm.TESTING_VIEW, pk=recall_id, what="recall")
+
+
+def recall_list(*, actor: Any, status: str = "") -> QuerySet[Recall]:
+    qs = visible(
+        actor, Recall.objects.select_related("person__org_unit", "pool", "case"), perm=Perm.TESTING_VIEW
+    )
+    return (qs.filter(status=status) if status else qs).order_by("due_at", "id")
+
+
+def import_list(*, actor: Any) -> QuerySet[TubeResultImport]:
+    return visible(actor, TubeResultImport.objects.defer("content"), perm=Perm.TESTING_LAB)
+
+
+def import_get(*, actor: Any, import_id: int) -> TubeResultImport:
+    qs = TubeResultImport.objects.select_related("created_by").defer("content")
+    return visible_get(actor, qs, perm=Perm.TESTING_LAB, pk=import_id, what="tube result import")
+
+
+def conflicts(*, actor: Any) -> QuerySet[TubeResult]:
+    """Results that differ from their tube's, waiting for a correction."""
+    qs = TubeResult.objects.filter(status=ReportStatus.CONFLICT).select_related("tube")
+    return visible(actor, qs, perm=Perm.TESTING_LAB).order_by("reported_at", "id")

@@ -1,0 +1,101 @@
+"""The collector's page answers each scan at once (htmx) with the masked name or the refusal; the
+lab uploads a result file and the worker records it, a positive pool's recalls reach the grid
+worker's queue with a page each; other districts see none of it."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from fangkong.testing.codes import person_code
+from fangkong.testing.models import Recall, Tube, TubeResultImport
+from fangkong.testing.services import tube_close, tube_open, tube_scan
+from tests.orgs.factories import user_with_role
+from tests.testing.conftest import barcode
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def run_worker() -> None:
+    call_command(
+        "db_worker", "--batch", "--queue-name", "*", "--no-startup-delay", "--no-reload", verbosity=0
+    )
+
+
+def test_a_collector_scans_a_tube_on_the_page(mass):
+    client = Client()
+    client.force_login(mass.collector)
+    home = client.get("/testing/scan/")
+    assert (
+        home.status_code == 200
+        and mass.site.name.encode() in home.content
+        and b'data-testid="barcode"' in home.content
+    )
+    opened = client.post(
+        f"/testing/scan/tube/?site={mass.site.pk}&round={mass.round.pk}", {"barcode": barcode(1)}
+    )
+    tube = Tube.objects.get(barcode=barcode(1))
+    assert opened.status_code == 302 and opened["Location"] == f"/testing/tubes/{tube.pk}/"
+    added = client.post(
+        f"/testing/tubes/{tube.pk}/scan/", {"code": person_code(mass.people[0])}, HTTP_HX_REQUEST="true"
+    )
+    assert (
+        added.status_code == 200 and "李**号".encode() in added.content and b'data-beep="ok"' in added.content
+    )
+    again = client.post(
+        f"/testing/tubes/{tube.pk}/scan/", {"code": person_code(mass.people[0])}, HTTP_HX_REQUEST="true"
+    )
+    assert again.status_code == 422 and b'data-beep="error"' in again.content
+    for odd in ("", "\x00", "ＦＫ" + "9" * 150, "１１０１０１１９９０"):
+        assert (
+            client.post(f"/testing/tubes/{tube.pk}/scan/", {"code": odd}, HTTP_HX_REQUEST="true").status_code
+            == 422
+        )
+    closed = client.post(f"/testing/tubes/{tube.pk}/close/")
+    assert closed.status_code == 302 and Tube.objects.get(pk=tube.pk).status == "closed"
+    bad = client.post(
+        f"/testing/scan/tube/?site={mass.site.pk}&round={mass.round.pk}", {"barcode": "x\x00"}, follow=True
+    )
+    assert bad.status_code == 200 and list(bad.context["messages"])
+
+
+def test_the_lab_imports_a_file_and_the_recalls_reach_the_grid(mass, tree, grid_worker):
+    tube = tube_open(actor=mass.collector, round=mass.round, site=mass.site, barcode=barcode(1))
+    for person in mass.people[:4]:
+        tube_scan(actor=mass.collector, tube=tube, code=person_code(person))
+    tube_close(actor=mass.collector, tube=tube)
+    lab = Client()
+    lab.force_login(mass.lab)
+    content = (
+        "条码,检测结果,ORF1ab,N,检测时间,检测机构\n"
+        f"{barcode(1)},阳性,31.5,30.2,2026-01-01 10:00,鹏城检测\n"
+        "00000000000X,阴性,,,2026-01-01 10:00,鹏城检测\n"
+        f"{barcode(1)},maybe,,,0001-01-01 10:00,鹏城检测\n"
+    ).encode("utf-8-sig")
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    sent = lab.post("/testing/lab/imports/", {"file": SimpleUploadedFile("results.csv", content)})
+    job = TubeResultImport.objects.get()
+    assert sent.status_code == 302 and sent["Location"] == f"/testing/lab/imports/{job.pk}/"
+    run_worker()
+    job.refresh_from_db()
+    assert (job.status, job.created_count, job.positive_tubes) == ("succeeded", 1, [barcode(1)])
+    assert sorted((e["row"], e["column"]) for e in job.errors) == [(3, "条码"), (4, "检测结果")]
+    assert b"positive-tubes" in lab.get(sent["Location"]).content
+    grid = Client()
+    grid.force_login(grid_worker)
+    mine = grid.get("/work/")
+    recalls = Recall.objects.filter(pool=tube)
+    assert recalls.count() == 4
+    assert mine.content.count(b"/testing/recalls/") == 2  # the two recalled people of grid A
+    first = recalls.get(person=mass.people[1])  # people 1, 3 live on grid A, the worker's
+    assert first.person.org_unit_id == tree.grid_a.pk
+    page = grid.get(f"/testing/recalls/{first.pk}/")
+    assert page.status_code == 200 and tube.barcode.encode() in page.content
+    far = user_with_role("grid_worker", tree.grid_far, username="far.grid.t")
+    other = Client()
+    other.force_login(far)
+    assert other.get(f"/testing/recalls/{first.pk}/").status_code == 404
+    assert other.get(f"/testing/tubes/{tube.pk}/").status_code == 404
+    assert other.get(f"/testing/lab/imports/{job.pk}/").status_code == 404
