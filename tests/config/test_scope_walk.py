@@ -57,6 +57,64 @@ def _far_case(ctx: dict[str, Any]) -> Any:
     return ctx["case"]
 
 
+def _far_tube(ctx: dict[str, Any]) -> Any:
+    """A resulted pooled tube of a far site, with the far person in it and recalled."""
+    if "tube" not in ctx:
+        from fangkong.testing.models import Recall, Round, SamplingSite, Tube, TubeMember
+
+        now = timezone.now()
+        community = ctx["tree"].grid_far.parent
+        far_round = Round.objects.create(
+            name="theirs",
+            org_unit=ctx["tree"].other_district,
+            starts_at=now,
+            ends_at=now,
+            valid_hours=48,
+            protocol="china-9",
+            created_by=ctx["far_user"],
+        )
+        site = SamplingSite.objects.create(
+            org_unit=community, name="theirs", address="x", lon=114.0, lat=22.5, hours="全天"
+        )
+        tube = Tube.objects.create(
+            barcode="FAR000000001",
+            round=far_round,
+            site=site,
+            capacity=10,
+            opened_by=ctx["far_user"],
+            status="resulted",
+            result="positive",
+            members_count=1,
+        )
+        member = TubeMember.objects.create(
+            tube=tube, round=far_round, person=_far_person(ctx), scanned_at=now, scanned_by=ctx["far_user"]
+        )
+        ctx["recall"] = Recall.objects.create(member=member, pool=tube, person=member.person, due_at=now)
+        ctx["tube"] = tube
+    return ctx["tube"]
+
+
+def _far_tube_report(ctx: dict[str, Any]) -> Any:
+    from fangkong.testing.models import TubeResult
+
+    return TubeResult.objects.create(
+        tube=_far_tube(ctx),
+        result="negative",
+        tested_at=timezone.now(),
+        lab="theirs",
+        status="conflict",
+        reported_by=ctx["far_user"],
+    )
+
+
+def _far_tube_import(ctx: dict[str, Any]) -> Any:
+    from fangkong.testing.models import TubeResultImport
+
+    return TubeResultImport.objects.create(
+        created_by=ctx["far_user"], org_unit=ctx["tree"].other_district, file_name="theirs.csv", content=b"x"
+    )
+
+
 def _far_entry(ctx: dict[str, Any]) -> Any:
     case = _far_case(ctx)
     data = ItineraryData(start="2022-05-01 08:00", place="超市")
@@ -174,6 +232,11 @@ def _far_help_request(ctx: dict[str, Any]) -> Any:
 
 
 MAKERS: dict[str, Callable[[dict[str, Any]], Any]] = {
+    # mass testing
+    "tube_id": lambda ctx: _far_tube(ctx).pk,
+    "recall_id": lambda ctx: (_far_tube(ctx), ctx["recall"])[1].pk,
+    "report_id": lambda ctx: _far_tube_report(ctx).pk,
+    "tube_import_id": lambda ctx: _far_tube_import(ctx).pk,
     # portal (staff side, namespace "publish")
     "bulletin_id": lambda ctx: _far_bulletin(ctx).pk,
     "area_id": lambda ctx: _far_area(ctx).pk,

@@ -62,12 +62,12 @@ def import_upload(request: HttpRequest) -> HttpResponse:
     except (Invalid, Forbidden) as error:
         messages.error(request, error.text())
         return redirect("testing:lab")
-    return redirect("testing:import", import_id=job.pk)
+    return redirect("testing:import", tube_import_id=job.pk)
 
 
 @staff_view
-def import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
-    job = selectors.import_get(actor=request.user, import_id=import_id)
+def import_detail(request: HttpRequest, tube_import_id: int) -> HttpResponse:
+    job = selectors.import_get(actor=request.user, import_id=tube_import_id)
     return import_status_page(
         request, job, poll_url=reverse("testing:import", args=[job.pk]), page="testing/import.html"
     )
@@ -82,10 +82,7 @@ def import_template(request: HttpRequest) -> HttpResponse:
 @staff_view
 def conflict_decide(request: HttpRequest, report_id: int) -> HttpResponse:
     """Apply a conflicting result as a correction, or dismiss it; with a reason either way."""
-    report = selectors.conflicts(actor=request.user).filter(pk=report_id).first()
-    if report is None:
-        messages.error(request, _("This result was already decided."))
-        return redirect("testing:lab")
+    report = selectors.report_get(actor=request.user, report_id=report_id)
     apply = request.POST.get("decision") == "apply"
     try:
         result_correct(

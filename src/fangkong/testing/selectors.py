@@ -110,3 +110,8 @@ def conflicts(*, actor: Any) -> QuerySet[TubeResult]:
     """Results that differ from their tube's, waiting for a correction."""
     qs = TubeResult.objects.filter(status=ReportStatus.CONFLICT).select_related("tube")
     return visible(actor, qs, perm=Perm.TESTING_LAB).order_by("reported_at", "id")
+
+
+def report_get(*, actor: Any, report_id: int) -> TubeResult:
+    qs = TubeResult.objects.select_related("tube")
+    return visible_get(actor, qs, perm=Perm.TESTING_LAB, pk=report_id, what="tube result")
