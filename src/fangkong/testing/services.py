@@ -224,7 +224,7 @@ def tube_open(
     area = area_of(round=round, site=site)
     if area is None:
         raise Invalid.field("site", _("This site lies outside the round's areas."))
-    capacity = 1 if kind != TubeKind.POOL else _capacity(area)
+    capacity = 1 if kind != TubeKind.POOL else tube_capacity(area)
     existing = Tube.objects.filter(barcode=code).select_related("site").first()
     if existing is not None:
         where = existing.site.name if existing.site_id != site.pk else _("this site")
@@ -242,7 +242,7 @@ def tube_open(
     return tube
 
 
-def _capacity(area: RoundArea) -> int:
+def tube_capacity(area: RoundArea) -> int:
     rule = active_profile().testing
     if area.level == AreaLevel.SEALED and rule.household_tubes_when_sealed:
         return rule.max_pool  # one household, however many it holds (up to the largest pool)
