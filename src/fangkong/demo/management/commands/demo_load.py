@@ -12,6 +12,7 @@ from fangkong.demo.load import DEMO_PASSWORD, demo_load, demo_logins
 from fangkong.demo.mobility_demo import discovery_demo_run, mobility_demo_load
 from fangkong.demo.outbreak import outbreak_load
 from fangkong.demo.portal_demo import portal_demo_load
+from fangkong.demo.testing_demo import testing_demo_load
 from fangkong.demo.volunteers_demo import volunteers_demo_load
 
 
@@ -98,6 +99,13 @@ class Command(BaseCommand):
                     f"Contact discovery for suspected case {run.case.number}: {run.people_found} people found, "
                     f"{run.proposed} proposed as close contacts (ranked by score), {run.companions} "
                     "spatiotemporal companions told to take two tests in three days."
+                )
+            mass = testing_demo_load(seed=seed)
+            if mass.created:
+                self.stdout.write(
+                    f"Mass testing: {mass.sampled:,} residents sampled in {mass.tubes:,} tubes so far today, "
+                    f"{mass.resulted:,} tubes resulted; {mass.positive_pools} positive pools, {mass.recalls} people "
+                    f"recalled for a single-tube re-sample; case {', '.join(mass.cases)} found by re-sampling."
                 )
         self.stdout.write(f"\nDemo logins (password: {DEMO_PASSWORD}):")
         for username, role, unit in demo_logins():
