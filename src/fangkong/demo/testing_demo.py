@@ -2,12 +2,12 @@
 demo loads.
 
 - Areas by the portal's risk areas: a high-risk community is sealed (one tube per household), a
-  medium-risk one controlled (10 in a tube), and the demo collector's community (the first of the
-  first district) is controlled too; the rest of the city is tested 20 in a tube.
+  medium-risk one controlled (10 in a tube), and so are the other communities of a street that
+  holds a sealed one; the rest of the city is tested 20 in a tube.
 - A sampling site per community (at the middle of its outline), its queue posted.
 - Most residents were sampled since the morning, in queue order (households together), through
   ``testing.batch.tubes_record``; about 3 % were not (the untested lists), and in the collector's
-  community about a third still wait in the queue.
+  street (the first of the first district) about a third still wait in the queues.
 - Tubes closed more than two hours ago reached the lab in boxes and were resulted through
   ``testing.results.tube_results_record``: all negative but two pools of the first district. The
   first pool's members were re-sampled at the door and one is positive: a suspected case found by
@@ -28,7 +28,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from fangkong.demo.users import FIRST_COMMUNITY_CODE, FIRST_DISTRICT_CODE
+from fangkong.demo.users import FIRST_COMMUNITY_CODE, FIRST_DISTRICT_CODE, FIRST_STREET_CODE
 from fangkong.orgs.models import Level, OrgUnit
 from fangkong.people.models import Person
 from fangkong.portal.models import RiskArea
@@ -85,7 +85,9 @@ def testing_demo_load(*, seed: int = 2022, now: datetime | None = None) -> Testi
         return TestingSummary(created=False)
     rng = random.Random(seed)
     city = OrgUnit.objects.get(level=Level.CITY)
-    communities = list(OrgUnit.objects.filter(level=Level.COMMUNITY).order_by("path"))
+    communities = list(
+        OrgUnit.objects.filter(level=Level.COMMUNITY).select_related("parent").order_by("path")
+    )
     levels = _levels(communities)
     started = now - timedelta(hours=10)
     the_round = round_create(
@@ -104,8 +106,8 @@ def testing_demo_load(*, seed: int = 2022, now: datetime | None = None) -> Testi
         site = sites[community.pk]
         queue = people.get(community.pk, [])
         here = [p for p in queue if rng.random() >= UNTESTED]
-        if community.code == FIRST_COMMUNITY_CODE:
-            here = here[: int(len(here) * (1 - WAITING_IN_QUEUE))]
+        if community.path.rstrip("/").split("/")[-2] == FIRST_STREET_CODE and levels.get(community) != "sealed":
+            here = here[: int(len(here) * (1 - WAITING_IN_QUEUE))]  # the collector's street, mid-round
         recorded = tubes_record(
             actor=users["admin"],
             round=the_round,
@@ -128,12 +130,16 @@ def testing_demo_load(*, seed: int = 2022, now: datetime | None = None) -> Testi
 
 
 def _levels(communities: list[OrgUnit]) -> dict[OrgUnit, str]:
+    """High-risk communities are sealed (封控区); medium-risk ones, and the other communities of a
+    street holding a sealed one, controlled (管控区); the rest of the city is 防范区."""
     risk = dict(RiskArea.objects.filter(active=True, place="").values_list("org_unit_id", "level"))
+    sealed = {c.pk for c in communities if risk.get(c.pk) == "high"}
+    streets = {c.parent_id for c in communities if c.pk in sealed}
     levels = {}
     for c in communities:
-        if risk.get(c.pk) == "high":
+        if c.pk in sealed:
             levels[c] = "sealed"
-        elif risk.get(c.pk) == "medium" or c.code == FIRST_COMMUNITY_CODE:
+        elif risk.get(c.pk) == "medium" or c.parent_id in streets:
             levels[c] = "controlled"
     return levels
 
@@ -242,14 +248,14 @@ def _in_first_district(site: SamplingSite) -> bool:
 
 
 def _positive_pools(tubes: dict[int, list[Tube]], sites: dict[int, SamplingSite], now: datetime) -> list[str]:
-    """The barcodes of the two positive pools: one of the collector's community (its members
-    live on the demo grid workers' grids), one of another community of the first district."""
+    """The barcodes of the two positive pools: one of the first community (its members live on
+    the demo grid workers' grids), one of another community of the first district."""
     mine = next(c for c, s in sites.items() if s.org_unit.code == FIRST_COMMUNITY_CODE)
     other = next(c for c, s in sites.items() if _in_first_district(s) and c != mine and tubes.get(c))
     chosen = []
     for community in (mine, other):
         candidates = [
-            t for t in tubes[community] if t.members_count >= 5 and (t.closed_at or now) < now - IN_TRANSIT
+            t for t in tubes[community] if t.members_count >= 3 and (t.closed_at or now) < now - IN_TRANSIT
         ]
         chosen.append(candidates[len(candidates) // 3].barcode)
     return chosen

@@ -8,7 +8,8 @@ role sits, by what it does in the city:
 - ``epidemiologist``, ``quarantine_staff``, ``lab`` and ``hotline``: the first district
   (440303) — flow investigation, quarantine sites, the CDC lab and the 12345 desk are run per
   district;
-- ``sampler``: the first community of that district — a sampling site's collector (采样员);
+- ``sampler``: the first street of that district — a collector (采样员) of the street's sampling
+  team, who works at any of its communities' sites;
 - ``volunteer_coordinator``: the first street of that district — volunteers are organised by
   the street office (街道办);
 - ``grid_worker``: the first grid of the first district (``FIRST_GRID_CODE``), which tests and
@@ -48,7 +49,7 @@ DEMO_LOGINS: tuple[tuple[str, Role, str], ...] = (
     ("epidemiologist", Role.EPIDEMIOLOGIST, FIRST_DISTRICT_CODE),
     ("quarantine_staff", Role.QUARANTINE_STAFF, FIRST_DISTRICT_CODE),
     ("lab", Role.LAB, FIRST_DISTRICT_CODE),
-    ("sampler", Role.SAMPLER, FIRST_COMMUNITY_CODE),
+    ("sampler", Role.SAMPLER, FIRST_STREET_CODE),
     ("hotline", Role.HOTLINE, FIRST_DISTRICT_CODE),
     ("volunteer_coordinator", Role.VOLUNTEER_COORDINATOR, FIRST_STREET_CODE),
     ("grid_worker", Role.GRID_WORKER, FIRST_GRID_CODE),

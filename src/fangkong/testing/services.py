@@ -358,7 +358,8 @@ def _household_only(tube: Tube) -> bool:
 def tube_close(*, actor: User, tube: Tube) -> Tube:
     """Close a tube with at least one swab in it (an empty tube is thrown away, not closed)."""
     tube = Tube.objects.select_for_update().select_related("site__org_unit").get(pk=tube.pk)
-    _require(actor, Perm.TESTING_SAMPLE, tube.site.org_unit, _("Your role may not sample at this site."))
+    if not may_sample(actor, tube.site, kind=tube.kind):
+        raise Forbidden(_("Your role may not sample at this site."))
     if tube.status != TubeStatus.OPEN:
         raise Conflict(_("Tube %(b)s is already closed.") % {"b": tube.barcode})
     if not tube.members_count:
