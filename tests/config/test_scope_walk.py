@@ -36,7 +36,7 @@ pytestmark = pytest.mark.django_db
 SKIPPED_NAMESPACES = {"admin"}  # Django admin is for operators (is_staff), not scoped users
 # Public pages (no login): what they show is published or reached by an unguessable code, tested in
 # their own apps. Staff pages of the same apps live in other namespaces and are walked.
-PUBLIC_NAMESPACES = {"portal", "help", "volunteer"}
+PUBLIC_NAMESPACES = {"portal", "help", "volunteer", "testing-public"}
 
 
 def _far_person(ctx: dict[str, Any]) -> Any:

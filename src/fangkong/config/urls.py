@@ -29,6 +29,7 @@ urlpatterns = [
     # public pages, no login: the portal, the help-request form and ticket lookup, volunteer sign-up
     path("portal/help/", include("fangkong.helpdesk.public_urls")),
     path("portal/volunteer/", include("fangkong.volunteers.public_urls")),
+    path("portal/testing/", include("fangkong.testing.public_urls")),
     path("portal/", include("fangkong.portal.public_urls")),
     path("audit/", include("fangkong.audit.urls")),
     path("api/", api.urls),

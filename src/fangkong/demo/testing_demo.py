@@ -106,7 +106,10 @@ def testing_demo_load(*, seed: int = 2022, now: datetime | None = None) -> Testi
         site = sites[community.pk]
         queue = people.get(community.pk, [])
         here = [p for p in queue if rng.random() >= UNTESTED]
-        if community.path.rstrip("/").split("/")[-2] == FIRST_STREET_CODE and levels.get(community) != "sealed":
+        if (
+            community.path.rstrip("/").split("/")[-2] == FIRST_STREET_CODE
+            and levels.get(community) != "sealed"
+        ):
             here = here[: int(len(here) * (1 - WAITING_IN_QUEUE))]  # the collector's street, mid-round
         recorded = tubes_record(
             actor=users["admin"],
