@@ -234,6 +234,7 @@ def _far_help_request(ctx: dict[str, Any]) -> Any:
 MAKERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     # mass testing
     "tube_id": lambda ctx: _far_tube(ctx).pk,
+    "round_id": lambda ctx: _far_tube(ctx).round_id,
     "recall_id": lambda ctx: (_far_tube(ctx), ctx["recall"])[1].pk,
     "report_id": lambda ctx: _far_tube_report(ctx).pk,
     "tube_import_id": lambda ctx: _far_tube_import(ctx).pk,

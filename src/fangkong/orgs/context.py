@@ -28,6 +28,12 @@ NAVIGATION = [
         ("quarantine:lab-due", "contacts:companion-tests"),
     ),
     ("testing:scan", _("Sampling"), Perm.TESTING_SAMPLE, ("testing:scan", "testing:tube")),
+    (
+        "testing:rounds",
+        _("Mass testing"),
+        Perm.TESTING_VIEW,
+        ("testing:rounds", "testing:round", "testing:round-new", "testing:untested"),
+    ),
     ("testing:lab", _("Tube results"), Perm.TESTING_LAB, ("testing:lab", "testing:import")),
     ("dashboard:home", _("Dashboard"), Perm.CASES_VIEW, ("dashboard",)),
     ("contacts:timeliness", _("Timeliness"), Perm.CASES_VIEW, ("contacts:timeliness",)),

@@ -26,6 +26,9 @@ from fangkong.common.rows import objects_insert, rows_insert
 from fangkong.people.models import Person
 from fangkong.testing.models import AreaLevel, Round, SamplingSite, Tube, TubeKind, TubeMember, TubeStatus
 from fangkong.testing.services import area_of, barcode_check, may_sample, tube_capacity
+from fangkong.worklist.kinds import PERSON, Event
+from fangkong.worklist.models import OPEN_STATUSES, WorkItem
+from fangkong.worklist.services import work_items_end
 
 LIMIT = 5000
 """The most tubes one set takes (100,000 people at 20 in a tube)."""
@@ -132,6 +135,14 @@ def tubes_record(
         action="testing.tube.record",
         rows=[(label, str(t.pk), t.barcode, site.org_unit_id, {"people": t.members_count}) for t in made],
     )
+    asked = set(  # home samples asked for: few, so read them all rather than name 100,000 people
+        WorkItem.objects.filter(kind="testing.home_sample", status__in=OPEN_STATUSES).values_list(
+            "subject_id", flat=True
+        )
+    )
+    done = {str(pk) for tube, _code in good for pk in tube.person_ids} & asked
+    if done:
+        work_items_end(actor=actor, event=Event.PERSON_SAMPLED, subject_type=PERSON, subject_ids=done)
     out.tubes, out.people = list(made), sum(t.members_count for t in made)
     return out
 

@@ -360,3 +360,41 @@ class TubeResultImport(SpreadsheetImport):
     class Meta(SpreadsheetImport.Meta):
         verbose_name = _("tube result import")
         verbose_name_plural = _("tube result imports")
+
+
+class ExemptionReason(models.TextChoices):
+    AWAY = "away", _("Away from the city")
+    HOSPITAL = "hospital", _("In hospital (tested there)")
+    INFANT = "infant", _("Infant under the protocol's age")
+    OTHER = "other", _("Other (see the note)")
+
+
+class Exemption(TimeStampedModel):
+    """A resident the round does not expect, with the reason (a grid worker's record); the
+    coverage leaves them out. The bedridden are not exempted: they get a home-sampling item."""
+
+    scope_path = "person__org_unit__path"
+
+    round = models.ForeignKey(
+        Round, verbose_name=_("round"), on_delete=models.CASCADE, related_name="exemptions"
+    )
+    person = models.ForeignKey(
+        "people.Person", verbose_name=_("person"), on_delete=models.CASCADE, related_name="+"
+    )
+    reason = models.CharField(_("reason"), max_length=16, choices=ExemptionReason.choices)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("exemption")
+        verbose_name_plural = _("exemptions")
+        constraints = [models.UniqueConstraint(fields=["round", "person"], name="exempt_once_per_round")]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} exempt from {self.round_id}"
+
+    @property
+    def org_unit(self) -> Any:
+        return self.person.org_unit

@@ -49,7 +49,7 @@ from fangkong.testing.models import (
     TubeMember,
     TubeStatus,
 )
-from fangkong.worklist.kinds import RECALL, Event
+from fangkong.worklist.kinds import PERSON, RECALL, Event
 from fangkong.worklist.services import work_items_end
 
 
@@ -337,7 +337,9 @@ def tube_scan(*, actor: User, tube: Tube, code: str) -> Scanned:
         ) from None
     tube.members_count += 1
     tube.save(update_fields=["members_count", "updated_at"])
-    if recall is not None:
+    if recall is None:  # a home sample asked for the person is done
+        work_items_end(actor=actor, event=Event.PERSON_SAMPLED, subject_type=PERSON, subject_ids={person.pk})
+    else:
         recall.status, recall.resampled_at = RecallStatus.SAMPLED, now
         recall.save(update_fields=["status", "resampled_at", "updated_at"])
         work_items_end(actor=actor, event=Event.RECALL_SAMPLED, subject_type=RECALL, subject_ids={recall.pk})

@@ -62,6 +62,8 @@ class Event:
     # a recall of a positive pool's member
     RECALL_SAMPLED = "recall.sampled"  # the single-tube re-sample was taken
     RECALL_ENDED = "recall.ended"  # the person became a case (followed as one)
+    # a person in a testing round
+    PERSON_SAMPLED = "person.sampled"  # swabbed in the round (a home sample taken)
     COMPANION_ENDED = "companion.ended"  # no longer a companion (became a contact or a case)
     # a person
     PERSON_MERGED = "person.merged"  # items move to the record kept (see ``work_items_move``)
@@ -100,6 +102,7 @@ REASONS: dict[str, Promise] = {
     Event.COMPANION_ENDED: _("No longer followed as a companion."),
     Event.RECALL_SAMPLED: _("The single-tube re-sample was taken."),
     Event.RECALL_ENDED: _("The person became a case."),
+    Event.PERSON_SAMPLED: _("The person was sampled."),
 }
 
 
@@ -189,6 +192,13 @@ KINDS: dict[str, KindRule] = {
             Role.GRID_WORKER,
             RECALL,
             {Event.RECALL_SAMPLED: DONE, Event.RECALL_ENDED: CANCELLED},
+        ),
+        KindRule(
+            "testing.home_sample",
+            _("Sample a bedridden resident at home"),
+            Role.SAMPLER,
+            PERSON,
+            {Event.PERSON_SAMPLED: DONE},
         ),
         KindRule("household.visit", _("Household visit"), Role.GRID_WORKER, PERSON, also=VOLUNTEERS),
         KindRule("people.verify", _("Check residents"), Role.GRID_WORKER, also=VOLUNTEERS),

@@ -1,0 +1,120 @@
+"""Coverage of a round by grid against a plain recount, the untested list and what a grid does
+about it (visit, home sample, exempt), the round pages, and planning a round."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from fangkong.testing.codes import person_code
+from fangkong.testing.coverage import coverage_by_grid, untested
+from fangkong.testing.models import Exemption, Round, TubeMember
+from fangkong.testing.results import ResultRow, tube_results_record
+from fangkong.testing.services import tube_close, tube_open, tube_scan
+from fangkong.testing.visits import exemptions_add, home_sampling_request, untested_visit
+from fangkong.worklist.models import WorkItem
+from tests.testing.conftest import barcode
+
+pytestmark = pytest.mark.django_db
+
+
+def _sample(mass, n, people, result=None):
+    tube = tube_open(actor=mass.collector, round=mass.round, site=mass.site, barcode=barcode(n))
+    for person in people:
+        tube_scan(actor=mass.collector, tube=tube, code=person_code(person))
+    tube_close(actor=mass.collector, tube=tube)
+    if result:
+        from django.utils import timezone
+
+        tube_results_record(
+            actor=mass.lab, rows=[ResultRow(n, tube.barcode, result, timezone.now(), "鹏城检测")]
+        )
+    return tube
+
+
+def test_coverage_by_grid_equals_a_plain_recount(mass, tree, grid_worker):
+    _sample(mass, 1, mass.people[:6], "negative")
+    _sample(mass, 2, mass.people[6:9], "positive")
+    _sample(mass, 3, mass.people[9:10])
+    assert mass.people[11].org_unit_id == tree.grid_a.pk
+    exempted = exemptions_add(
+        actor=grid_worker, the_round=mass.round, person_ids=[mass.people[11].pk], reason="away"
+    )
+    assert exempted.done == 1
+    rows = {r.grid.pk: r for r in coverage_by_grid(actor=mass.commander, the_round=mass.round)}
+    for grid in (tree.grid_a, tree.grid_b):
+        people = [p for p in mass.people if p.org_unit_id == grid.pk and p.pk != mass.people[11].pk]
+        swabs = {
+            m.person_id: m.tube for m in TubeMember.objects.filter(round=mass.round).select_related("tube")
+        }
+        mine = [swabs[p.pk] for p in people if p.pk in swabs]
+        row = rows[grid.pk]
+        assert (row.expected, row.sampled) == (len(people), len(mine))
+        assert row.resulted == sum(1 for t in mine if t.result)
+        assert row.positive == sum(1 for t in mine if t.result == "positive")
+    assert list(untested(actor=mass.commander, the_round=mass.round, grid=tree.grid_a)) == []
+    assert list(untested(actor=mass.commander, the_round=mass.round, grid=tree.grid_b)) == [mass.people[10]]
+
+
+def test_a_grid_visits_exempts_and_asks_home_samples_for_its_untested(mass, tree, grid_worker):
+    waiting = [p for p in mass.people if p.org_unit_id == tree.grid_a.pk]
+    far = [p for p in mass.people if p.org_unit_id != tree.grid_a.pk]
+    done = untested_visit(actor=grid_worker, the_round=mass.round, person_ids=[waiting[0].pk, far[0].pk])
+    assert (done.done, done.refused) == (1, 1)
+    assert (
+        untested_visit(actor=grid_worker, the_round=mass.round, person_ids=[waiting[0].pk]).done == 0
+    )  # once
+    home = home_sampling_request(actor=grid_worker, the_round=mass.round, person_ids=[waiting[1].pk])
+    assert home.done == 1
+    item = WorkItem.objects.get(kind="testing.home_sample")
+    _sample(mass, 1, [waiting[1]])
+    item.refresh_from_db()
+    assert item.status == "done"
+    exemptions_add(actor=grid_worker, the_round=mass.round, person_ids=[waiting[2].pk], reason="hospital")
+    assert Exemption.objects.filter(round=mass.round).count() == 1
+    left = {p.pk for p in untested(actor=grid_worker, the_round=mass.round, grid=tree.grid_a)}
+    assert waiting[1].pk not in left and waiting[2].pk not in left and waiting[0].pk in left
+
+
+def test_the_round_pages_show_coverage_and_the_untested_list(mass, tree, grid_worker):
+    _sample(mass, 1, mass.people[:4], "negative")
+    client = Client()
+    client.force_login(mass.commander)
+    page = client.get(f"/testing/rounds/{mass.round.pk}/")
+    assert page.status_code == 200 and page.content.count(b'data-testid="coverage-row"') == 2
+    csv = client.get(f"/testing/rounds/{mass.round.pk}/?format=csv")
+    assert csv["Content-Type"].startswith("text/csv") and "网格".encode() in csv.content
+    worker = Client()
+    worker.force_login(grid_worker)
+    listed = worker.get(f"/testing/rounds/{mass.round.pk}/grids/{tree.grid_a.pk}/")
+    assert listed.status_code == 200 and b'data-testid="untested-row"' in listed.content
+    ids = [str(p.pk) for p in mass.people if p.org_unit_id == tree.grid_a.pk][-2:]
+    acted = worker.post(
+        f"/testing/rounds/{mass.round.pk}/grids/{tree.grid_a.pk}/act/", {"action": "visit", "person": ids}
+    )
+    assert acted.status_code == 302 and WorkItem.objects.filter(kind="household.visit").count() == 2
+    assert worker.get(f"/testing/rounds/{mass.round.pk}/grids/{tree.grid_far.pk}/").status_code == 404
+
+
+def test_a_commander_plans_a_round_on_the_page(tree, commander):
+    client = Client()
+    client.force_login(commander)
+    form = client.get("/testing/rounds/new/")
+    assert form.status_code == 200
+    bad = client.post("/testing/rounds/new/", {"name": "", "starts_at": "0001-01-01 00:00", "ends_at": "x"})
+    assert bad.status_code == 422 and Round.objects.count() == 0
+    made = client.post(
+        "/testing/rounds/new/",
+        {
+            "name": "第2轮",
+            "starts_at": "2026-12-06 06:00",
+            "ends_at": "2026-12-06 22:00",
+            "valid_hours": "48",
+            f"level_{tree.community.pk}": "sealed",
+        },
+    )
+    the_round = Round.objects.get()
+    assert made.status_code == 302 and sorted(the_round.areas.values_list("level", "pool_size")) == [
+        ("elsewhere", 20),
+        ("sealed", 1),
+    ]
