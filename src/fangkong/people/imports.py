@@ -47,14 +47,16 @@ def person_import_create(*, actor: Any, org_unit: OrgUnit, file_name: str, conte
     return job
 
 
-def upload_check(*, file_name: str, content: bytes) -> None:
+def upload_check(*, file_name: str, content: bytes, max_bytes: int = MAX_BYTES) -> None:
     """Refuse, on the ``file`` field, an upload that cannot be a spreadsheet to import."""
     if not file_name.lower().endswith((".xlsx", ".csv")):
         raise Invalid.field("file", _("Upload an .xlsx or .csv file."))
     if not content:
         raise Invalid.field("file", _("The file is empty."))
-    if len(content) > MAX_BYTES:
-        raise Invalid.field("file", _("The file is larger than 5 MB; split it."))
+    if len(content) > max_bytes:
+        raise Invalid.field(
+            "file", _("The file is larger than %(n)d MB; split it.") % {"n": max_bytes // (1024 * 1024)}
+        )
 
 
 def person_data_from_row(values: dict[str, str], *, grids: dict[str, int]) -> PersonData:

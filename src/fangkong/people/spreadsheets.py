@@ -149,6 +149,8 @@ def read_sheet(
     file_name: str,
     columns: dict[str, tuple[str, ...]] | None = None,
     required: tuple[str, ...] | None = None,
+    max_rows: int = MAX_ROWS,
+    max_bytes: int = MAX_BYTES,
 ) -> Sheet:
     """All data rows of the first sheet, blank rows skipped; ``columns`` maps each field to the
     headers accepted for it (residents' columns by default)."""
@@ -156,8 +158,10 @@ def read_sheet(
     required = required if required is not None else REQUIRED
     if not file_name.lower().endswith((".xlsx", ".csv")):
         raise SpreadsheetError(_("Upload an .xlsx or .csv file."))
-    if len(content) > MAX_BYTES:
-        raise SpreadsheetError(_("The file is larger than 5 MB; split it."))
+    if len(content) > max_bytes:
+        raise SpreadsheetError(
+            _("The file is larger than %(n)d MB; split it.") % {"n": max_bytes // (1024 * 1024)}
+        )
     raw = _raw_rows(content, file_name)
     header_row = next(raw, None)
     if header_row is None:
@@ -178,8 +182,8 @@ def read_sheet(
         if not any(record.values()):
             continue
         rows.append((number, record))
-        if len(rows) > MAX_ROWS:
-            raise SpreadsheetError(_("More than %(n)d rows; split the file.") % {"n": MAX_ROWS})
+        if len(rows) > max_rows:
+            raise SpreadsheetError(_("More than %(n)d rows; split the file.") % {"n": max_rows})
     if not rows:
         raise SpreadsheetError(_("The file has a header but no rows."))
     return Sheet(headers={field: header for field, header in fields.values()}, rows=rows, problems=problems)

@@ -37,6 +37,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }
 REQUIRED = ("barcode", "result", "tested_at", "lab")
 TEMPLATE_HEADER = ["条码", "检测结果", "ORF1ab", "N", "检测时间", "检测机构"]
+MAX_ROWS = 200_000  # a lab's day: 550,000 tubes in a few files
+MAX_BYTES = 20 * 1024 * 1024
 RESULT_WORDS = {
     "阴性": TubeResultValue.NEGATIVE,
     "negative": TubeResultValue.NEGATIVE,
@@ -100,7 +102,7 @@ def tube_import_create(*, actor: User, file_name: str, content: bytes) -> TubeRe
 
     if not can(actor, Perm.TESTING_LAB):
         raise Forbidden(_("Your role may not record tube results."))
-    upload_check(file_name=file_name, content=content)
+    upload_check(file_name=file_name, content=content, max_bytes=MAX_BYTES)
     roots = scope_roots(actor, Perm.TESTING_LAB)
     if not roots:
         raise Forbidden(_("Your role may not record tube results."))
