@@ -126,3 +126,28 @@ def test_bad_rows_are_named_and_the_good_ones_recorded(mass, tree):
     ]
     with pytest.raises(Forbidden):
         tube_results_record(actor=mass.collector, rows=rows[:1])
+
+
+def test_the_round_page_times_the_recall_chain_of_each_positive_pool(mass):
+    from django.test import Client
+
+    from fangkong.testing.chain import chain_summary, recall_chain
+
+    pool = sampled(mass, 1, mass.people[:3])
+    tube_results_record(
+        actor=mass.lab, rows=[row(1, pool.barcode, "positive", at=timezone.now() - timedelta(minutes=30))]
+    )
+    single = tube_open(
+        actor=mass.collector, round=mass.round, site=mass.site, barcode=barcode(10), kind="resample"
+    )
+    tube_scan(actor=mass.collector, tube=single, code=person_code(mass.people[0]))
+    tube_close(actor=mass.collector, tube=single)
+    tube_results_record(actor=mass.lab, rows=[row(1, single.barcode, "positive")])
+    (chain,) = recall_chain(actor=mass.commander, the_round=mass.round, now=timezone.now())
+    assert (chain.members, chain.resampled, chain.resulted, len(chain.cases), chain.late) == (3, 1, 1, 1, 0)
+    assert chain.hours_to_resample is None  # two members still to re-sample
+    assert chain_summary([chain])["cases"] == 1
+    client = Client()
+    client.force_login(mass.commander)
+    page = client.get(f"/testing/rounds/{mass.round.pk}/")
+    assert b'data-testid="chains"' in page.content and pool.barcode.encode() in page.content

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -22,7 +23,7 @@ from fangkong.orgs.models import Level, OrgUnit
 from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import can, scope_roots, visible
 from fangkong.orgs.selectors import org_unit_get
-from fangkong.testing import coverage, selectors, visits
+from fangkong.testing import chain, coverage, selectors, visits
 from fangkong.testing.models import AreaLevel, ExemptionReason
 from fangkong.testing.services import round_create
 
@@ -125,6 +126,7 @@ def round_detail(request: HttpRequest, round_id: int) -> HttpResponse:
     order = request.GET.get("sort", "")
     if order == "percent":
         rows.sort(key=lambda r: (r.percent, r.grid.path))
+    chains = chain.recall_chain(actor=request.user, the_round=the_round, now=timezone.now())
     return render(
         request,
         "testing/round.html",
@@ -134,6 +136,8 @@ def round_detail(request: HttpRequest, round_id: int) -> HttpResponse:
             "total": coverage.totals(rows),
             "sort": order,
             "areas": the_round.areas.select_related("org_unit"),
+            "chains": chains,
+            "chain": chain.chain_summary(chains),
         },
     )
 
