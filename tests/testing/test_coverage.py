@@ -118,3 +118,25 @@ def test_a_commander_plans_a_round_on_the_page(tree, commander):
         ("elsewhere", 20),
         ("sealed", 1),
     ]
+
+
+def test_the_dashboard_panel_sums_the_latest_round_by_district(mass, tree):
+    from datetime import date
+
+    from fangkong.dashboard.filters import Filters
+    from fangkong.dashboard.testing_panel import mass_testing
+
+    _sample(mass, 1, mass.people[:4], "positive")
+    (row,) = mass_testing(Filters(actor=mass.commander, since=date(2026, 1, 1), until=date(2026, 1, 2)))
+    assert (row["district"], row["expected"], row["sampled"], row["positive"], row["waiting"]) == (
+        tree.district.name,
+        12,
+        4,
+        4,
+        4,
+    )
+    assert row["percent"] == round(100 * 4 / 12, 1)
+    client = Client()
+    client.force_login(mass.commander)
+    page = client.get("/dashboard/")
+    assert b'data-testid="table-testing"' in page.content

@@ -12,6 +12,7 @@ from typing import Any
 
 from fangkong.dashboard import curves, operations
 from fangkong.dashboard.filters import Filters
+from fangkong.dashboard.testing_panel import mass_testing
 
 Table = tuple[list[str], list[list[Any]]]
 
@@ -66,5 +67,11 @@ CHARTS: dict[str, Chart] = {
     "overdue": Chart(operations.overdue_by_unit, operations.overdue_table),
     "helpdesk": Chart(
         operations.helpdesk_sla, _records("district", "submitted", "called_back", "within", "late", "percent")
+    ),
+    "testing": Chart(
+        mass_testing,
+        _records(
+            "round", "district", "expected", "sampled", "percent", "resulted", "positive", "waiting", "late"
+        ),
     ),
 }

@@ -135,6 +135,26 @@ def panels(data: dict[str, Any], *, sees_help_requests: bool = True) -> list[Pan
                 "In time: a call reached the resident by the deadline (an unanswered call does not count). Late: reached after it, or not reached and the deadline has passed."
             ),
         ),
+        Panel(
+            "testing",
+            _("Mass testing: the latest round"),
+            "testing",
+            columns=[
+                ("district", _("District")),
+                ("expected", _("Expected")),
+                ("sampled", _("Sampled")),
+                ("percent", _("Per cent sampled")),
+                ("resulted", _("Resulted")),
+                ("positive", _("Positive")),
+                ("waiting", _("Recalled, to re-sample")),
+                ("late", _("Of these late")),
+            ],
+            rows=data["testing"],
+            empty=_("No testing round covers your area."),
+            hint=_(
+                "Expected: residents of the round's areas less those exempted. Recalled: members of positive pools waiting for their single-tube re-sample; late: past the protocol's hours."
+            ),
+        ),
     ]
 
 

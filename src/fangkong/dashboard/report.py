@@ -53,6 +53,7 @@ from fangkong.dashboard import curves, operations
 from fangkong.dashboard.filters import DEFAULT_DAYS, Filters, filters_from
 from fangkong.dashboard.panels import labels, panels
 from fangkong.dashboard.report_charts import CHART_FILES, INFECTIONS, STACKED, charts_draw
+from fangkong.dashboard.testing_panel import mass_testing
 from fangkong.orgs.models import OrgUnit
 from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import scope_roots
@@ -90,6 +91,7 @@ def daily_report(
         "occupancy": operations.occupancy(filters),
         "overdue": operations.overdue_by_unit(filters, now=now),
         "helpdesk": operations.helpdesk_sla(filters, now=now),
+        "testing": mass_testing(filters),
     }
     charts = charts_draw(data, filters)
     if charts_dir is not None:
@@ -216,7 +218,7 @@ def _pdf(data: dict[str, Any], charts: dict[str, bytes], filters: Filters) -> by
         KeepTogether([_image(charts["districts"]), _table(district_columns, district_rows, styles, wide=1)]),
         Paragraph(escape(_("Late work")), styles["title"]),
     ]
-    for name in ("overdue", "timeliness", "helpdesk"):
+    for name in ("overdue", "timeliness", "helpdesk", "testing"):
         panel = tables[name]
         story.append(
             KeepTogether(
