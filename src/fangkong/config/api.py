@@ -24,6 +24,7 @@ from fangkong.orgs.services import api_token_authenticate
 from fangkong.people.api import router as people_router
 from fangkong.portal.api import router as portal_router
 from fangkong.quarantine.api import router as quarantine_router
+from fangkong.testing.api import router as testing_router
 from fangkong.volunteers.api import router as volunteers_router
 from fangkong.worklist.api import router as worklist_router
 
@@ -54,6 +55,7 @@ api.add_router("/quarantine", quarantine_router, tags=["quarantine"])
 api.add_router("/helpdesk", helpdesk_router, tags=["helpdesk"])
 api.add_router("/volunteers", volunteers_router, tags=["volunteers"])
 api.add_router("/portal", portal_router, tags=["portal"])
+api.add_router("/testing", testing_router, tags=["testing"])
 
 
 @api.exception_handler(DomainError)
