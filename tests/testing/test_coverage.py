@@ -140,3 +140,13 @@ def test_the_dashboard_panel_sums_the_latest_round_by_district(mass, tree):
     client.force_login(mass.commander)
     page = client.get("/dashboard/")
     assert b'data-testid="table-testing"' in page.content
+
+
+def test_people_in_quarantine_count_as_covered_and_are_not_untested(mass, tree, admin_user):
+    from tests.quarantine.test_lab import make_order
+
+    order = make_order(actor=admin_user, grid=tree.grid_a, name="隔离中")
+    rows = {r.grid.pk: r for r in coverage_by_grid(actor=mass.commander, the_round=mass.round)}
+    grid = rows[tree.grid_a.pk]
+    assert (grid.quarantined, grid.covered, grid.sampled) == (1, 1, 0)
+    assert order.person not in list(untested(actor=mass.commander, the_round=mass.round, grid=tree.grid_a))

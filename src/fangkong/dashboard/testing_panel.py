@@ -15,7 +15,8 @@ from fangkong.testing.selectors import round_list
 
 
 def mass_testing(filters: Filters) -> list[dict[str, Any]]:
-    """Per district (under the unit, when chosen): residents expected, sampled and the share,
+    """Per district (under the unit, when chosen): residents expected, sampled, the share covered
+    (sampled or tested in quarantine),
     resulted, positive, members of positive pools still to re-sample and those late."""
     the_round = round_list(actor=filters.actor).first()
     if the_round is None:
@@ -32,11 +33,12 @@ def mass_testing(filters: Filters) -> list[dict[str, Any]]:
                 "district": district,
                 "expected": 0,
                 "sampled": 0,
+                "quarantined": 0,
                 "resulted": 0,
                 "positive": 0,
             },
         )
-        for key in ("expected", "sampled", "resulted", "positive"):
+        for key in ("expected", "sampled", "quarantined", "resulted", "positive"):
             row[key] += getattr(grid, key)
     now = timezone.now()
     waiting = (
@@ -56,7 +58,9 @@ def mass_testing(filters: Filters) -> list[dict[str, Any]]:
         {
             **row,
             "district": names.get(code, code),
-            "percent": round(100 * row["sampled"] / row["expected"], 1) if row["expected"] else 100.0,
+            "percent": round(100 * (row["sampled"] + row["quarantined"]) / row["expected"], 1)
+            if row["expected"]
+            else 100.0,
             "waiting": row.get("waiting", 0),
             "late": row.get("late", 0),
         }

@@ -6,6 +6,9 @@ Rules:
   those exempted for the round with a reason (``Exemption``);
 - sampled: expected residents with a swab in the round (a re-sample does not count twice);
 - resulted: sampled residents whose tube has a result; positive: whose tube is positive;
+- quarantined: expected residents not swabbed in the round but under a live quarantine order —
+  tested through their order's test days, they count as covered and are not on the untested
+  list;
 - the figures are computed in the database, two grouped queries for the whole round, whatever its
   size; the actor sees the grids of their area only.
 """
@@ -21,6 +24,7 @@ from fangkong.orgs.models import Level, OrgUnit
 from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import visible
 from fangkong.people.models import Person
+from fangkong.quarantine.models import LIVE_STATUSES, QuarantineOrder
 from fangkong.testing.models import Exemption, Round, TubeMember, TubeResultValue
 
 
@@ -31,14 +35,19 @@ class GridCoverage:
     sampled: int = 0
     resulted: int = 0
     positive: int = 0
+    quarantined: int = 0
+
+    @property
+    def covered(self) -> int:
+        return self.sampled + self.quarantined
 
     @property
     def untested(self) -> int:
-        return max(0, self.expected - self.sampled)
+        return max(0, self.expected - self.covered)
 
     @property
     def percent(self) -> float:
-        return 100.0 * self.sampled / self.expected if self.expected else 100.0
+        return 100.0 * self.covered / self.expected if self.expected else 100.0
 
 
 def _area_filter(the_round: Round, field: str) -> Q:
@@ -86,13 +95,35 @@ def coverage_by_grid(*, actor: Any, the_round: Round) -> list[GridCoverage]:
     for row in swabs:
         grid = grids[row["person__org_unit_id"]]
         grid.sampled, grid.resulted, grid.positive = row["sampled"], row["resulted"], row["positive"]
+    quarantined = (
+        people.filter(Exists(_live_order()))
+        .exclude(Exists(_swabbed(the_round)))
+        .values_list("org_unit_id")
+        .annotate(n=Count("id"))
+        .values_list("org_unit_id", "n")
+        .order_by()
+    )
+    for unit, n in quarantined:
+        grids[unit].quarantined = n
     return list(grids.values())
+
+
+def _live_order() -> QuerySet[QuarantineOrder]:
+    return QuarantineOrder.objects.filter(person=OuterRef("pk"), status__in=LIVE_STATUSES)
+
+
+def _swabbed(the_round: Round) -> QuerySet[TubeMember]:
+    return TubeMember.objects.filter(round=the_round, person=OuterRef("pk"), recall__isnull=True)
 
 
 def untested(*, actor: Any, the_round: Round, grid: OrgUnit) -> QuerySet[Person]:
     """The residents of ``grid`` the round expects who have no swab in it yet (household order)."""
-    swabbed = TubeMember.objects.filter(round=the_round, person=OuterRef("pk"), recall__isnull=True)
-    people = round_people(the_round=the_round).filter(org_unit=grid).exclude(Exists(swabbed))
+    people = (
+        round_people(the_round=the_round)
+        .filter(org_unit=grid)
+        .exclude(Exists(_swabbed(the_round)))
+        .exclude(Exists(_live_order()))
+    )
     return (
         visible(actor, people, perm=Perm.PEOPLE_VIEW)
         .select_related("household")
@@ -108,4 +139,5 @@ def totals(rows: list[GridCoverage]) -> GridCoverage:
         total.sampled += row.sampled
         total.resulted += row.resulted
         total.positive += row.positive
+        total.quarantined += row.quarantined
     return total

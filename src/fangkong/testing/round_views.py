@@ -107,7 +107,18 @@ def round_detail(request: HttpRequest, round_id: int) -> HttpResponse:
     if request.GET.get("format") == "csv":
         return csv_download(
             filename=f"coverage-{the_round.pk}.csv",
-            header=["网格编码", "社区", "网格", "应检", "已采", "已出结果", "阳性", "未采", "覆盖率%"],
+            header=[
+                "网格编码",
+                "社区",
+                "网格",
+                "应检",
+                "已采",
+                "隔离中",
+                "已出结果",
+                "阳性",
+                "未采",
+                "覆盖率%",
+            ],
             rows=(
                 [
                     r.grid.code,
@@ -115,6 +126,7 @@ def round_detail(request: HttpRequest, round_id: int) -> HttpResponse:
                     r.grid.name,
                     r.expected,
                     r.sampled,
+                    r.quarantined,
                     r.resulted,
                     r.positive,
                     r.untested,
