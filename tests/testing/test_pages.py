@@ -99,3 +99,21 @@ def test_the_lab_imports_a_file_and_the_recalls_reach_the_grid(mass, tree, grid_
     assert other.get(f"/testing/recalls/{first.pk}/").status_code == 404
     assert other.get(f"/testing/tubes/{tube.pk}/").status_code == 404
     assert other.get(f"/testing/lab/imports/{job.pk}/").status_code == 404
+
+
+def test_the_site_staff_post_the_queue_from_the_scanning_page(mass):
+    client = Client()
+    client.force_login(mass.collector)
+    posted = client.post(
+        f"/testing/scan/queue/?site={mass.site.pk}&round={mass.round.pk}", {"queue": "long", "minutes": "35"}
+    )
+    assert posted.status_code == 302
+    mass.site.refresh_from_db()
+    assert (mass.site.queue, mass.site.queue_minutes) == ("long", 35)
+    for bad in ({"queue": "huge"}, {"queue": "short", "minutes": "99999"}):
+        assert (
+            client.post(
+                f"/testing/scan/queue/?site={mass.site.pk}&round={mass.round.pk}", bad, follow=True
+            ).status_code
+            == 200
+        )

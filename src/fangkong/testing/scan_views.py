@@ -20,8 +20,8 @@ from fangkong.common.errors import Conflict, Forbidden, Invalid, NotFound
 from fangkong.common.views import int_param, staff_user, staff_view
 from fangkong.testing import selectors
 from fangkong.testing.boxes import box_pack
-from fangkong.testing.models import Round, SamplingSite, TubeKind
-from fangkong.testing.services import tube_close, tube_open, tube_scan
+from fangkong.testing.models import QueueStatus, Round, SamplingSite, TubeKind
+from fangkong.testing.services import site_queue_post, tube_close, tube_open, tube_scan
 
 
 def _chosen(request: HttpRequest) -> tuple[SamplingSite | None, Round | None, list[Round]]:
@@ -49,6 +49,7 @@ def scan_home(request: HttpRequest) -> HttpResponse:
             "round": chosen,
             "rounds": rounds,
             "kinds": TubeKind.choices,
+            "queues": QueueStatus.choices,
         },
     )
 
@@ -126,6 +127,28 @@ def tube_close_view(request: HttpRequest, tube_id: int) -> HttpResponse:
         request, _("Tube %(b)s closed with %(n)d people.") % {"b": tube.barcode, "n": tube.members_count}
     )
     return redirect(_here(tube.site, tube.round))
+
+
+@require_POST
+@staff_view
+def queue_post_view(request: HttpRequest) -> HttpResponse:
+    """The site's staff post its queue (the portal shows it)."""
+    site, chosen, _rounds = _chosen(request)
+    if site is None:
+        raise NotFound("site")
+    minutes = request.POST.get("minutes", "")
+    try:
+        site_queue_post(
+            actor=staff_user(request),
+            site=site,
+            queue=request.POST.get("queue", ""),
+            minutes=int(minutes) if minutes.isascii() and minutes.isdigit() and len(minutes) < 5 else None,
+        )
+    except (Invalid, Forbidden) as error:
+        messages.error(request, error.text())
+    else:
+        messages.success(request, _("Queue posted: the portal shows it now."))
+    return redirect(_here(site, chosen) if chosen else f"{reverse('testing:scan')}?site={site.pk}")
 
 
 @require_POST

@@ -12,6 +12,7 @@ urlpatterns = [
     path("scan/", scan_views.scan_home, name="scan"),
     path("scan/tube/", scan_views.tube_open_view, name="tube-open"),
     path("scan/box/", scan_views.box_pack_view, name="box-pack"),
+    path("scan/queue/", scan_views.queue_post_view, name="queue-post"),
     path("tubes/<int:tube_id>/", scan_views.tube_page, name="tube"),
     path("tubes/<int:tube_id>/scan/", scan_views.tube_scan_view, name="tube-scan"),
     path("tubes/<int:tube_id>/close/", scan_views.tube_close_view, name="tube-close"),
