@@ -150,3 +150,30 @@ def test_people_in_quarantine_count_as_covered_and_are_not_untested(mass, tree, 
     grid = rows[tree.grid_a.pk]
     assert (grid.quarantined, grid.covered, grid.sampled) == (1, 1, 0)
     assert order.person not in list(untested(actor=mass.commander, the_round=mass.round, grid=tree.grid_a))
+
+
+def test_a_commander_sets_up_a_site_and_bad_places_are_refused(tree):
+    from fangkong.testing.models import SamplingSite
+    from tests.orgs.factories import user_with_role
+
+    client = Client()
+    client.force_login(user_with_role("commander", tree.district, username="district.commander"))
+    base = {
+        "community": str(tree.community.pk),
+        "name": "新采样点",
+        "address": "湖贝路2号",
+        "hours": "全天",
+        "teams": "2",
+    }
+    for lon, lat in (("nan", "22.5"), ("200", "22.5"), ("1e309", "22.5"), ("x\x00", "")):
+        refused = client.post("/testing/sites/", {**base, "lon": lon, "lat": lat})
+        assert refused.status_code == 422
+    made = client.post("/testing/sites/", {**base, "lon": "114.1", "lat": "22.55"})
+    assert made.status_code == 302 and SamplingSite.objects.get().name == "新采样点"
+    assert (
+        client.post(
+            "/testing/sites/", {**base, "community": str(tree.grid_far.parent.pk), "lon": "114", "lat": "22"}
+        ).status_code
+        == 422
+    )
+    assert "新采样点".encode() in client.get("/testing/sites/").content

@@ -32,7 +32,7 @@ NAVIGATION = [
         "testing:rounds",
         _("Mass testing"),
         Perm.TESTING_VIEW,
-        ("testing:rounds", "testing:round", "testing:round-new", "testing:untested"),
+        ("testing:rounds", "testing:round", "testing:round-new", "testing:untested", "testing:sites"),
     ),
     ("testing:lab", _("Tube results"), Perm.TESTING_LAB, ("testing:lab", "testing:import")),
     ("dashboard:home", _("Dashboard"), Perm.CASES_VIEW, ("dashboard",)),

@@ -139,7 +139,7 @@ def site_create(*, actor: User, community: OrgUnit, data: SiteData) -> SamplingS
     for field in ("name", "address", "hours"):
         if not getattr(data, field).strip():
             errors[field] = [_("This field is required.")]
-    if not (73 <= data.lon <= 135 and 3 <= data.lat <= 54):
+    if not (73 <= data.lon <= 135 and 3 <= data.lat <= 54):  # NaN fails both
         errors["lon"] = [_("The place must lie in China (longitude 73–135, latitude 3–54).")]
     if not 1 <= data.teams <= 100:
         errors["teams"] = [_("Between 1 and 100 teams.")]

@@ -1,11 +1,12 @@
 from django.urls import path
 
-from fangkong.testing import lab_views, round_views, scan_views, views
+from fangkong.testing import lab_views, round_views, scan_views, site_views, views
 
 app_name = "testing"
 urlpatterns = [
     path("", round_views.round_list, name="rounds"),
     path("rounds/new/", round_views.round_new, name="round-new"),
+    path("sites/", site_views.site_list, name="sites"),
     path("rounds/<int:round_id>/", round_views.round_detail, name="round"),
     path("rounds/<int:round_id>/grids/<int:unit_id>/", round_views.untested_page, name="untested"),
     path("rounds/<int:round_id>/grids/<int:unit_id>/act/", round_views.untested_act, name="untested-act"),
