@@ -88,8 +88,10 @@ def test_a_collector_scans_a_tube_of_ten_and_a_positive_pool_is_recalled(
     phone = _phone(browser)
     login(phone, base, "sampler", DEMO_PASSWORD)
     phone.goto(f"{base}/testing/scan/")
-    phone.select_option("[data-testid=scan-choice] select[name=site]", label=site.name)
-    phone.wait_for_url(f"**/testing/scan/?site={site.pk}*")
+    with phone.expect_navigation():
+        phone.select_option("[data-testid=scan-choice] select[name=site]", value=str(site.pk))
+    assert f"site={site.pk}&" in phone.url + "&", phone.url
+    assert phone.get_by_test_id("barcode").count() == 1, phone.locator("main").inner_text()
     phone.fill("[data-testid=barcode]", "E2E000000001")
     phone.click("[data-testid=tube-open] button[type=submit]")
     tube = phone.get_by_test_id("tube")
