@@ -151,3 +151,35 @@ def test_the_round_page_times_the_recall_chain_of_each_positive_pool(mass):
     client.force_login(mass.commander)
     page = client.get(f"/testing/rounds/{mass.round.pk}/")
     assert b'data-testid="chains"' in page.content and pool.barcode.encode() in page.content
+
+
+def test_the_timeliness_panel_judges_each_positive_pool_on_its_recall(mass):
+    from datetime import date
+
+    from fangkong.dashboard.filters import Filters
+    from fangkong.dashboard.testing_panel import recall_timeliness
+
+    pool = sampled(mass, 1, mass.people[:2])
+    tube_results_record(actor=mass.lab, rows=[row(1, pool.barcode, "positive")])
+    today = timezone.localdate()
+    filters = Filters(actor=mass.commander, since=today - timedelta(days=1), until=today)
+    assert recall_timeliness(filters) == {
+        "stage": "recalled",
+        "hours": 6,
+        "cases": 1,
+        "judged": 0,
+        "within": 0,
+        "percent": None,
+    }
+    for n, person in enumerate(mass.people[:2], 10):
+        single = tube_open(
+            actor=mass.collector, round=mass.round, site=mass.site, barcode=barcode(n), kind="resample"
+        )
+        tube_scan(actor=mass.collector, tube=single, code=person_code(person))
+    assert recall_timeliness(filters)["within"] == 1 and recall_timeliness(filters)["percent"] == 100.0
+    assert (
+        recall_timeliness(Filters(actor=mass.commander, since=date(2020, 1, 1), until=date(2020, 1, 2)))[
+            "cases"
+        ]
+        == 0
+    )

@@ -12,7 +12,7 @@ from typing import Any
 
 from fangkong.dashboard import curves, operations
 from fangkong.dashboard.filters import Filters
-from fangkong.dashboard.testing_panel import mass_testing
+from fangkong.dashboard.testing_panel import mass_testing, timeliness_with_recalls
 
 Table = tuple[list[str], list[list[Any]]]
 
@@ -61,7 +61,7 @@ CHARTS: dict[str, Chart] = {
     ),
     "map": Chart(operations.community_map, _map_table),
     "timeliness": Chart(
-        operations.timeliness_kpis, _records("stage", "hours", "cases", "judged", "within", "percent")
+        timeliness_with_recalls, _records("stage", "hours", "cases", "judged", "within", "percent")
     ),
     "occupancy": Chart(operations.occupancy, _records("site", "beds", "taken", "free", "percent")),
     "overdue": Chart(operations.overdue_by_unit, operations.overdue_table),

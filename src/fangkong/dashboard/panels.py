@@ -33,6 +33,7 @@ def panels(data: dict[str, Any], *, sees_help_requests: bool = True) -> list[Pan
         "investigated": _("Investigation complete within %(h)d h"),
         "identified": _("All close contacts identified within %(h)d h"),
         "controlled": _("All close contacts under control within %(h)d h"),
+        "recalled": _("Positive pool: every member re-sampled within %(h)d h"),
     }
     timeliness = [{**row, "stage": stages[row["stage"]] % {"h": row["hours"]}} for row in data["timeliness"]]
     late_kinds = overdue_kinds(data["overdue"])

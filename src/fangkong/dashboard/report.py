@@ -53,7 +53,7 @@ from fangkong.dashboard import curves, operations
 from fangkong.dashboard.filters import DEFAULT_DAYS, Filters, filters_from
 from fangkong.dashboard.panels import labels, panels
 from fangkong.dashboard.report_charts import CHART_FILES, INFECTIONS, STACKED, charts_draw
-from fangkong.dashboard.testing_panel import mass_testing
+from fangkong.dashboard.testing_panel import mass_testing, timeliness_with_recalls
 from fangkong.orgs.models import OrgUnit
 from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import scope_roots
@@ -87,7 +87,7 @@ def daily_report(
         "rt": curves.rt_series(filters),
         "doubling": curves.doubling_times(filters),
         "districts": curves.cases_by_district(filters),
-        "timeliness": operations.timeliness_kpis(filters, now=now),
+        "timeliness": timeliness_with_recalls(filters, now=now),
         "occupancy": operations.occupancy(filters),
         "overdue": operations.overdue_by_unit(filters, now=now),
         "helpdesk": operations.helpdesk_sla(filters, now=now),

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count, F, Min, Q
 from django.utils import timezone
 
+from fangkong.common.protocol import active_profile
 from fangkong.dashboard.filters import Filters
+from fangkong.dashboard.operations import timeliness_kpis
 from fangkong.orgs.models import OrgUnit
+from fangkong.orgs.roles import Perm
+from fangkong.orgs.scope import visible
 from fangkong.testing.coverage import coverage_by_grid
 from fangkong.testing.models import Recall, RecallStatus
 from fangkong.testing.selectors import round_list
@@ -66,3 +71,41 @@ def mass_testing(filters: Filters) -> list[dict[str, Any]]:
         }
         for code, row in sorted(rows.items())
     ]
+
+
+def recall_timeliness(filters: Filters, *, now: datetime | None = None) -> dict[str, Any]:
+    """The timeliness row of mass testing: positive pools resulted in the range (in the actor's
+    area) whose every member was re-sampled within the protocol's hours. A pool is judged once
+    all its members are re-sampled or its due time has passed."""
+    now = now or timezone.now()
+    hours = active_profile().testing.recall_hours
+    pools = (
+        visible(filters.actor, Recall.objects.all(), perm=Perm.TESTING_VIEW)
+        .filter(pool__result_at__gte=filters.start, pool__result_at__lt=filters.end)
+        .values("pool")
+        .annotate(
+            members=Count("id"),
+            in_time=Count("id", filter=Q(resampled_at__isnull=False, resampled_at__lte=F("due_at"))),
+            sampled=Count("id", filter=Q(resampled_at__isnull=False)),
+            due=Min("due_at"),
+        )
+        .order_by()
+    )
+    judged = within = 0
+    for pool in pools:
+        if pool["sampled"] == pool["members"] or pool["due"] < now:
+            judged += 1
+            within += pool["in_time"] == pool["members"]
+    return {
+        "stage": "recalled",
+        "hours": hours,
+        "cases": len(pools),
+        "judged": judged,
+        "within": within,
+        "percent": round(100 * within / judged, 1) if judged else None,
+    }
+
+
+def timeliness_with_recalls(filters: Filters, *, now: datetime | None = None) -> list[dict[str, Any]]:
+    """The dashboard's timeliness rows: the case steps, then the recall of positive pools."""
+    return [*timeliness_kpis(filters, now=now), recall_timeliness(filters, now=now)]
