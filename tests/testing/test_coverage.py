@@ -177,3 +177,21 @@ def test_a_commander_sets_up_a_site_and_bad_places_are_refused(tree):
         == 422
     )
     assert "新采样点".encode() in client.get("/testing/sites/").content
+
+
+def test_the_coverage_map_colours_each_community_by_the_latest_round(mass, tree):
+    from datetime import date
+
+    from fangkong.dashboard.filters import Filters
+    from fangkong.dashboard.testing_panel import coverage_map
+
+    tree.community.geometry = {
+        "type": "Polygon",
+        "coordinates": [[[114, 22], [114.1, 22], [114.1, 22.1], [114, 22]]],
+    }
+    tree.community.save()
+    _sample(mass, 1, mass.people[:3])
+    geo = coverage_map(Filters(actor=mass.commander, since=date(2026, 1, 1), until=date(2026, 1, 2)))
+    (feature,) = [f for f in geo["features"] if f["properties"]["code"] == tree.community.code]
+    assert (feature["properties"]["expected"], feature["properties"]["covered"]) == (12, 3)
+    assert feature["properties"]["coverage"] == 25.0

@@ -12,7 +12,12 @@ from typing import Any
 
 from fangkong.dashboard import curves, operations
 from fangkong.dashboard.filters import Filters
-from fangkong.dashboard.testing_panel import mass_testing, timeliness_with_recalls
+from fangkong.dashboard.testing_panel import (
+    coverage_map,
+    coverage_map_table,
+    mass_testing,
+    timeliness_with_recalls,
+)
 
 Table = tuple[list[str], list[list[Any]]]
 
@@ -68,6 +73,7 @@ CHARTS: dict[str, Chart] = {
     "helpdesk": Chart(
         operations.helpdesk_sla, _records("district", "submitted", "called_back", "within", "late", "percent")
     ),
+    "coverage-map": Chart(coverage_map, coverage_map_table),
     "testing": Chart(
         mass_testing,
         _records(

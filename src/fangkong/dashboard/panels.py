@@ -137,6 +137,14 @@ def panels(data: dict[str, Any], *, sees_help_requests: bool = True) -> list[Pan
             ),
         ),
         Panel(
+            "coverage-map",
+            _("Mass testing: coverage by community"),
+            "coverage-map",
+            hint=_(
+                "Fill: the share of the residents the latest round expects who were sampled or are tested in quarantine (grey: no round). Hover a community for its figures."
+            ),
+        ),
+        Panel(
             "testing",
             _("Mass testing: the latest round"),
             "testing",
@@ -171,6 +179,8 @@ def labels() -> dict[str, str]:
         "band": _("95 per cent credible interval"),
         "doubling": _("Doubling time (days)"),
         "cases7": _("Cases in 7 days"),
+        "covered": _("Covered"),
+        "expected": _("Expected"),
         "risk_high": _("High risk"),
         "risk_medium": _("Medium risk"),
         "risk_low": _("Low risk"),

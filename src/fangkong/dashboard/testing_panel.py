@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from fangkong.common.protocol import active_profile
 from fangkong.dashboard.filters import Filters
-from fangkong.dashboard.operations import timeliness_kpis
+from fangkong.dashboard.operations import community_map, timeliness_kpis
 from fangkong.orgs.models import OrgUnit
 from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import visible
@@ -109,3 +109,27 @@ def recall_timeliness(filters: Filters, *, now: datetime | None = None) -> dict[
 def timeliness_with_recalls(filters: Filters, *, now: datetime | None = None) -> list[dict[str, Any]]:
     """The dashboard's timeliness rows: the case steps, then the recall of positive pools."""
     return [*timeliness_kpis(filters, now=now), recall_timeliness(filters, now=now)]
+
+
+def coverage_map(filters: Filters) -> dict[str, Any]:
+    """GeoJSON of the communities in scope with the latest round's coverage (None: no round)."""
+    geo = community_map(filters)
+    the_round = round_list(actor=filters.actor).first()
+    by_community: dict[int, list[int]] = {}
+    if the_round is not None:
+        for grid in coverage_by_grid(actor=filters.actor, the_round=the_round):
+            total = by_community.setdefault(grid.grid.parent_id or 0, [0, 0])
+            total[0] += grid.expected
+            total[1] += grid.covered
+    codes = dict(OrgUnit.objects.filter(level="community").values_list("code", "pk"))
+    for feature in geo["features"]:
+        p = feature["properties"]
+        expected, covered = by_community.get(codes.get(p["code"], 0), [0, 0])
+        p["expected"], p["covered"] = expected, covered
+        p["coverage"] = round(100 * covered / expected, 1) if expected else None
+    return geo
+
+
+def coverage_map_table(geo: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    header = ["code", "name", "parent", "expected", "covered", "coverage"]
+    return header, [[f["properties"][k] for k in header] for f in geo["features"]]

@@ -100,6 +100,29 @@
     });
   }
 
+  function coverageMap() {  // the latest round's coverage per community, on the same outlines
+    var geo = data.coverage_map;
+    if (!geo) { return; }
+    echarts.registerMap("fangkong-coverage", geo);
+    draw("coverage-map", {
+      tooltip: { trigger: "item", formatter: function (item) {
+        var p = (item.data || {}).p || {};
+        var share = p.coverage === null || p.coverage === undefined ? "—" : p.coverage + "%";
+        return echarts.format.encodeHTML((p.parent ? p.parent + " · " : "") + (p.name || "")) +
+          "<br>" + words.covered + ": " + share + " (" + (p.covered || 0) + " / " + (p.expected || 0) + ")";
+      } },
+      visualMap: { min: 50, max: 100, calculable: true, left: 0, bottom: 0, inRange: { color: ["#b42318", "#fdb022", "#12b76a"] } },
+      series: [{
+        type: "map", map: "fangkong-coverage", nameProperty: "code", roam: true, label: { show: false },
+        emphasis: { label: { show: false } }, select: { disabled: true },
+        data: geo.features.map(function (f) {
+          var p = f.properties;
+          return { name: p.code, value: p.coverage === null ? NaN : p.coverage, p: p };
+        })
+      }]
+    });
+  }
+
   function show(by) {  // the curve, its CSV link, the onset note, and the choice kept for "Show"
     epi(by);
     var radio = document.querySelector("input[name=epi-by][value=" + by + "]");
@@ -110,7 +133,7 @@
   }
 
   var chosen = document.querySelector("input[name=epi-by]:checked");
-  show(chosen ? chosen.value : "report"); rt(); doubling(); districts(); map();
+  show(chosen ? chosen.value : "report"); rt(); doubling(); districts(); map(); coverageMap();
   document.querySelectorAll("input[name=epi-by]").forEach(function (radio) {
     radio.addEventListener("change", function () { show(radio.value); });
   });
