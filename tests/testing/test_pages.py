@@ -117,3 +117,42 @@ def test_the_site_staff_post_the_queue_from_the_scanning_page(mass):
             ).status_code
             == 200
         )
+
+
+def test_an_unknown_id_number_is_offered_for_registration_on_the_spot(mass, tree):
+    from fangkong.people.models import Person
+    from tests.people.factories import resident_id
+
+    client = Client()
+    client.force_login(mass.collector)
+    tube = tube_open(actor=mass.collector, round=mass.round, site=mass.site, barcode=barcode(1))
+    number = resident_id()
+    answer = client.post(f"/testing/tubes/{tube.pk}/scan/", {"code": number}, HTTP_HX_REQUEST="true")
+    assert answer.status_code == 422 and b'data-testid="register-on-the-spot"' in answer.content
+    form = client.get(f"/people/new/?id_number={number}&next=/testing/tubes/{tube.pk}/")
+    assert number.encode() in form.content
+    made = client.post(
+        "/people/new/",
+        {
+            "name": "新来的",
+            "id_type": "resident_id",
+            "id_number": number,
+            "org_unit": str(tree.grid_a.pk),
+            "next": f"/testing/tubes/{tube.pk}/",
+        },
+    )
+    assert made.status_code == 302 and made["Location"] == f"/testing/tubes/{tube.pk}/"
+    assert Person.objects.filter(name="新来的").exists()
+    added = client.post(f"/testing/tubes/{tube.pk}/scan/", {"code": number}, HTTP_HX_REQUEST="true")
+    assert added.status_code == 200
+    off_site = client.post(
+        "/people/new/",
+        {
+            "name": "x",
+            "id_type": "resident_id",
+            "id_number": resident_id(),
+            "org_unit": str(tree.grid_a.pk),
+            "next": "//evil.example/",
+        },
+    )
+    assert off_site.status_code == 302 and "evil" not in off_site["Location"]

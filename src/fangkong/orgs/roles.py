@@ -123,7 +123,17 @@ PERMISSIONS: dict[Role, frozenset[Perm]] = {
             P.TESTING_LAB,
         }
     ),
-    Role.SAMPLER: frozenset({P.ORGS_VIEW, P.WORK_VIEW, P.WORK_CHANGE, P.TESTING_VIEW, P.TESTING_SAMPLE}),
+    Role.SAMPLER: frozenset(
+        {
+            P.ORGS_VIEW,
+            P.PEOPLE_VIEW,
+            P.PEOPLE_CHANGE,  # register a resident unknown to the register on the spot
+            P.WORK_VIEW,
+            P.WORK_CHANGE,
+            P.TESTING_VIEW,
+            P.TESTING_SAMPLE,
+        }
+    ),
     Role.HOTLINE: frozenset(
         {P.ORGS_VIEW, P.PEOPLE_VIEW, P.WORK_VIEW, P.WORK_CHANGE, P.HELPDESK_VIEW, P.HELPDESK_CHANGE}
     ),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -100,11 +101,18 @@ def person_create(request: HttpRequest) -> HttpResponse:
     if not can(request.user, Perm.PEOPLE_CHANGE):
         raise Forbidden("people.change")
     grids = grids_for(actor=request.user, perm=Perm.PEOPLE_CHANGE)
-    form = PersonForm(request.POST or None, grids=grids)
+    typed = request.GET.get("id_number", "").replace("\x00", "")[:40]  # on-the-spot registration
+    form = PersonForm(request.POST or None, grids=grids, initial={"id_number": typed} if typed else None)
+    back = request.POST.get("next") or request.GET.get("next", "")
+    back = (
+        back
+        if back.startswith("/") and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()})
+        else ""
+    )
     if request.method == "POST" and (person := _save(request, form, None)):
         messages.success(request, _("Registered %(p)s.") % {"p": person})
-        return redirect("people:detail", person_id=person.pk)
-    return render(request, "people/form.html", {"form": form, "person": None})
+        return redirect(back) if back else redirect("people:detail", person_id=person.pk)
+    return render(request, "people/form.html", {"form": form, "person": None, "next": back})
 
 
 @staff_view

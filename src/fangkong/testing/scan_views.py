@@ -7,6 +7,7 @@ posts and the page comes back."""
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -18,10 +19,14 @@ from django.views.decorators.http import require_POST
 
 from fangkong.common.errors import Conflict, Forbidden, Invalid, NotFound
 from fangkong.common.views import int_param, staff_user, staff_view
+from fangkong.orgs.roles import Perm
+from fangkong.orgs.scope import can
 from fangkong.testing import selectors
 from fangkong.testing.boxes import box_pack
 from fangkong.testing.models import QueueStatus, Round, SamplingSite, TubeKind
 from fangkong.testing.services import site_queue_post, tube_close, tube_open, tube_scan
+
+RESIDENT_ID = re.compile(r"^[0-9]{17}[0-9Xx]$")
 
 
 def _chosen(request: HttpRequest) -> tuple[SamplingSite | None, Round | None, list[Round]]:
@@ -80,8 +85,16 @@ def tube_open_view(request: HttpRequest) -> HttpResponse:
 
 
 def _tube_page(
-    request: HttpRequest, tube_id: int, *, said: str = "", ok: bool = True, status: int = 200
+    request: HttpRequest,
+    tube_id: int,
+    *,
+    said: str = "",
+    ok: bool = True,
+    status: int = 200,
+    register: str = "",
 ) -> HttpResponse:
+    """The tube (its partial for htmx); ``register``: an ID number nobody has, offered for
+    on-the-spot registration when the actor may register people."""
     tube = selectors.tube_get(actor=request.user, tube_id=tube_id)
     context = {
         "tube": tube,
@@ -89,6 +102,7 @@ def _tube_page(
         "said": said,
         "ok": ok,
         "back": _here(tube.site, tube.round),
+        "register": register if register and can(request.user, Perm.PEOPLE_CHANGE) else "",
     }
     template = "testing/_tube.html" if request.headers.get("HX-Request") else "testing/tube.html"
     return render(request, template, context, status=status)
@@ -107,7 +121,13 @@ def tube_scan_view(request: HttpRequest, tube_id: int) -> HttpResponse:
     try:
         scanned = tube_scan(actor=staff_user(request), tube=tube, code=request.POST.get("code", "")[:200])
     except (Invalid, Conflict, Forbidden) as error:
-        return _tube_page(request, tube_id, said=error.text(), ok=False, status=422)
+        typed = request.POST.get("code", "").strip()[:40]
+        unknown = (
+            isinstance(error, Invalid) and "code" in error.errors and RESIDENT_ID.match(typed) is not None
+        )
+        return _tube_page(
+            request, tube_id, said=error.text(), ok=False, status=422, register=typed if unknown else ""
+        )
     said = _("%(n)s ✓ %(c)d/%(m)d") % {"n": scanned.masked_name, "c": scanned.count, "m": scanned.capacity}
     if scanned.full:
         said += " " + _("The tube is full: close it.")
