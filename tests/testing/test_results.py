@@ -183,3 +183,16 @@ def test_the_timeliness_panel_judges_each_positive_pool_on_its_recall(mass):
         ]
         == 0
     )
+
+
+def test_a_file_with_broken_encoding_or_a_crafted_workbook_is_refused_whole(mass):
+    from fangkong.testing.imports import tube_import_create, tube_import_run
+
+    for name, content in (
+        ("broken.csv", b"\xff\xff\xfe\x80 not text"),
+        ("crafted.xlsx", b"PK\x03\x04 not a workbook"),
+    ):
+        job = tube_import_create(actor=mass.lab, file_name=name, content=content)
+        job = tube_import_run(import_id=job.pk)
+        assert job.status == "rejected" and job.errors and job.created_count == 0
+    assert TubeResult.objects.count() == 0
