@@ -30,7 +30,11 @@ def lab_home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "testing/lab.html",
-        {"imports": imports, "conflicts": selectors.conflicts(actor=request.user)[:100]},
+        {
+            "imports": imports,
+            "conflicts": selectors.conflicts(actor=request.user)[:100],
+            "boxes": selectors.boxes_in_transit(actor=request.user)[:200],
+        },
     )
 
 

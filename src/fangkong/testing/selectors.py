@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from fangkong.common.errors import NotFound
@@ -16,6 +16,7 @@ from fangkong.testing.models import (
     ReportStatus,
     Round,
     SamplingSite,
+    TransferBox,
     Tube,
     TubeMember,
     TubeResult,
@@ -128,3 +129,13 @@ def conflicts(*, actor: Any) -> QuerySet[TubeResult]:
 def report_get(*, actor: Any, report_id: int) -> TubeResult:
     qs = TubeResult.objects.select_related("tube")
     return visible_get(actor, qs, perm=Perm.TESTING_LAB, pk=report_id, what="tube result")
+
+
+def boxes_in_transit(*, actor: Any) -> QuerySet[TransferBox]:
+    """Boxes packed at the sites of the actor's area and not yet received, oldest first."""
+    qs = TransferBox.objects.filter(received_at__isnull=True).select_related("site", "round")
+    return (
+        visible(actor, qs, perm=Perm.TESTING_VIEW)
+        .annotate(tube_count=Count("tubes"))
+        .order_by("created_at", "id")
+    )
