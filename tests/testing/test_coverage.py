@@ -195,3 +195,23 @@ def test_the_coverage_map_colours_each_community_by_the_latest_round(mass, tree)
     (feature,) = [f for f in geo["features"] if f["properties"]["code"] == tree.community.code]
     assert (feature["properties"]["expected"], feature["properties"]["covered"]) == (12, 3)
     assert feature["properties"]["coverage"] == 25.0
+
+
+def test_the_advisor_page_estimates_the_prevalence_from_the_round_and_advises(mass):
+    from fangkong.testing.advisor import prevalence_estimate
+
+    _sample(mass, 1, mass.people[:5], "positive")
+    _sample(mass, 2, mass.people[5:10], "negative")
+    estimate = prevalence_estimate(the_round=mass.round)
+    assert (estimate.pools, estimate.positive, estimate.mean_size) == (2, 1, 5.0)
+    assert estimate.p == pytest.approx(1 - 0.5 ** (1 / 5))
+    client = Client()
+    client.force_login(mass.commander)
+    page = client.get("/testing/advisor/")
+    assert page.status_code == 200 and b'data-testid="estimate"' in page.content
+    typed = client.get("/testing/advisor/", {"p": "0.01"})  # 0.01 %: the protocol's largest pool
+    assert b'data-k="20"' in typed.content
+    one = client.get("/testing/advisor/", {"p": "1"})  # 1 %
+    assert b'data-k="11"' in one.content
+    for odd in ("abc", "-1", "1e400", "\x00", "１"):
+        assert client.get("/testing/advisor/", {"p": odd}).status_code == 200

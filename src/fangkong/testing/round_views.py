@@ -226,3 +226,37 @@ def untested_act(request: HttpRequest, round_id: int, unit_id: int) -> HttpRespo
                 request, _("%(n)d not done: sampled meanwhile, or outside your area.") % {"n": done.refused}
             )
     return redirect(reverse("testing:untested", args=[the_round.pk, grid.pk]))
+
+
+@staff_view
+def advisor_page(request: HttpRequest) -> HttpResponse:
+    """The pooling advice for the prevalence the latest round suggests, or the one typed."""
+    from fangkong.testing import advisor
+
+    latest = selectors.round_list(actor=request.user).first()
+    estimate = advisor.prevalence_estimate(the_round=latest) if latest is not None else None
+    typed = request.GET.get("p", "").replace("\x00", "")[:12]
+    p = advisor.parse_prevalence(typed) if typed else None
+    error = _("Type a prevalence between 0 and 100 per cent.") if typed and p is None else ""
+    if p is None:
+        p = estimate.p if estimate is not None and estimate.p is not None else 0.001
+    people = (
+        coverage.totals(coverage.coverage_by_grid(actor=request.user, the_round=latest)).expected
+        if latest
+        else 0
+    )
+    advice, load = advisor.advice_for(p=p, people=people or 1_000_000)
+    return render(
+        request,
+        "testing/advisor.html",
+        {
+            "round": latest,
+            "estimate": estimate,
+            "p_percent": p * 100,
+            "typed": typed,
+            "error": error,
+            "advice": advice,
+            "load": load,
+            "people": people or 1_000_000,
+        },
+    )

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", round_views.round_list, name="rounds"),
     path("rounds/new/", round_views.round_new, name="round-new"),
     path("sites/", site_views.site_list, name="sites"),
+    path("advisor/", round_views.advisor_page, name="advisor"),
     path("rounds/<int:round_id>/", round_views.round_detail, name="round"),
     path("rounds/<int:round_id>/grids/<int:unit_id>/", round_views.untested_page, name="untested"),
     path("rounds/<int:round_id>/grids/<int:unit_id>/act/", round_views.untested_act, name="untested-act"),
