@@ -8,7 +8,8 @@ Runs on a fresh SQLite file in a temporary directory (or ``DATABASE_URL``, which
 Residents are written in bulk into the demo city's tree (org units and users by the demo loader),
 then:
 
-1. a round over the city (20 in a tube) and ``--residents`` people sampled into tubes through
+1. a round over the city (a controlled area: tubes of 10, filled with 9) and ``--residents``
+   people sampled into tubes through
    ``testing.batch.tubes_record`` (the rules of a scan, constant queries per set of 5,000 tubes):
    people per second;
 2. a result file of ``--result-rows`` tubes (``--positive-pools`` positive) imported as the worker
@@ -92,7 +93,7 @@ def main(var_dir: str) -> int:
         org_unit=city,
         starts_at=now - timedelta(hours=12),
         ends_at=now + timedelta(hours=12),
-        areas=[(city, "elsewhere")],
+        areas=[(city, "controlled")],  # tubes of 10: a million people fill 100,000 tubes
     )
     communities = list(OrgUnit.objects.filter(level=Level.COMMUNITY).order_by("path"))
     sites = {
@@ -114,7 +115,7 @@ def main(var_dir: str) -> int:
     started, tubes_made, barcode = time.perf_counter(), 0, 0
     for site_id, people in by_site.items():
         site = SamplingSite.objects.select_related("org_unit").get(pk=site_id)
-        groups = [people[i : i + 20] for i in range(0, len(people), 20)]
+        groups = [people[i : i + 9] for i in range(0, len(people), 9)]
         for start in range(0, len(groups), 5000):
             scans = []
             for group in groups[start : start + 5000]:
@@ -258,6 +259,8 @@ def _results_file(args: Any, users: dict[str, Any], the_round: Any, connection: 
     results_module._positives_follow = real  # type: ignore[assignment]
     recalls = Recall.objects.count()
     items = WorkItem.objects.filter(kind="testing.recall").count()
+    if job.status != "succeeded":
+        print("refused:", job.errors[:3])
     print(
         f"result file of {len(in_file):,} tubes ({len(content) / 1e6:.1f} MB): {job.status}, {job.created_count:,} recorded "
         f"in {import_s:.1f} s ({len(in_file) / import_s:,.0f} rows/s){load()}"

@@ -77,13 +77,29 @@ def coverage_by_grid(*, actor: Any, the_round: Round) -> list[GridCoverage]:
         .select_related("parent")
         .order_by("path")
     }
-    people = round_people(the_round=the_round).filter(org_unit_id__in=list(grids))
+    ids = list(grids)
+    residents = Person.objects.filter(merged_into__isnull=True, org_unit_id__in=ids)
     for unit, n in (
-        people.values_list("org_unit_id").annotate(n=Count("id")).values_list("org_unit_id", "n").order_by()
+        residents.values_list("org_unit_id")
+        .annotate(n=Count("id"))
+        .values_list("org_unit_id", "n")
+        .order_by()
     ):
         grids[unit].expected = n
+    # the exempted who were not swabbed after all are not expected (few: one query)
+    exempt = (
+        Exemption.objects.filter(round=the_round, person__in=residents)
+        .exclude(Exists(_swabbed(the_round, field="person_id")))
+        .values_list("person__org_unit_id")
+        .annotate(n=Count("id"))
+        .values_list("person__org_unit_id", "n")
+        .order_by()
+    )
+    for unit, n in exempt:
+        grids[unit].expected -= n
     swabs = (
-        TubeMember.objects.filter(round=the_round, recall__isnull=True, person__in=people.values("pk"))
+        TubeMember.objects.filter(round=the_round, recall__isnull=True, person__org_unit_id__in=ids)
+        .filter(person__merged_into__isnull=True)
         .values("person__org_unit_id")
         .annotate(
             sampled=Count("id"),
@@ -95,12 +111,12 @@ def coverage_by_grid(*, actor: Any, the_round: Round) -> list[GridCoverage]:
     for row in swabs:
         grid = grids[row["person__org_unit_id"]]
         grid.sampled, grid.resulted, grid.positive = row["sampled"], row["resulted"], row["positive"]
-    quarantined = (
-        people.filter(Exists(_live_order()))
-        .exclude(Exists(_swabbed(the_round)))
-        .values_list("org_unit_id")
-        .annotate(n=Count("id"))
-        .values_list("org_unit_id", "n")
+    quarantined = (  # from the live orders (few), not from the residents (many)
+        QuarantineOrder.objects.filter(status__in=LIVE_STATUSES, person__in=residents)
+        .exclude(Exists(_swabbed(the_round, field="person_id")))
+        .values_list("person__org_unit_id")
+        .annotate(n=Count("person", distinct=True))
+        .values_list("person__org_unit_id", "n")
         .order_by()
     )
     for unit, n in quarantined:
@@ -112,8 +128,8 @@ def _live_order() -> QuerySet[QuarantineOrder]:
     return QuarantineOrder.objects.filter(person=OuterRef("pk"), status__in=LIVE_STATUSES)
 
 
-def _swabbed(the_round: Round) -> QuerySet[TubeMember]:
-    return TubeMember.objects.filter(round=the_round, person=OuterRef("pk"), recall__isnull=True)
+def _swabbed(the_round: Round, *, field: str = "pk") -> QuerySet[TubeMember]:
+    return TubeMember.objects.filter(round=the_round, person=OuterRef(field), recall__isnull=True)
 
 
 def untested(*, actor: Any, the_round: Round, grid: OrgUnit) -> QuerySet[Person]:

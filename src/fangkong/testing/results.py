@@ -20,22 +20,24 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fangkong.audit.services import audit_record, audit_record_many
+from fangkong.audit.services import audit_record, audit_rows
 from fangkong.cases.models import Case
 from fangkong.cases.services import case_register_by_rule
 from fangkong.common.errors import Conflict, Forbidden, Invalid
 from fangkong.common.masking import mask_name
 from fangkong.common.protocol import active_profile
+from fangkong.common.rows import rows_insert
 from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import can
 from fangkong.testing.models import (
     Recall,
     RecallStatus,
     ReportStatus,
+    SamplingSite,
     Tube,
     TubeKind,
     TubeMember,
@@ -151,17 +153,20 @@ def tube_results_record(
             changed[tube.pk] = tube
             out.recorded += 1
         reports.append(report)
-    Tube.objects.bulk_update(
-        list(changed.values()),
-        ["result", "result_at", "ct_orf", "ct_n", "lab", "status", "updated_at"],
-        batch_size=2000,
+    _reports_write(actor=actor, reports=reports, source=source, now=now)
+    sites = dict(
+        SamplingSite.objects.filter(pk__in={t.site_id for t in changed.values()}).values_list(
+            "pk", "org_unit_id"
+        )
     )
-    TubeResult.objects.bulk_create(reports, batch_size=2000)
-    audit_record_many(
+    label = Tube._meta.label_lower
+    audit_rows(
         actor=actor,
         action="testing.tube.result",
-        targets=list(changed.values()),
-        after=lambda t: {"result": t.result, "lab": t.lab},
+        rows=[
+            (label, str(t.pk), t.barcode, sites.get(t.site_id), {"result": t.result, "lab": t.lab})
+            for t in changed.values()
+        ],
     )
     positive = [t for t in changed.values() if t.result == TubeResultValue.POSITIVE]
     out.positive_tubes = sorted(t.barcode for t in positive)
@@ -170,6 +175,70 @@ def tube_results_record(
         actor=actor, tubes=[t for t in changed.values() if t.result == TubeResultValue.NEGATIVE], now=now
     )
     return out
+
+
+REPORT_COLUMNS = (
+    "tube",
+    "result",
+    "tested_at",
+    "ct_orf",
+    "ct_n",
+    "lab",
+    "status",
+    "source",
+    "reported_by",
+    "reported_at",
+    "reason",
+)
+
+
+def _reports_write(
+    *, actor: User, reports: list[TubeResult], source: TubeResultImport | None, now: datetime
+) -> None:
+    """The reports as rows (one bulk insert), then every tube a recorded report resulted takes its
+    values in one ``UPDATE … FROM`` over those rows (PostgreSQL; SQLite 3.33 and later)."""
+    ids = rows_insert(
+        TubeResult,
+        columns=REPORT_COLUMNS,
+        rows=[
+            (
+                r.tube_id,
+                r.result,
+                r.tested_at,
+                r.ct_orf,
+                r.ct_n,
+                r.lab,
+                r.status,
+                source.pk if source else None,
+                actor.pk,
+                now,
+                "",
+            )
+            for r in reports
+        ],
+        ids=True,
+    )
+    if not any(r.status == ReportStatus.RECORDED for r in reports):
+        return
+    quote = connection.ops.quote_name
+    tube, report = quote(Tube._meta.db_table), quote(TubeResult._meta.db_table)
+    sql = (
+        f"UPDATE {tube} SET result = r.result, result_at = r.tested_at, ct_orf = r.ct_orf, ct_n = r.ct_n, "  # noqa: S608 - names quoted
+        f"lab = r.lab, status = %s, updated_at = %s FROM {report} r "
+        f"WHERE r.tube_id = {tube}.id AND r.id BETWEEN %s AND %s AND r.status = %s AND r.reported_at = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            [
+                TubeStatus.RESULTED,
+                connection.ops.adapt_datetimefield_value(now),
+                min(ids),
+                max(ids),
+                ReportStatus.RECORDED,
+                connection.ops.adapt_datetimefield_value(now),
+            ],
+        )
 
 
 def _apply(tube: Tube, row: ResultRow | TubeResult) -> None:
