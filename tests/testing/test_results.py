@@ -196,3 +196,17 @@ def test_a_file_with_broken_encoding_or_a_crafted_workbook_is_refused_whole(mass
         job = tube_import_run(import_id=job.pk)
         assert job.status == "rejected" and job.errors and job.created_count == 0
     assert TubeResult.objects.count() == 0
+
+
+def test_a_result_file_above_the_registry_limits_is_read(mass):
+    from fangkong.testing.imports import tube_import_create, tube_import_run
+
+    pool = sampled(mass, 1, mass.people[:2])
+    line = f"{pool.barcode},阴性,,,2026-01-01 10:00,鹏城检测\n"
+    filler = f"NOPE00000000,阴性,,,2026-01-01 10:00,{'鹏城检测' * 25}\n"
+    content = ("条码,检测结果,ORF1ab,N,检测时间,检测机构\n" + line + filler * 20_000).encode()
+    assert len(content) > 5 * 1024 * 1024
+    job = tube_import_run(
+        import_id=tube_import_create(actor=mass.lab, file_name="big.csv", content=content).pk
+    )
+    assert job.created_count == 1, job.errors[:2]

@@ -123,7 +123,12 @@ def tube_import_run(*, import_id: int) -> TubeResultImport:
     job.save(update_fields=["status", "started_at", "errors", "updated_at"])
     try:
         sheet = read_sheet(
-            content=bytes(job.content), file_name=job.file_name, columns=COLUMNS, required=REQUIRED
+            content=bytes(job.content),
+            file_name=job.file_name,
+            columns=COLUMNS,
+            required=REQUIRED,
+            max_rows=MAX_ROWS,
+            max_bytes=MAX_BYTES,
         )
     except SpreadsheetError as problem:
         return import_finish(
