@@ -48,6 +48,7 @@ def _interrupt(signum: int, frame: object) -> None:
 def demo(addr: str = DEFAULT_ADDR) -> int:
     """Set up and run the platform on its embedded defaults; Ctrl-C stops server and worker."""
     signal.signal(signal.SIGTERM, _interrupt)  # a supervisor's stop ends server and worker too
+    os.environ.setdefault("FANGKONG_PUBLIC_URL", f"http://{addr}")  # the links in the demo's texts
     _django(["migrate", "--no-input", "-v", "0"])
     _django(["demo_load"])
     worker = _spawn(["db_worker", "--queue-name", "*", "--no-reload"])

@@ -275,3 +275,38 @@ def test_every_tab_has_its_empty_state(client: Client, tree, epidemiologist):
         assert empty, tab
         texts.add(empty.group(1))
     assert len(texts) == 7
+
+
+def test_a_contact_already_in_quarantine_says_so_instead_of_no_order(client: Client, epidemiologist, tree):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from fangkong.contacts.services import contact_register
+    from tests.cases.factories import make_case
+    from tests.people.factories import make_person
+
+    person = make_person(actor=epidemiologist, grid=tree.grid_a, name="早隔离")
+    first = make_case(actor=epidemiologist, grid=tree.grid_a, classification="confirmed", hours_ago=30)
+    second = make_case(actor=epidemiologist, grid=tree.grid_b, classification="confirmed", hours_ago=5)
+    when = timezone.now() - timedelta(hours=40)
+    contact_register(
+        actor=epidemiologist,
+        case=first,
+        person=person,
+        exposure_type="social",
+        first_exposure=when,
+        last_exposure=when + timedelta(hours=1),
+    )
+    later = timezone.now() - timedelta(hours=8)
+    again = contact_register(
+        actor=epidemiologist,
+        case=second,
+        person=person,
+        exposure_type="social",
+        first_exposure=later,
+        last_exposure=later + timedelta(hours=1),
+    )
+    client.force_login(epidemiologist)
+    page = client.get(f"/contacts/case/{second.pk}/", {"tab": "confirmed"}).content.decode()
+    assert again.orders.count() == 0 and 'data-testid="quarantined-already"' in page

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from fangkong.contacts.models import (
     CompanionTest,
@@ -26,7 +26,7 @@ from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import can, visible, visible_get
 from fangkong.people.models import Person
 from fangkong.people.selectors import DOCUMENT, person_list, person_search_filter
-from fangkong.quarantine.models import QuarantineOrder
+from fangkong.quarantine.models import LIVE_STATUSES, QuarantineOrder
 
 HOUSEHOLD = Q(kind=ContactKind.SECONDARY) | Q(discovered_by=DiscoveredBy.HOUSEHOLD)
 """A proposal that comes from a confirmed close contact's household (次密接), reviewed on its own tab."""
@@ -122,8 +122,10 @@ def contact_review_list(*, actor: Any, case_id: int, filters: ReviewFilters) -> 
     if filters.q:
         qs = qs.filter(person__in=_people_matching(actor, filters.q))
     qs = visible(actor, qs, perm=Perm.CASES_VIEW)
+    live = QuarantineOrder.objects.filter(person=OuterRef("person_id"), status__in=LIVE_STATUSES)
     return (
-        qs.select_related("person__org_unit", "via_contact__person__org_unit", "handoff")
+        qs.annotate(person_quarantined=Exists(live))
+        .select_related("person__org_unit", "via_contact__person__org_unit", "handoff")
         .prefetch_related(orders, evidence, "companion_tests")
         .order_by(*SORTS[filters.order])
     )

@@ -14,6 +14,7 @@ from django.db import models
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from fangkong.notify.templates import TEMPLATES
 from fangkong.worklist.models import SUBJECT_PAGES
@@ -22,7 +23,7 @@ from fangkong.worklist.models import SUBJECT_PAGES
 class Status(models.TextChoices):
     QUEUED = "queued", _("Queued")
     SENDING = "sending", _("Sending")
-    SENT = "sent", _("Sent")
+    SENT = "sent", pgettext_lazy("a text message", "Sent")
     FAILED = "failed", _("Failed")
     UNKNOWN = "unknown", _("Outcome unknown")
     REFUSED = "refused", _("Refused")
