@@ -31,7 +31,7 @@ def test_a_tube_of_the_controlled_community_takes_ten_people_then_refuses(mass):
         scanned = tube_scan(actor=mass.collector, tube=tube, code=code)
         assert (scanned.count, scanned.masked_name) == (n, "李**号")
     assert scanned.full
-    with pytest.raises(Conflict, match="full"):
+    with pytest.raises(Conflict, match="已满"):
         tube_scan(actor=mass.collector, tube=tube, code=person_code(mass.people[10]))
     assert AuditEvent.objects.filter(action="testing.tube.scan").count() == 10
 
@@ -43,9 +43,9 @@ def test_a_person_gives_one_swab_per_round_and_a_closed_tube_takes_nobody(mass):
     with pytest.raises(Conflict, match=barcode(1)):
         tube_scan(actor=mass.collector, tube=second, code=person_code(mass.people[0]))
     tube_close(actor=mass.collector, tube=first)
-    with pytest.raises(Conflict, match="closed"):
+    with pytest.raises(Conflict, match="已封管"):
         tube_scan(actor=mass.collector, tube=first, code=person_code(mass.people[1]))
-    with pytest.raises(Conflict, match="empty"):
+    with pytest.raises(Conflict, match="为空"):
         tube_close(actor=mass.collector, tube=second)
 
 
@@ -55,7 +55,7 @@ def test_barcodes_are_of_the_labs_format_and_used_once(mass, tree):
             tube_open(actor=mass.collector, round=mass.round, site=mass.site, barcode=bad)
         assert "barcode" in error.value.errors
     tube_open(actor=mass.collector, round=mass.round, site=mass.site, barcode=barcode(5))
-    with pytest.raises(Conflict, match="already used"):
+    with pytest.raises(Conflict, match="已在"):
         tube_open(actor=mass.collector, round=mass.round, site=mass.site, barcode=barcode(5))
     stranger = user_with_role("sampler", tree.grid_far, username="far.sampler")
     with pytest.raises(Forbidden):
@@ -79,7 +79,7 @@ def test_the_code_names_the_person_and_nothing_else(mass, settings):
 def test_a_round_not_under_way_opens_no_pooled_tube(mass):
     mass.round.ends_at = timezone.now() - timedelta(minutes=1)
     mass.round.save()
-    with pytest.raises(Conflict, match="not under way"):
+    with pytest.raises(Conflict, match="不在进行中"):
         tube_open(actor=mass.collector, round=mass.round, site=mass.site, barcode=barcode(1))
 
 
