@@ -122,9 +122,9 @@ def tubes_record(
     )
     rows_insert(
         TubeMember,
-        columns=["tube", "round", "person", "recall", "scanned_at", "scanned_by"],
+        columns=["tube", "round", "person", "grid", "recall", "scanned_at", "scanned_by"],
         rows=[
-            (made_tube.pk, round.pk, pk, None, tube.closed_at, actor.pk)
+            (made_tube.pk, round.pk, pk, people[pk].org_unit_id, None, tube.closed_at, actor.pk)
             for (tube, _code), made_tube in zip(good, made, strict=True)
             for pk in tube.person_ids
         ],

@@ -4,7 +4,8 @@ and the untested people of a grid for its workers.
 Rules:
 - expected: the registry's residents (merged records left out) living in the round's areas, less
   those exempted for the round with a reason (``Exemption``);
-- sampled: expected residents with a swab in the round (a re-sample does not count twice);
+- sampled: swabs of the round (a re-sample does not count twice) by the grid the person lived on
+  when sampled;
 - resulted: sampled residents whose tube has a result; positive: whose tube is positive;
 - quarantined: expected residents not swabbed in the round but under a live quarantine order —
   tested through their order's test days, they count as covered and are not on the untested
@@ -97,10 +98,9 @@ def coverage_by_grid(*, actor: Any, the_round: Round) -> list[GridCoverage]:
     )
     for unit, n in exempt:
         grids[unit].expected -= n
-    swabs = (
-        TubeMember.objects.filter(round=the_round, recall__isnull=True, person__org_unit_id__in=ids)
-        .filter(person__merged_into__isnull=True)
-        .values("person__org_unit_id")
+    swabs = (  # by the grid each swab was taken for: no join with the people
+        TubeMember.objects.filter(round=the_round, recall__isnull=True, grid_id__in=ids)
+        .values("grid_id")
         .annotate(
             sampled=Count("id"),
             resulted=Count("id", filter=~Q(tube__result="")),
@@ -109,7 +109,7 @@ def coverage_by_grid(*, actor: Any, the_round: Round) -> list[GridCoverage]:
         .order_by()
     )
     for row in swabs:
-        grid = grids[row["person__org_unit_id"]]
+        grid = grids[row["grid_id"]]
         grid.sampled, grid.resulted, grid.positive = row["sampled"], row["resulted"], row["positive"]
     quarantined = (  # from the live orders (few), not from the residents (many)
         QuarantineOrder.objects.filter(status__in=LIVE_STATUSES, person__in=residents)

@@ -212,6 +212,14 @@ class TubeMember(models.Model):
     person = models.ForeignKey(
         "people.Person", verbose_name=_("person"), on_delete=models.PROTECT, related_name="tube_members"
     )
+    grid = models.ForeignKey(  # the person's grid when sampled: coverage counts swabs without people
+        "orgs.OrgUnit",
+        verbose_name=_("grid"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     recall = models.ForeignKey(
         "testing.Recall",
         verbose_name=_("re-sample of"),
@@ -235,7 +243,10 @@ class TubeMember(models.Model):
                 fields=["round", "person"], condition=Q(recall__isnull=True), name="one_swab_per_round"
             ),
         ]
-        indexes = [models.Index(fields=["person", "round"], name="tube_member_person")]
+        indexes = [
+            models.Index(fields=["person", "round"], name="tube_member_person"),
+            models.Index(fields=["round", "grid"], name="tube_member_round_grid"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.person_id} in {self.tube_id}"

@@ -329,7 +329,13 @@ def tube_scan(*, actor: User, tube: Tube, code: str) -> Scanned:
     try:
         with transaction.atomic():
             member = TubeMember.objects.create(
-                tube=tube, round=tube.round, person=person, recall=recall, scanned_at=now, scanned_by=actor
+                tube=tube,
+                round=tube.round,
+                person=person,
+                grid_id=person.org_unit_id,
+                recall=recall,
+                scanned_at=now,
+                scanned_by=actor,
             )
     except IntegrityError:  # the same person scanned into another tube a moment ago
         raise Conflict(
