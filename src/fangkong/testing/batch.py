@@ -78,7 +78,7 @@ def tubes_record(
     people = {
         p.pk: p
         for p in Person.objects.filter(pk__in=wanted, merged_into__isnull=True).only(
-            "pk", "household_id", "name"
+            "pk", "household", "name", "org_unit"
         )
     }
     sampled = set(
