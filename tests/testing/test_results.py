@@ -210,3 +210,22 @@ def test_a_result_file_above_the_registry_limits_is_read(mass):
         import_id=tube_import_create(actor=mass.lab, file_name="big.csv", content=content).pk
     )
     assert job.created_count == 1, job.errors[:2]
+
+
+def test_check_work_finds_stale_and_missing_recall_items_and_repairs_them(mass):
+    from fangkong.testing.work import testing_work_check
+    from fangkong.worklist.lifecycle import MISSING, STALE
+
+    pool = sampled(mass, 1, mass.people[:2])
+    tube_results_record(actor=mass.lab, rows=[row(1, pool.barcode, "positive")])
+    assert testing_work_check() == []
+    first, second = Recall.objects.filter(pool=pool).order_by("pk")
+    Recall.objects.filter(pk=first.pk).update(status="sampled")  # re-sampled, its item left open
+    WorkItem.objects.filter(kind="testing.recall", subject_id=str(second.pk)).delete()
+    found = {(f.problem, f.subject_id) for f in testing_work_check()}
+    assert found == {(STALE, str(first.pk)), (MISSING, str(second.pk))}
+    (missing,) = [f for f in testing_work_check() if f.problem == MISSING]
+    missing.repair()
+    assert (
+        WorkItem.objects.filter(kind="testing.recall", subject_id=str(second.pk), status="open").count() == 1
+    )

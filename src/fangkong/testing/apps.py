@@ -10,5 +10,8 @@ class TestingConfig(AppConfig):
     def ready(self) -> None:
         from fangkong.cases.signals import case_registered
         from fangkong.testing.results import on_case_registered
+        from fangkong.testing.work import testing_work_check
+        from fangkong.worklist.lifecycle import register_check
 
         case_registered.connect(on_case_registered, dispatch_uid="testing.recall_ends")
+        register_check("testing", testing_work_check)

@@ -282,6 +282,12 @@ def _positives_follow(*, actor: User, tubes: Sequence[Tube], out: Recorded, now:
             Recall(member=m, pool=tube, person=m.person, due_at=due) for m in group if m.pk not in already
         ]
     Recall.objects.bulk_create(recalls, batch_size=2000)
+    recall_items_create(recalls)
+    out.recalls += len(recalls)
+
+
+def recall_items_create(recalls: Sequence[Recall]) -> None:
+    """The grid's urgent item for each recall: isolate in place and re-sample by its due time."""
     work_items_create(
         actor=None,
         items=[
@@ -290,14 +296,13 @@ def _positives_follow(*, actor: User, tubes: Sequence[Tube], out: Recorded, now:
                 title=_("Positive pool %(b)s: isolate %(n)s in place and re-sample")
                 % {"b": r.pool.barcode, "n": mask_name(r.person.name)},
                 org_unit_id=r.person.org_unit_id,
-                due_at=due,
+                due_at=r.due_at,
                 subject=r,
                 priority="urgent",
             )
             for r in recalls
         ],
     )
-    out.recalls += len(recalls)
 
 
 def _resamples_clear(*, actor: User, tubes: Sequence[Tube], now: datetime) -> None:
