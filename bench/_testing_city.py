@@ -131,7 +131,7 @@ def scan_profile(*, user: Any, site: Any, the_round: Any, codes: list[str], requ
         answer = client.post(f"/testing/tubes/{tube.pk}/scan/", {"code": next(pending)})
     assert answer.status_code == 200, answer.status_code
     with CaptureQueriesContext(connection) as service_queries:
-        tube_scan(actor=user, tube=tube, code=next(pending))
+        tube_scan(actor=user, tube_id=tube.pk, code=next(pending))
     print(
         f"profile: one scan POST runs {len(view_queries)} queries, {len(service_queries)} of them in "
         f"tube_scan itself{load()}"

@@ -18,8 +18,8 @@ from urllib.parse import urlencode
 
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 TUBE_URL = re.compile(r"/testing/tubes/(\d+)/$")
-SECTION = re.compile(r'data-count="(\d+)" data-capacity="(\d+)" data-status="(\w+)"')
-SAID = re.compile(r'data-testid="scan-said">([^<]*)<')
+COUNT = re.compile(r'data-count="(\d+)" data-capacity="(\d+)"')  # the tube, or the count in place
+SAID = re.compile(r'data-testid="scan-said"[^>]*>([^<]*)<')
 REASONS = (  # the refusal's English text (the phones ask for English) → its kind
     ("already sampled", "already sampled"),
     ("is full", "tube full"),
@@ -145,10 +145,19 @@ def _attempt(
 
 
 def fill_tubes(
-    phone: Phone, *, tally: Tally, queue: Queue, codes: dict[int, str], scan_page: str, prefix: str, seed: int
+    phone: Phone,
+    *,
+    tally: Tally,
+    queue: Queue,
+    codes: dict[int, str],
+    scan_page: str,
+    prefix: str,
+    seed: int,
+    think: float,
 ) -> None:
     """Open, fill and close tubes until ``tally.deadline`` (a tube begun is filled only until then,
-    and closed after it when it holds anyone)."""
+    and closed after it when it holds anyone); ``think`` seconds pass between an answer and the
+    next scan (the next person's code held under the scanner)."""
     rng, number = random.Random(seed), 0
     while time.perf_counter() < tally.deadline and not queue.ran_out:
         number += 1
@@ -167,6 +176,8 @@ def fill_tubes(
             person = queue.next(rng)
             if person is None:
                 break
+            if think:
+                time.sleep(think)
             started = time.perf_counter()
             path, form = f"/testing/tubes/{tube}/scan/", {"code": codes[person]}
             answer = _attempt(tally, "scan", phone, path, form, htmx=True)
@@ -175,9 +186,9 @@ def fill_tubes(
             if answer is None:
                 continue
             status, _location, text = answer
-            section = SECTION.search(text)
-            if section is not None:
-                count, capacity = int(section.group(1)), int(section.group(2))
+            counted = COUNT.search(text)
+            if counted is not None:
+                count, capacity = int(counted.group(1)), int(counted.group(2))
             if status == 200 and 'data-beep="ok"' in text:
                 tally.bound.append((person, tube))
                 tally.bound_at.append(done)
@@ -209,6 +220,7 @@ def run_phones(
     codes: dict[int, str],
     timeout: float,
     prefix: str,
+    think: float,
     clock: Callable[[], Any] = lambda: None,
 ) -> tuple[Tally, float, tuple[Any, Any]]:
     """One thread per (username, scan page): all log in, then all scan for ``seconds``; the merged
@@ -238,6 +250,7 @@ def run_phones(
             scan_page=scan_page,
             prefix=f"{prefix}{index:04d}",
             seed=index,
+            think=think,
         )
         phone.connection.close()
 

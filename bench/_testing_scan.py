@@ -73,7 +73,8 @@ def scanning(
     with served(args, env, var_dir) as (pid, port, log):
         print(
             f"server: gunicorn gthread, {args.workers} workers × {args.threads} threads, 127.0.0.1:{port}; "
-            f"{len(site_list)} sites, round {the_round.pk} (tubes of 20); {args.rescan:.0%} of scans a person again"
+            f"{len(site_list)} sites, round {the_round.pk} (tubes of 20); {args.rescan:.0%} of scans a person again; "
+            f"{args.think:.2f} s between an answer and a collector's next scan"
         )
         loaded, login_s, (before, after) = run_phones(
             port=port,
@@ -84,6 +85,7 @@ def scanning(
             codes=codes,
             timeout=args.timeout,
             prefix="T",
+            think=args.think,
             clock=lambda: cpu_seconds(pid),
         )
         print(f"logins: {args.collectors} collectors through the login form in {login_s:.1f} s{load()}")
@@ -104,6 +106,7 @@ def scanning(
             codes=codes,
             timeout=args.timeout,
             prefix="P",
+            think=0.0,  # the peer: one phone as fast as the server answers it
         )
         report(f"peer, 1 collector alone for {args.peer_seconds:.0f} s", peer, ran_out=peer_queue.ran_out)
     rate, peer_rate = loaded.in_window() / args.seconds, peer.in_window() / args.peer_seconds

@@ -335,7 +335,7 @@ def _scanning(args: Any, the_round: Any, sites: dict[int, Any], now: Any) -> Non
                     break
                 started = time.perf_counter()
                 try:
-                    tube_scan(actor=admin, tube=tube, code=person_code(people[pk]))
+                    tube_scan(actor=admin, tube_id=tube.pk, code=person_code(people[pk]))
                 except Conflict as error:
                     refused.append(str(error))
                 else:

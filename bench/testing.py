@@ -2,7 +2,7 @@
 of its positive pools, and coverage by grid.
 
     .venv/bin/python bench/testing.py [--parts scan,results,coverage] [--residents 1000000]
-        [--collectors 200] [--seconds 60] [--peer-seconds 10] [--rescan 0.02] [--workers 3]
+        [--collectors 200] [--think 0.3] [--seconds 60] [--peer-seconds 10] [--rescan 0.02] [--workers 3]
         [--threads 8] [--profile] [--result-rows 100000] [--positive-pools 50] [--peer-rows 2000]
         [--peer-grids 32] [--no-analyze]
         [--database-url postgres://postgres@127.0.0.1:5432/]
@@ -18,10 +18,14 @@ as the parts need, ``--residents`` for coverage), then:
    (``POST /testing/scan/tube/``, a barcode of the lab's format), scan people's 核酸码
    (``person_code``, signed here with the server's key: both read the local keys of the same
    ``FANGKONG_VAR_DIR``) with ``HX-Request`` until the tube is full, close it, and again, for
-   ``--seconds``. A ``--rescan`` share of the scans is a person just handed to a phone, scanned
+   ``--seconds``. A collector takes ``--think`` seconds (0.3) between an answer and the next scan:
+   at the target, 200 collectors scan 1.5 people a second each, 0.67 s a scan in all, so with no
+   pause the latency would be 200 ÷ the rate whatever the server did (Little's law); ``--think 0``
+   measures saturation. A ``--rescan`` share of the scans is a person just handed to a phone, scanned
    again (queueing twice, or at two sites at once): the server must refuse exactly one. Prints
    bindings (person to tube) per second and by ten slices of the run, p50/p95/p99 of the scan
-   POST, refusals and errors by kind, CPU; the peer: one phone alone for ``--peer-seconds``; the
+   POST, refusals and errors by kind, CPU; the peer: one phone alone, without pause, for
+   ``--peer-seconds``; the
    ratios. Then, from the database: lost (answered 200 and no member row), double-bound (a person
    twice in the round), every 422 a genuine refusal (the person is in another tube), and every
    tube's count equal to its rows. With ``--profile``, or when a target is missed, one scan request
@@ -76,6 +80,12 @@ def main(var_dir: str) -> int:
     parser.add_argument("--collectors", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--peer-seconds", type=float, default=10.0)
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=0.3,
+        help="seconds a collector takes between an answer and the next scan",
+    )
     parser.add_argument("--rescan", type=float, default=0.02, help="share of scans of a person again")
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--threads", type=int, default=8)

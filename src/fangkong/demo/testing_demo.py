@@ -301,7 +301,7 @@ def _positives(
             barcode=f"R{pool.barcode[-10:]}{n:02d}",
             kind=TubeKind.RESAMPLE,
         )
-        tube_scan(actor=users["sampler"], tube=tube, code=person_code(member.person))
+        tube_scan(actor=users["sampler"], tube_id=tube.pk, code=person_code(member.person))
         resamples.append(tube_close(actor=users["sampler"], tube=tube))
     box = box_pack(
         actor=users["sampler"],

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 
 from fangkong.orgs.roles import Perm
@@ -62,9 +63,15 @@ def _lights(current: str, patterns: tuple[str, ...]) -> bool:
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
+    """The menu entries the user's roles open, worked out only when a template draws the menu
+    (a partial answering htmx does not)."""
+    return {"navigation": SimpleLazyObject(lambda: _entries(request))}
+
+
+def _entries(request: HttpRequest) -> list[dict[str, Any]]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"navigation": []}
+        return []
     current = request.resolver_match.view_name if request.resolver_match else ""
     entries: dict[str, dict[str, Any]] = {}
     exact: set[str] = set()  # entries whose own page this is (待检检测), not just their app's
@@ -76,4 +83,4 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if exact:
         for name, entry in entries.items():
             entry["active"] = name in exact
-    return {"navigation": list(entries.values())}
+    return list(entries.values())

@@ -24,8 +24,8 @@ from fangkong.audit.services import audit_rows
 from fangkong.common.errors import Forbidden, Invalid
 from fangkong.common.rows import objects_insert, rows_insert
 from fangkong.people.models import Person
-from fangkong.testing.models import AreaLevel, Round, SamplingSite, Tube, TubeKind, TubeMember, TubeStatus
-from fangkong.testing.services import area_of, barcode_check, may_sample, tube_capacity
+from fangkong.testing.models import Round, SamplingSite, Tube, TubeKind, TubeMember, TubeStatus
+from fangkong.testing.services import area_of, barcode_check, household_tubes, may_sample, tube_capacity
 from fangkong.worklist.kinds import PERSON, Event
 from fangkong.worklist.models import OPEN_STATUSES, WorkItem
 from fangkong.worklist.services import work_items_end
@@ -65,7 +65,7 @@ def tubes_record(
     if area is None:
         raise Invalid.field("site", _("This site lies outside the round's areas."))
     capacity = tube_capacity(area)
-    households_only = area.level == AreaLevel.SEALED and capacity != area.pool_size
+    households_only = household_tubes(area)
     out = TubesRecorded()
     barcodes: dict[int, str] = {}
     for tube in tubes:
@@ -113,6 +113,7 @@ def tubes_record(
                 status=TubeStatus.CLOSED,
                 opened_by=actor,
                 members_count=len(tube.person_ids),
+                household=households_only,
                 closed_at=tube.closed_at,
                 result="",
                 lab="",

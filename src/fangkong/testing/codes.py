@@ -22,15 +22,22 @@ def person_code(person: Person) -> str:
     return PREFIX + signing.TimestampSigner(salt=SALT).sign(signing.b62_encode(person.pk))
 
 
-def person_from_code(code: str) -> Person | None:
-    """The person a valid, unexpired code names; None for anything else."""
+def person_id_from_code(code: str) -> int | None:
+    """The register number a valid, unexpired code names; None for anything else."""
     code = code.strip()
     if not code.startswith(PREFIX) or len(code) > 100:
         return None
     try:
         value = signing.TimestampSigner(salt=SALT).unsign(code[len(PREFIX) :], max_age=CODE_DAYS * 86400)
-        pk = signing.b62_decode(value)
+        return signing.b62_decode(value)
     except (signing.BadSignature, ValueError):
+        return None
+
+
+def person_from_code(code: str) -> Person | None:
+    """The person a valid, unexpired code names; None for anything else."""
+    pk = person_id_from_code(code)
+    if pk is None:
         return None
     return (
         Person.objects.select_related("org_unit", "household").filter(pk=pk, merged_into__isnull=True).first()

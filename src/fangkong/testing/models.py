@@ -176,6 +176,9 @@ class Tube(TimeStampedModel):
         settings.AUTH_USER_MODEL, verbose_name=_("collector"), on_delete=models.PROTECT, related_name="+"
     )
     members_count = models.PositiveSmallIntegerField(_("people"), default=0)
+    household = models.BooleanField(  # decided when opened: a sealed area's tube takes one household
+        _("one household"), default=False
+    )
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     box = models.ForeignKey(
         TransferBox,

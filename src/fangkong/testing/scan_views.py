@@ -14,6 +14,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -23,7 +24,7 @@ from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import can
 from fangkong.testing import selectors
 from fangkong.testing.boxes import box_pack
-from fangkong.testing.models import QueueStatus, Round, SamplingSite, TubeKind
+from fangkong.testing.models import QueueStatus, Round, SamplingSite, Tube, TubeKind
 from fangkong.testing.services import site_queue_post, tube_close, tube_open, tube_scan
 
 RESIDENT_ID = re.compile(r"^[0-9]{17}[0-9Xx]$")
@@ -86,7 +87,7 @@ def tube_open_view(request: HttpRequest) -> HttpResponse:
 
 def _tube_page(
     request: HttpRequest,
-    tube_id: int,
+    tube: Tube,
     *,
     said: str = "",
     ok: bool = True,
@@ -95,43 +96,57 @@ def _tube_page(
 ) -> HttpResponse:
     """The tube (its partial for htmx); ``register``: an ID number nobody has, offered for
     on-the-spot registration when the actor may register people."""
-    tube = selectors.tube_get(actor=request.user, tube_id=tube_id)
     context = {
         "tube": tube,
-        "members": selectors.tube_members(tube=tube)[:30],
+        "members": selectors.tube_members(tube_id=tube.pk, limit=30),
         "said": said,
         "ok": ok,
         "back": _here(tube.site, tube.round),
         "register": register if register and can(request.user, Perm.PEOPLE_CHANGE) else "",
     }
-    template = "testing/_tube.html" if request.headers.get("HX-Request") else "testing/tube.html"
-    return render(request, template, context, status=status)
+    if not request.headers.get("HX-Request"):
+        return render(request, "testing/tube.html", context, status=status)
+    answer = render(request, "testing/_tube.html", context, status=status)
+    answer["HX-Retarget"], answer["HX-Reswap"] = "#tube", "outerHTML"  # the scan form aims at the list
+    return answer
 
 
 @staff_view
 def tube_page(request: HttpRequest, tube_id: int) -> HttpResponse:
-    return _tube_page(request, tube_id)
+    return _tube_page(request, selectors.tube_get(actor=request.user, tube_id=tube_id))
 
 
 @require_POST
 @staff_view
 def tube_scan_view(request: HttpRequest, tube_id: int) -> HttpResponse:
-    """One scan: the person's masked name and the count, or why not (422, the page stays)."""
-    tube = selectors.tube_get(actor=request.user, tube_id=tube_id)
+    """One scan: the person's masked name and the count, or why not (422, the page stays). The
+    answer is drawn from the tube as the scan left it (one read, locked)."""
     try:
-        scanned = tube_scan(actor=staff_user(request), tube=tube, code=request.POST.get("code", "")[:200])
+        scanned = tube_scan(
+            actor=staff_user(request), tube_id=tube_id, code=request.POST.get("code", "")[:200]
+        )
     except (Invalid, Conflict, Forbidden) as error:
         typed = request.POST.get("code", "").strip()[:40]
         unknown = (
             isinstance(error, Invalid) and "code" in error.errors and RESIDENT_ID.match(typed) is not None
         )
+        tube = selectors.tube_get(actor=request.user, tube_id=tube_id)
         return _tube_page(
-            request, tube_id, said=error.text(), ok=False, status=422, register=typed if unknown else ""
+            request, tube, said=error.text(), ok=False, status=422, register=typed if unknown else ""
         )
     said = _("%(n)s ✓ %(c)d/%(m)d") % {"n": scanned.masked_name, "c": scanned.count, "m": scanned.capacity}
     if scanned.full:
         said += " " + _("The tube is full: close it.")
-    return _tube_page(request, tube_id, said=said)
+    if scanned.full or not request.headers.get("HX-Request"):
+        return _tube_page(request, scanned.tube, said=said)
+    context = {
+        "tube": scanned.tube,
+        "masked_name": scanned.masked_name,
+        "at": timezone.localtime(scanned.member.scanned_at).strftime("%H:%M:%S"),
+        "said": said,
+        "ok": True,
+    }  # the new name on top of the list; the count, the answer and the close button in place
+    return render(request, "testing/_scanned.html", context)
 
 
 @require_POST

@@ -9,6 +9,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from fangkong.common.errors import NotFound
+from fangkong.common.masking import mask_name
 from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import scope_roots, visible, visible_get
 from fangkong.testing.models import (
@@ -95,8 +96,14 @@ def tube_get(*, actor: Any, tube_id: int) -> Tube:
     return found
 
 
-def tube_members(*, tube: Tube) -> QuerySet[TubeMember]:
-    return TubeMember.objects.filter(tube=tube).select_related("person").order_by("-id")
+def tube_members(*, tube_id: int, limit: int) -> list[tuple[str, str]]:
+    """The newest ``limit`` swabs of a tube as the collector sees them: (the masked name, the
+    local time of the scan)."""
+    rows = TubeMember.objects.filter(tube_id=tube_id).order_by("-id")
+    return [
+        (mask_name(name), timezone.localtime(at).strftime("%H:%M:%S"))
+        for name, at in rows.values_list("person__name", "scanned_at")[:limit]
+    ]
 
 
 def recall_get(*, actor: Any, recall_id: int) -> Recall:

@@ -22,11 +22,12 @@ from datetime import datetime
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangkong.audit.services import audit_record
-from fangkong.common.errors import Conflict, Forbidden, Invalid
+from fangkong.common.errors import Conflict, Forbidden, Invalid, NotFound
 from fangkong.common.masking import mask_name
 from fangkong.common.protocol import active_profile
 from fangkong.contacts.handoff import person_by_document
@@ -35,7 +36,7 @@ from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import can, scope_roots
 from fangkong.people.models import Person
 from fangkong.quarantine.lab_rows import plain_text
-from fangkong.testing.codes import person_from_code
+from fangkong.testing.codes import person_id_from_code
 from fangkong.testing.models import (
     AreaLevel,
     QueueStatus,
@@ -232,7 +233,13 @@ def tube_open(
     try:
         with transaction.atomic():
             tube = Tube.objects.create(
-                barcode=code, round=round, site=site, kind=kind, capacity=capacity, opened_by=actor
+                barcode=code,
+                round=round,
+                site=site,
+                kind=kind,
+                capacity=capacity,
+                household=kind == TubeKind.POOL and household_tubes(area),
+                opened_by=actor,
             )
     except IntegrityError:  # the same barcode opened at another site a moment ago
         raise Conflict(_("Tube %(b)s was already used.") % {"b": code}) from None
@@ -242,10 +249,14 @@ def tube_open(
     return tube
 
 
+def household_tubes(area: RoundArea) -> bool:
+    """Whether a pooled tube of ``area`` holds one household (sealed, where the protocol says so)."""
+    return area.level == AreaLevel.SEALED and active_profile().testing.household_tubes_when_sealed
+
+
 def tube_capacity(area: RoundArea) -> int:
-    rule = active_profile().testing
-    if area.level == AreaLevel.SEALED and rule.household_tubes_when_sealed:
-        return rule.max_pool  # one household, however many it holds (up to the largest pool)
+    if household_tubes(area):
+        return active_profile().testing.max_pool  # one household, however many (up to the largest pool)
     return area.pool_size
 
 
@@ -258,16 +269,27 @@ def _window(round: Round) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Scanned:
-    """What a scan did, for the collector's screen: the masked name and how full the tube is."""
+    """What a scan did, for the collector's screen: the tube (as it stands now), the masked name
+    and how full the tube is."""
 
+    tube: Tube
     member: TubeMember
     masked_name: str
-    count: int
-    capacity: int
+
+    @property
+    def count(self) -> int:
+        return self.tube.members_count
+
+    @property
+    def capacity(self) -> int:
+        return self.tube.capacity
 
     @property
     def full(self) -> bool:
         return self.count >= self.capacity
+
+
+SCANNED_FIELDS = ("pk", "name", "org_unit", "household")  # what a scan reads of the person
 
 
 def person_for_scan(code: str) -> Person | None:
@@ -275,21 +297,41 @@ def person_for_scan(code: str) -> Person | None:
     city: people are sampled where they are)."""
     text = code.strip()
     if text.upper().startswith("FK"):
-        return person_from_code(text)
+        pk = person_id_from_code(text)
+        return (
+            None
+            if pk is None
+            else Person.objects.only(*SCANNED_FIELDS).filter(pk=pk, merged_into__isnull=True).first()
+        )
     return person_by_document(number=text) if text else None
 
 
-@transaction.atomic
-def tube_scan(*, actor: User, tube: Tube, code: str) -> Scanned:
-    """Add the person ``code`` names to ``tube`` (locked: a full tube or a second swab in the
-    round is refused, whichever collector scans first)."""
-    tube = Tube.objects.select_for_update().select_related("site__org_unit", "round").get(pk=tube.pk)
+class _SampledAlready(Exception):
+    """The unique swab of the round refused the insert (raised out of the scan's transaction, so
+    that it is rolled back, the place claimed in the tube too, before the refusal is worded)."""
+
+
+TUBE_FOR_SCAN = (  # what a scan reads of the tube and its site (the rest, if shown, when shown)
+    "barcode", "kind", "capacity", "status", "members_count", "household", "opened_by", "round",
+    "site__org_unit__path",
+)  # fmt: skip
+
+
+def tube_scan(*, actor: User, tube_id: int, code: str) -> Scanned:
+    """Add the person ``code`` names to the tube.
+
+    The tube, the person and the actor's right are read first; the write then claims a place in
+    the tube with one conditional update (open and not full, whichever collector scans first) and
+    inserts the swab, which the database's one-swab-per-round rule refuses for a person sampled
+    before. A refusal rolls the whole scan back. The write lock is held for the writes alone."""
+    tube = Tube.objects.select_related("site__org_unit").only(*TUBE_FOR_SCAN).filter(pk=tube_id).first()
+    if tube is None:
+        raise NotFound("tube")
     if not may_sample(actor, tube.site, kind=tube.kind):
+        if tube.opened_by_id != actor.pk and not can(actor, Perm.TESTING_VIEW, tube.site.org_unit):
+            raise NotFound("tube")
         raise Forbidden(_("Your role may not sample at this site."))
-    if tube.status != TubeStatus.OPEN:
-        raise Conflict(_("Tube %(b)s is closed.") % {"b": tube.barcode})
-    if tube.members_count >= tube.capacity:
-        raise Conflict(_("Tube %(b)s is full (%(n)d people).") % {"b": tube.barcode, "n": tube.capacity})
+    _open_and_not_full(tube)
     person = person_for_scan(code)
     if person is None:
         raise Invalid.field(
@@ -298,51 +340,54 @@ def tube_scan(*, actor: User, tube: Tube, code: str) -> Scanned:
                 "Unknown code: nobody in the register has this 核酸码 or ID number. Register the person first."
             ),
         )
-    recall = None
-    if tube.kind == TubeKind.RESAMPLE:
-        recall = (
-            Recall.objects.select_for_update()
-            .filter(person=person, status=RecallStatus.WAITING, pool__round=tube.round)
+    try:
+        return _swab_write(actor=actor, tube=tube, person=person)
+    except _SampledAlready:
+        first = (
+            TubeMember.objects.filter(round=tube.round_id, person=person, recall__isnull=True)
+            .select_related("tube")
             .first()
         )
-        if recall is None:
-            raise Conflict(
-                _("%(n)s is not waiting for a re-sample in this round.") % {"n": mask_name(person.name)}
-            )
-        if not can(actor, Perm.TESTING_SAMPLE, person.org_unit):
-            raise Forbidden(_("%(n)s lives outside your area.") % {"n": mask_name(person.name)})
-    else:
-        earlier = TubeMember.objects.filter(
-            round=tube.round, person=person, recall__isnull=True
-        ).select_related("tube")
-        first = earlier.first()
-        if first is not None:
-            raise Conflict(
-                _("%(n)s was already sampled in this round (tube %(b)s).")
-                % {"n": mask_name(person.name), "b": first.tube.barcode}
-            )
-        if tube.members_count and _household_only(tube):
-            others = TubeMember.objects.filter(tube=tube).values_list("person__household_id", flat=True)
-            if person.household_id is None or person.household_id not in set(others):
-                raise Conflict(_("In a sealed area a tube holds one household: open a new tube."))
-    now = timezone.now()
-    try:
-        with transaction.atomic():
-            member = TubeMember.objects.create(
-                tube=tube,
-                round=tube.round,
-                person=person,
-                grid_id=person.org_unit_id,
-                recall=recall,
-                scanned_at=now,
-                scanned_by=actor,
-            )
-    except IntegrityError:  # the same person scanned into another tube a moment ago
         raise Conflict(
-            _("%(n)s was already sampled in this round.") % {"n": mask_name(person.name)}
+            _("%(n)s was already sampled in this round (tube %(b)s).")
+            % {"n": mask_name(person.name), "b": first.tube.barcode if first else "?"}
         ) from None
-    tube.members_count += 1
-    tube.save(update_fields=["members_count", "updated_at"])
+
+
+def _open_and_not_full(tube: Tube) -> None:
+    if tube.status != TubeStatus.OPEN:
+        raise Conflict(_("Tube %(b)s is closed.") % {"b": tube.barcode})
+    if tube.members_count >= tube.capacity:
+        raise Conflict(_("Tube %(b)s is full (%(n)d people).") % {"b": tube.barcode, "n": tube.capacity})
+
+
+@transaction.atomic
+def _swab_write(*, actor: User, tube: Tube, person: Person) -> Scanned:
+    now = timezone.now()
+    claimed = Tube.objects.filter(pk=tube.pk, status=TubeStatus.OPEN, members_count__lt=F("capacity")).update(
+        members_count=F("members_count") + 1, updated_at=now
+    )
+    if not claimed:  # closed or filled since it was read
+        tube.status, tube.members_count = Tube.objects.values_list("status", "members_count").get(pk=tube.pk)
+        _open_and_not_full(tube)
+    recall = _recall_waiting(actor=actor, tube=tube, person=person)
+    if tube.household and tube.members_count:
+        others = set(TubeMember.objects.filter(tube=tube).values_list("person__household_id", flat=True))
+        if person.household_id is None or person.household_id not in others:
+            raise Conflict(_("In a sealed area a tube holds one household: open a new tube."))
+    try:
+        member = TubeMember.objects.create(
+            tube=tube,
+            round_id=tube.round_id,
+            person=person,
+            grid_id=person.org_unit_id,
+            recall=recall,
+            scanned_at=now,
+            scanned_by=actor,
+        )
+    except IntegrityError:  # sampled before in the round, or a moment ago in another tube
+        raise _SampledAlready() from None
+    tube.members_count += 1  # as claimed (a second phone on the same tube may have added one more)
     if recall is None:  # a home sample asked for the person is done
         work_items_end(actor=actor, event=Event.PERSON_SAMPLED, subject_type=PERSON, subject_ids={person.pk})
     else:
@@ -350,16 +395,25 @@ def tube_scan(*, actor: User, tube: Tube, code: str) -> Scanned:
         recall.save(update_fields=["status", "resampled_at", "updated_at"])
         work_items_end(actor=actor, event=Event.RECALL_SAMPLED, subject_type=RECALL, subject_ids={recall.pk})
     audit_record(actor=actor, action="testing.tube.scan", target=tube, after={"person": person.pk})
-    return Scanned(
-        member=member, masked_name=mask_name(person.name), count=tube.members_count, capacity=tube.capacity
+    return Scanned(tube=tube, member=member, masked_name=mask_name(person.name))
+
+
+def _recall_waiting(*, actor: User, tube: Tube, person: Person) -> Recall | None:
+    """For a re-sample tube, the person's waiting recall of the round (locked); None otherwise."""
+    if tube.kind != TubeKind.RESAMPLE:
+        return None
+    recall = (
+        Recall.objects.select_for_update()
+        .filter(person=person, status=RecallStatus.WAITING, pool__round=tube.round)
+        .first()
     )
-
-
-def _household_only(tube: Tube) -> bool:
-    if tube.kind != TubeKind.POOL or not active_profile().testing.household_tubes_when_sealed:
-        return False
-    area = area_of(round=tube.round, site=tube.site)
-    return area is not None and area.level == AreaLevel.SEALED
+    if recall is None:
+        raise Conflict(
+            _("%(n)s is not waiting for a re-sample in this round.") % {"n": mask_name(person.name)}
+        )
+    if not can(actor, Perm.TESTING_SAMPLE, person.org_unit):
+        raise Forbidden(_("%(n)s lives outside your area.") % {"n": mask_name(person.name)})
+    return recall
 
 
 @transaction.atomic

@@ -294,8 +294,8 @@ def work_items_end(
     """End the open items that ``event`` ends (by the table in ``worklist.kinds``) for the subjects
     given: ``done`` or ``cancelled`` as the table says, with the event's words in the note.
 
-    One query reads the items, one writes them, one writes their audit events, whatever the number
-    of subjects. ``due_on`` narrows to the items due that day (the one test of an order);
+    One query looks for the items, one reads them locked, one writes them, one writes their audit
+    events, whatever the number of subjects (the first alone when there are none). ``due_on`` narrows to the items due that day (the one test of an order);
     ``due_after`` / ``due_before`` to those due after / before a moment (an order shortened, or
     starting later). The rule closes them, whoever
     triggered it, so no worklist permission is asked of ``actor``.
@@ -319,6 +319,8 @@ def work_items_end(
         items = items.filter(due_at__lt=due_before)
     if note_startswith:  # the item of one day (a missing check names its day first in its note)
         items = items.filter(note__startswith=note_startswith)
+    if not items.exists():  # the common case (a swab with no home sample asked): no locked read
+        return 0
     found = list(items.select_related("org_unit").select_for_update(of=("self",)).order_by("pk"))
     _end_by_rule(found, ends=ends, event=event, actor=actor, at=at, reason=reason)
     return len(found)

@@ -1,6 +1,7 @@
 // The scanning page answers each scan with a sound and a vibration (a collector looks at the
 // person, not the phone): a short high beep when the person was added, two low ones when not.
-// After each answer the code field is focused again for the next scan.
+// An accepted scan adds the name on top of the list and updates the count in place; after each
+// answer the code field is emptied and focused again for the next scan.
 (function () {
   var audio = null;
   function tone(freq, start, length) {
@@ -18,10 +19,9 @@
       /* no sound on this device: the colour says it */
     }
   }
-  function answer(root) {
-    var tube = root.querySelector ? (root.id === "tube" ? root : root.querySelector("#tube")) : null;
-    if (!tube) return;
-    var beep = tube.getAttribute("data-beep");
+  function answer() {
+    var said = document.getElementById("scan-said");
+    var beep = said ? said.getAttribute("data-beep") : null;
     if (beep === "ok") {
       tone(1200, 0, 0.08);
       if (navigator.vibrate) navigator.vibrate(60);
@@ -30,13 +30,15 @@
       tone(300, 0.22, 0.15);
       if (navigator.vibrate) navigator.vibrate([120, 80, 120]);
     }
-    var code = tube.querySelector("#code");
-    if (code) code.focus();
+    var code = document.getElementById("code");
+    if (code) {
+      code.value = "";
+      code.focus();
+    }
   }
-  document.addEventListener("htmx:afterSwap", function (event) {
-    answer(event.detail.target.id === "tube" ? document.getElementById("tube") : event.detail.target);
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var target = event.detail.target;
+    if (target && (target.id === "tube" || target.id === "members")) answer();
   });
-  document.addEventListener("DOMContentLoaded", function () {
-    answer(document);
-  });
+  document.addEventListener("DOMContentLoaded", answer);
 })();
