@@ -25,7 +25,7 @@ def test_bad_tubes_are_refused_by_key_and_the_rest_written(mass):
     at = timezone.now() - timedelta(minutes=5)
     ids = [p.pk for p in mass.people]
     taken = tube_open(actor=mass.collector, round=mass.round, site=mass.site, barcode=barcode(99))
-    tube_scan(actor=mass.collector, tube=taken, code=person_code(mass.people[11]))
+    tube_scan(actor=mass.collector, tube_id=taken.pk, code=person_code(mass.people[11]))
     tubes = [
         TubeScans(1, barcode(1), ids[:5], at),
         TubeScans(2, barcode(1), ids[5:7], at),  # the same barcode twice

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 def _sample(mass, n, people, result=None):
     tube = tube_open(actor=mass.collector, round=mass.round, site=mass.site, barcode=barcode(n))
     for person in people:
-        tube_scan(actor=mass.collector, tube=tube, code=person_code(person))
+        tube_scan(actor=mass.collector, tube_id=tube.pk, code=person_code(person))
     tube_close(actor=mass.collector, tube=tube)
     if result:
         from django.utils import timezone

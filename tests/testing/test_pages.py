@@ -60,10 +60,34 @@ def test_a_collector_scans_a_tube_on_the_page(mass):
     assert bad.status_code == 200 and list(bad.context["messages"])
 
 
+def test_an_accepted_scan_answers_in_place_and_the_last_one_redraws_the_tube(mass):
+    """A scan adds the name on top of the list and swaps the count, the answer and the close
+    button in place (htmx out-of-band); a refusal and the scan that fills the tube redraw it."""
+    client = Client()
+    client.force_login(mass.collector)
+    tube = tube_open(actor=mass.collector, round=mass.round, site=mass.site, barcode=barcode(1))
+    url = f"/testing/tubes/{tube.pk}/scan/"
+    for n, person in enumerate(mass.people[:9], 1):
+        answer = client.post(url, {"code": person_code(person)}, HTTP_HX_REQUEST="true")
+        text = answer.content.decode()
+        assert answer.status_code == 200 and "HX-Retarget" not in answer
+        assert text.startswith("<li>李**号 <small>") and 'id="tube"' not in text
+        assert f'data-count="{n}" data-capacity="10" hx-swap-oob="true">{n}/10<' in text
+        assert 'data-beep="ok" hx-swap-oob="true">李**号 ✓' in text and 'id="tube-close"' in text
+    last = client.post(url, {"code": person_code(mass.people[9])}, HTTP_HX_REQUEST="true")
+    assert last.status_code == 200 and (last["HX-Retarget"], last["HX-Reswap"]) == ("#tube", "outerHTML")
+    assert 'id="tube"' in last.content.decode() and last.content.decode().count("<li>") == 10
+    refused = client.post(url, {"code": person_code(mass.people[10])}, HTTP_HX_REQUEST="true")
+    assert refused.status_code == 422 and refused["HX-Retarget"] == "#tube"
+    assert b'data-beep="error"' in refused.content
+    page = client.get(f"/testing/tubes/{tube.pk}/")  # without htmx: the whole page, the list in it
+    assert page.status_code == 200 and page.content.decode().count("李**号") == 10
+
+
 def test_the_lab_imports_a_file_and_the_recalls_reach_the_grid(mass, tree, grid_worker):
     tube = tube_open(actor=mass.collector, round=mass.round, site=mass.site, barcode=barcode(1))
     for person in mass.people[:4]:
-        tube_scan(actor=mass.collector, tube=tube, code=person_code(person))
+        tube_scan(actor=mass.collector, tube_id=tube.pk, code=person_code(person))
     tube_close(actor=mass.collector, tube=tube)
     lab = Client()
     lab.force_login(mass.lab)

@@ -33,8 +33,8 @@ def test_the_sites_page_shows_the_posted_queue(mass, client: Client):
 def test_a_resident_sees_their_result_and_a_stranger_learns_nothing(mass, client: Client):
     person = mass.people[0]
     tube = tube_open(actor=mass.collector, round=mass.round, site=mass.site, barcode=barcode(1))
-    tube_scan(actor=mass.collector, tube=tube, code=person_code(person))
-    tube_scan(actor=mass.collector, tube=tube, code=person_code(mass.people[1]))
+    tube_scan(actor=mass.collector, tube_id=tube.pk, code=person_code(person))
+    tube_scan(actor=mass.collector, tube_id=tube.pk, code=person_code(mass.people[1]))
     tube_close(actor=mass.collector, tube=tube)
     id_number = decrypt(person.id_number_cipher)
     waiting = client.post("/portal/testing/result/", {"id_number": id_number, "name": person.name})

@@ -26,7 +26,7 @@ pytestmark = pytest.mark.django_db
 def sampled(mass, n: int, people) -> Tube:
     tube = tube_open(actor=mass.collector, round=mass.round, site=mass.site, barcode=barcode(n))
     for person in people:
-        tube_scan(actor=mass.collector, tube=tube, code=person_code(person))
+        tube_scan(actor=mass.collector, tube_id=tube.pk, code=person_code(person))
     return tube_close(actor=mass.collector, tube=tube)
 
 
@@ -72,7 +72,7 @@ def test_a_re_sample_at_the_door_ends_the_item_and_a_positive_one_registers_a_ca
         single = tube_open(
             actor=mass.collector, round=mass.round, site=mass.site, barcode=barcode(n), kind="resample"
         )
-        tube_scan(actor=mass.collector, tube=single, code=person_code(person))
+        tube_scan(actor=mass.collector, tube_id=single.pk, code=person_code(person))
         singles.append(tube_close(actor=mass.collector, tube=single))
     assert WorkItem.objects.filter(kind="testing.recall", status="done").count() == 3
     out = tube_results_record(
@@ -140,7 +140,7 @@ def test_the_round_page_times_the_recall_chain_of_each_positive_pool(mass):
     single = tube_open(
         actor=mass.collector, round=mass.round, site=mass.site, barcode=barcode(10), kind="resample"
     )
-    tube_scan(actor=mass.collector, tube=single, code=person_code(mass.people[0]))
+    tube_scan(actor=mass.collector, tube_id=single.pk, code=person_code(mass.people[0]))
     tube_close(actor=mass.collector, tube=single)
     tube_results_record(actor=mass.lab, rows=[row(1, single.barcode, "positive")])
     (chain,) = recall_chain(actor=mass.commander, the_round=mass.round, now=timezone.now())
@@ -175,7 +175,7 @@ def test_the_timeliness_panel_judges_each_positive_pool_on_its_recall(mass):
         single = tube_open(
             actor=mass.collector, round=mass.round, site=mass.site, barcode=barcode(n), kind="resample"
         )
-        tube_scan(actor=mass.collector, tube=single, code=person_code(person))
+        tube_scan(actor=mass.collector, tube_id=single.pk, code=person_code(person))
     assert recall_timeliness(filters)["within"] == 1 and recall_timeliness(filters)["percent"] == 100.0
     assert (
         recall_timeliness(Filters(actor=mass.commander, since=date(2020, 1, 1), until=date(2020, 1, 2)))[
