@@ -6,7 +6,8 @@ demo loads.
   holds a sealed one; the rest of the city is tested 20 in a tube.
 - A sampling site per community (at the middle of its outline), its queue posted.
 - Most residents were sampled since the morning, in queue order (households together), through
-  ``testing.batch.tubes_record``; about 3 % were not (the untested lists), and in the collector's
+  ``testing.batch.tubes_record``; people under quarantine alone, a single tube each (their
+  order's test of the day, resulted with the rest); about 3 % were not (the untested lists), and in the collector's
   street (the first of the first district) about a third still wait in the queues.
 - Tubes closed more than two hours ago reached the lab in boxes and were resulted through
   ``testing.results.tube_results_record``: all negative but two pools of the first district. The
@@ -32,6 +33,7 @@ from fangkong.demo.users import FIRST_COMMUNITY_CODE, FIRST_DISTRICT_CODE, FIRST
 from fangkong.orgs.models import Level, OrgUnit
 from fangkong.people.models import Person
 from fangkong.portal.models import RiskArea
+from fangkong.quarantine.models import LIVE_STATUSES, QuarantineOrder
 from fangkong.testing.batch import TubeScans, tubes_record
 from fangkong.testing.boxes import box_pack, box_receive
 from fangkong.testing.codes import person_code
@@ -99,7 +101,7 @@ def testing_demo_load(*, seed: int = 2022, now: datetime | None = None) -> Testi
         areas=[(city, "elsewhere"), *[(c, level) for c, level in levels.items()]],
     )
     sites = {c.pk: _site(users["commander"], users["admin"], c, rng) for c in communities}
-    people = _queue(communities)
+    people, isolated = _queue(communities)
     tubes: dict[int, list[Tube]] = {}
     sampled = 0
     for community in communities:
@@ -119,6 +121,13 @@ def testing_demo_load(*, seed: int = 2022, now: datetime | None = None) -> Testi
         )
         tubes[community.pk] = recorded.tubes
         sampled += recorded.people
+        alone = _fill_singles(site, isolated.get(community.pk, []), started, now, rng)
+        if alone:
+            singles = tubes_record(
+                actor=users["admin"], round=the_round, site=site, tubes=alone, kind=TubeKind.SINGLE
+            )
+            tubes[community.pk] += singles.tubes
+            sampled += singles.people
     resulted = _to_the_lab(users, the_round, sites, tubes, now)
     summary = _positives(users, the_round, sites, tubes, now, rng)
     return TestingSummary(
@@ -168,14 +177,42 @@ def _site(actor: Any, staff: Any, community: OrgUnit, rng: random.Random) -> Sam
     )
 
 
-def _queue(communities: list[OrgUnit]) -> dict[int, list[tuple[int, int | None]]]:
-    """Residents by community, households together (the order of a sampling queue)."""
+def _queue(
+    communities: list[OrgUnit],
+) -> tuple[dict[int, list[tuple[int, int | None]]], dict[int, list[int]]]:
+    """Residents by community, households together (the order of a sampling queue), and apart
+    the people under quarantine, who are sampled alone (their order's test of the day)."""
     grid_to_community = dict(OrgUnit.objects.filter(level=Level.GRID).values_list("pk", "parent_id"))
     queue: dict[int, list[tuple[int, int | None]]] = defaultdict(list)
+    isolated: dict[int, list[int]] = defaultdict(list)
+    live = set(QuarantineOrder.objects.filter(status__in=LIVE_STATUSES).values_list("person_id", flat=True))
     rows = Person.objects.filter(merged_into__isnull=True).order_by("household_id", "pk")
     for pk, grid, household in rows.values_list("pk", "org_unit_id", "household_id").iterator():
-        queue[grid_to_community.get(grid, 0)].append((pk, household))
-    return queue
+        community = grid_to_community.get(grid, 0)
+        if pk in live:
+            isolated[community].append(pk)
+        else:
+            queue[community].append((pk, household))
+    return queue, isolated
+
+
+def _fill_singles(
+    site: SamplingSite, people: list[int], start: datetime, now: datetime, rng: random.Random
+) -> list[TubeScans]:
+    """A single tube for each person under quarantine (单采单检), taken at their door or quarantine
+    site during the morning (the same day: the tube stands for their order's test)."""
+    day_start = max(start, timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0))
+    span = max(0.0, (now - day_start).total_seconds() - 600)
+    prefix = f"{timezone.localtime(now):%y%m%d}{site.pk:04d}9"
+    return [
+        TubeScans(
+            key=n,
+            barcode=f"{prefix}{n:04d}",
+            person_ids=[pk],
+            closed_at=day_start + timedelta(seconds=rng.uniform(0, span)),
+        )
+        for n, pk in enumerate(people)
+    ]
 
 
 def _fill(

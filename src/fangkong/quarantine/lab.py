@@ -10,6 +10,7 @@ are refused by count with the reason, never silently.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -180,15 +181,21 @@ def _sort_out(actor: Any, ids: list[int], at: datetime, batch: LabBatch) -> list
 
 
 def negatives_write(*, actor: Any, rows: list[tuple[TestAppointment, datetime]]) -> None:
-    """Write negative results for tests already checked (pending, active order, due), in the
-    caller's transaction: one bulk update, one ``work_items_end`` per test date, one batch of audit
-    events. The orders are locked first so that none is converted underneath."""
+    """Write negative results for tests already checked (see ``results_write``)."""
+    results_write(actor=actor, rows=rows, result=TestResult.NEGATIVE)
+
+
+def results_write(*, actor: Any, rows: list[tuple[TestAppointment, datetime]], result: str) -> None:
+    """Write ``result`` for tests already checked (pending, active order, due), in the caller's
+    transaction: one bulk update, one ``work_items_end`` per test date, one batch of audit events.
+    The orders are locked first so that none is converted underneath. (A positive result's case
+    is registered by the caller's rule, which converts the order.)"""
     if not rows:
         return
     order_ids = sorted({test.order_id for test, _at in rows})
     list(QuarantineOrder.objects.select_for_update().filter(pk__in=order_ids).values_list("pk", flat=True))
     for test, at in rows:
-        test.result, test.result_at = TestResult.NEGATIVE, at
+        test.result, test.result_at = result, at
     TestAppointment.objects.bulk_update([t for t, _at in rows], ["result", "result_at"], batch_size=500)
     by_date: dict[date, list[tuple[TestAppointment, datetime]]] = defaultdict(list)
     for test, at in rows:
@@ -201,15 +208,37 @@ def negatives_write(*, actor: Any, rows: list[tuple[TestAppointment, datetime]])
             subject_ids=[t.order_id for t, _at in group],
             at=max(at for _t, at in group),
             due_on=day,
-            reason=str(TestResult.NEGATIVE.label),
+            reason=str(TestResult(result).label),
         )
     dates = iter([t.date.isoformat() for t, _at in rows])
     audit_record_many(
         actor=actor,
-        action="quarantine.test.negative",
+        action=f"quarantine.test.{result}",
         targets=[t.order for t, _at in rows],
         after=lambda _order: {"date": next(dates)},
     )
+
+
+def tests_of_swabs(*, swabs: Sequence[tuple[int, date]]) -> dict[tuple[int, date], TestAppointment]:
+    """The pending tests that swabs taken from quarantined people stand for: by (person, day
+    sampled), the test of that day of the person's active order (one query; locked). A swab
+    of mass testing in a single tube is the order's test of the day (the same tube, the same
+    result)."""
+    if not swabs:
+        return {}
+    people, days = {person for person, _day in swabs}, {day for _person, day in swabs}
+    tests = (
+        TestAppointment.objects.filter(
+            order__person_id__in=people,
+            order__status=OrderStatus.ACTIVE,
+            date__in=days,
+            result=TestResult.PENDING,
+        )
+        .select_related("order")
+        .select_for_update(of=("self",))
+    )
+    wanted = set(swabs)
+    return {(t.order.person_id, t.date): t for t in tests if (t.order.person_id, t.date) in wanted}
 
 
 @transaction.atomic

@@ -3,8 +3,9 @@ and the benchmark write a day of sampling through the same rules.
 
 The rules are those of a scan (``testing.services``), checked for the whole set with a constant
 number of queries: the barcode of the lab's format and never used (in the database or twice in
-the set); no more people than the area's tube size; each person known and sampled once in the
-round (in the database or twice in the set); in a sealed area with household tubes, one household
+the set); no more people than the area's tube size; each person known, not under quarantine
+(never pooled: ``testing.quarantined``) and sampled once in the round (in the database or twice
+in the set); in a sealed area with household tubes, one household
 per tube. A tube that breaks a rule is refused with its key, field and reason; the others are
 written: the tubes, their members and one audit event per tube, each in one bulk insert.
 """
@@ -25,6 +26,7 @@ from fangkong.common.errors import Forbidden, Invalid
 from fangkong.common.rows import objects_insert, rows_insert
 from fangkong.people.models import Person
 from fangkong.testing.models import Round, SamplingSite, Tube, TubeKind, TubeMember, TubeStatus
+from fangkong.testing.quarantined import in_quarantine
 from fangkong.testing.services import area_of, barcode_check, household_tubes, may_sample, tube_capacity
 from fangkong.worklist.kinds import PERSON, Event
 from fangkong.worklist.models import OPEN_STATUSES, WorkItem
@@ -54,18 +56,26 @@ class TubesRecorded:
 
 @transaction.atomic
 def tubes_record(
-    *, actor: User, round: Round, site: SamplingSite, tubes: Sequence[TubeScans]
+    *,
+    actor: User,
+    round: Round,
+    site: SamplingSite,
+    tubes: Sequence[TubeScans],
+    kind: str = TubeKind.POOL,
 ) -> TubesRecorded:
-    """Write the closed tubes of ``site`` for ``round`` (see the module)."""
+    """Write the closed tubes of ``site`` for ``round`` (see the module): pooled, or single tubes
+    of one person each (people under quarantine among them)."""
     if not may_sample(actor, site):
         raise Forbidden(_("Your role may not sample at this site."))
+    if kind not in (TubeKind.POOL, TubeKind.SINGLE):
+        raise Invalid.field("kind", _("Pooled or single tubes only (a re-sample is scanned)."))
     if len(tubes) > LIMIT:
         raise Invalid.field("tubes", _("At most %(n)d tubes at once.") % {"n": LIMIT})
     area = area_of(round=round, site=site)
     if area is None:
         raise Invalid.field("site", _("This site lies outside the round's areas."))
-    capacity = tube_capacity(area)
-    households_only = household_tubes(area)
+    capacity = tube_capacity(area) if kind == TubeKind.POOL else 1
+    households_only = kind == TubeKind.POOL and household_tubes(area)
     out = TubesRecorded()
     barcodes: dict[int, str] = {}
     for tube in tubes:
@@ -86,6 +96,7 @@ def tubes_record(
             "person_id", flat=True
         )
     )
+    quarantined = in_quarantine(wanted) if kind == TubeKind.POOL else set()
     now = timezone.now()
     good: list[tuple[TubeScans, str]] = []
     seen_barcodes: set[str] = set()
@@ -94,7 +105,7 @@ def tubes_record(
         if code is None:
             continue
         reason = _tube_refusal(
-            tube, code, used | seen_barcodes, people, sampled, capacity, households_only, now
+            tube, code, used | seen_barcodes, people, sampled, quarantined, capacity, households_only, now
         )
         if reason is not None:
             out.refused.append((tube.key, *reason))
@@ -108,7 +119,7 @@ def tubes_record(
                 barcode=code,
                 round=round,
                 site=site,
-                kind=TubeKind.POOL,
+                kind=kind,
                 capacity=capacity,
                 status=TubeStatus.CLOSED,
                 opened_by=actor,
@@ -154,6 +165,7 @@ def _tube_refusal(
     used: set[str],
     people: dict[int, Person],
     sampled: set[int],
+    quarantined: set[int],
     capacity: int,
     households_only: bool,
     now: datetime,
@@ -179,6 +191,11 @@ def _tube_refusal(
     twice = [pk for pk in tube.person_ids if pk in sampled]
     if twice:
         return "people", _("Person %(p)s was already sampled in this round.") % {"p": twice[0]}
+    isolated = [pk for pk in tube.person_ids if pk in quarantined]
+    if isolated:
+        return "people", _("Person %(p)s is under quarantine: sampled alone, never pooled.") % {
+            "p": isolated[0]
+        }
     if households_only and len({people[pk].household_id for pk in tube.person_ids}) > 1:
         return "people", _("In a sealed area a tube holds one household.")
     return None

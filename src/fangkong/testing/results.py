@@ -10,7 +10,8 @@ Rules:
   in a single tube within the protocol's ``recall_hours``, one work item each for their grid;
 - a positive tube of one person (a single tube, a re-sample) registers that person as a suspected
   case through the cases service, linked to the recall when it is a re-sample;
-- a negative re-sample clears the recalled member.
+- a negative re-sample clears the recalled member;
+- a single tube of a quarantined person is their order's test of that day (``testing.quarantined``).
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from fangkong.testing.models import (
     TubeResultValue,
     TubeStatus,
 )
+from fangkong.testing.quarantined import order_tests_follow
 from fangkong.worklist.kinds import RECALL, Event
 from fangkong.worklist.services import NewItem, work_items_create, work_items_end
 
@@ -168,6 +170,7 @@ def tube_results_record(
             for t in changed.values()
         ],
     )
+    order_tests_follow(actor=actor, tubes=list(changed.values()))
     positive = [t for t in changed.values() if t.result == TubeResultValue.POSITIVE]
     out.positive_tubes = sorted(t.barcode for t in positive)
     _positives_follow(actor=actor, tubes=positive, out=out, now=now)
@@ -332,6 +335,7 @@ def result_correct(*, actor: User, report: TubeResult, apply: bool, reason: str)
     if apply:
         _apply(tube, report)
         tube.save()
+        order_tests_follow(actor=actor, tubes=[tube])
         if tube.result == TubeResultValue.POSITIVE:
             _positives_follow(actor=actor, tubes=[tube], out=Recorded(), now=timezone.now())
     audit_record(

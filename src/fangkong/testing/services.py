@@ -5,7 +5,8 @@ Rules:
 - a round's areas each take the protocol's tube size for their level (``[testing.pool_size]``);
 - a tube is opened at a site inside one of the round's areas, with that area's size, under a
   barcode of the lab's format (``FANGKONG_TUBE_BARCODE``) never used before;
-- a person gives one swab per round; a recalled member gives their re-sample in a tube of kind
+- a person gives one swab per round; a person under quarantine is never pooled (a single tube,
+  see ``testing.quarantined``); a recalled member gives their re-sample in a tube of kind
   ``resample`` (one person); in a sealed area with household tubes a tube holds one household;
 - a tube that is full takes nobody more; a closed tube takes nobody; only closed tubes are packed;
 - every write is audited and through the actor's scope (``testing.sample`` over the site,
@@ -50,6 +51,7 @@ from fangkong.testing.models import (
     TubeMember,
     TubeStatus,
 )
+from fangkong.testing.quarantined import in_quarantine
 from fangkong.worklist.kinds import PERSON, RECALL, Event
 from fangkong.worklist.services import work_items_end
 
@@ -339,6 +341,11 @@ def tube_scan(*, actor: User, tube_id: int, code: str) -> Scanned:
             _(
                 "Unknown code: nobody in the register has this 核酸码 or ID number. Register the person first."
             ),
+        )
+    if tube.kind == TubeKind.POOL and in_quarantine({person.pk}):
+        raise Conflict(
+            _("%(n)s is under quarantine: sample them alone, in a single tube (their order's test).")
+            % {"n": mask_name(person.name)}
         )
     try:
         return _swab_write(actor=actor, tube=tube, person=person)

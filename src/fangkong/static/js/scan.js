@@ -19,7 +19,7 @@
       /* no sound on this device: the colour says it */
     }
   }
-  function answer() {
+  function answer(swapped) {
     var said = document.getElementById("scan-said");
     var beep = said ? said.getAttribute("data-beep") : null;
     if (beep === "ok") {
@@ -32,13 +32,15 @@
     }
     var code = document.getElementById("code");
     if (code) {
-      code.value = "";
+      if (swapped) code.value = ""; // not on load: a code typed while the page loaded stays
       code.focus();
     }
   }
   document.addEventListener("htmx:afterSettle", function (event) {
     var target = event.detail.target;
-    if (target && (target.id === "tube" || target.id === "members")) answer();
+    if (target && (target.id === "tube" || target.id === "members")) answer(true);
   });
-  document.addEventListener("DOMContentLoaded", answer);
+  document.addEventListener("DOMContentLoaded", function () {
+    answer(false);
+  });
 })();
