@@ -215,3 +215,30 @@ def test_the_advisor_page_estimates_the_prevalence_from_the_round_and_advises(ma
     assert b'data-k="11"' in one.content
     for odd in ("abc", "-1", "1e400", "\x00", "１"):
         assert client.get("/testing/advisor/", {"p": odd}).status_code == 200
+
+
+def test_the_round_form_proposes_each_communitys_level_from_the_risk_areas(tree, commander):
+    from datetime import date
+
+    from fangkong.portal.models import RiskArea
+    from fangkong.testing.selectors import levels_by_risk
+
+    far = tree.grid_far.parent
+    assert levels_by_risk(communities=[tree.community, far]) == {
+        tree.community.pk: "elsewhere",
+        far.pk: "elsewhere",
+    }
+    RiskArea.objects.create(org_unit=tree.community, level="high", since=date(2026, 12, 1), reason="聚集疫情")
+    RiskArea.objects.create(org_unit=far, level="medium", since=date(2026, 12, 1), reason="病例活动")
+    RiskArea.objects.create(
+        org_unit=far, place="某商场", level="high", since=date(2026, 12, 1), reason="点位"
+    )
+    assert levels_by_risk(communities=[tree.community, far]) == {
+        tree.community.pk: "sealed",
+        far.pk: "controlled",  # a named place inside it does not seal the community
+    }
+    client = Client()
+    client.force_login(commander)
+    form = client.get("/testing/rounds/new/").content.decode()
+    chosen = form.split(f'data-testid="level-{tree.community.code}"')[1].split("</select>")[0]
+    assert '<option value="sealed" selected>' in chosen and chosen.count(" selected") == 1

@@ -32,13 +32,13 @@ from django.utils import timezone
 from fangkong.demo.users import FIRST_COMMUNITY_CODE, FIRST_DISTRICT_CODE, FIRST_STREET_CODE
 from fangkong.orgs.models import Level, OrgUnit
 from fangkong.people.models import Person
-from fangkong.portal.models import RiskArea
 from fangkong.quarantine.models import LIVE_STATUSES, QuarantineOrder
 from fangkong.testing.batch import TubeScans, tubes_record
 from fangkong.testing.boxes import box_pack, box_receive
 from fangkong.testing.codes import person_code
-from fangkong.testing.models import Round, SamplingSite, Tube, TubeKind
+from fangkong.testing.models import AreaLevel, Round, SamplingSite, Tube, TubeKind
 from fangkong.testing.results import ResultRow, tube_results_record
+from fangkong.testing.selectors import levels_by_risk
 from fangkong.testing.services import (
     SiteData,
     area_of,
@@ -142,18 +142,9 @@ def testing_demo_load(*, seed: int = 2022, now: datetime | None = None) -> Testi
 
 
 def _levels(communities: list[OrgUnit]) -> dict[OrgUnit, str]:
-    """High-risk communities are sealed (封控区); medium-risk ones, and the other communities of a
-    street holding a sealed one, controlled (管控区); the rest of the city is 防范区."""
-    risk = dict(RiskArea.objects.filter(active=True, place="").values_list("org_unit_id", "level"))
-    sealed = {c.pk for c in communities if risk.get(c.pk) == "high"}
-    streets = {c.parent_id for c in communities if c.pk in sealed}
-    levels = {}
-    for c in communities:
-        if c.pk in sealed:
-            levels[c] = "sealed"
-        elif risk.get(c.pk) == "medium" or c.parent_id in streets:
-            levels[c] = "controlled"
-    return levels
+    """The levels the risk areas give (``testing.selectors.levels_by_risk``), less 防范区."""
+    levels = levels_by_risk(communities=communities)
+    return {c: levels[c.pk] for c in communities if levels[c.pk] != AreaLevel.ELSEWHERE}
 
 
 def _site(actor: Any, staff: Any, community: OrgUnit, rng: random.Random) -> SamplingSite:

@@ -8,20 +8,27 @@ from datetime import timedelta
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from fangkong.common.context import client_address
 from fangkong.common.masking import mask_name
 from fangkong.common.ratelimit import rate_count, retry_after
-from fangkong.testing.codes import person_code, person_from_code
+from fangkong.testing.codes import person_code, person_from_code, person_qr_svg
+from fangkong.testing.models import QueueStatus
 from fangkong.testing.public import LOOKUPS_PER_HOUR, own_results, person_matching, sites_open
+from fangkong.testing.site_map import site_maps
 
 WINDOW = timedelta(hours=1)
+# the map's legend, in the order of the queue (a closed site is not on the page at all)
+MAP_QUEUES = [QueueStatus.NONE, QueueStatus.SHORT, QueueStatus.LONG]
 
 
 def sites(request: HttpRequest) -> HttpResponse:
-    return render(request, "testing/public/sites.html", {"sites": sites_open(), "now": timezone.now()})
+    """The open sites on a map per street (see ``testing.site_map``), each with its queue."""
+    context = {"maps": site_maps(sites=sites_open()), "queues": MAP_QUEUES, "now": timezone.now()}
+    return render(request, "testing/public/sites.html", context)
 
 
 @never_cache
@@ -58,10 +65,13 @@ def _results(request: HttpRequest, person: object) -> HttpResponse:
     from fangkong.people.models import Person
 
     found = person if isinstance(person, Person) else None
+    code = person_code(found) if found else ""
     context = {
         "results": own_results(person=found),
         "masked": mask_name(found.name) if found else "",
-        "code": person_code(found) if found else "",
+        "code": code,
+        # segno's SVG holds only module paths, no text of ours: nothing to escape
+        "qr": mark_safe(person_qr_svg(code=code)) if code else "",  # noqa: S308
         "now": timezone.now(),
     }
     return render(request, "testing/public/results.html", context)

@@ -46,8 +46,8 @@ def _time(text: str, field: str) -> datetime:
 
 @staff_view
 def round_new(request: HttpRequest) -> HttpResponse:
-    """Plan a round: its name, window, validity, and a level for each community (the rest of the
-    actor's area is tested at the widest pool)."""
+    """Plan a round: its name, window, validity, and a level for each community, proposed from the
+    published risk areas (the rest of the actor's area is tested at the widest pool)."""
     roots = scope_roots(request.user, Perm.TESTING_MANAGE)
     if not roots:
         raise Forbidden(_("Your role may not plan testing rounds."))
@@ -84,13 +84,16 @@ def round_new(request: HttpRequest) -> HttpResponse:
     from fangkong.common.protocol import active_profile
 
     rule = active_profile().testing
+    proposed = selectors.levels_by_risk(communities=communities)
     return render(
         request,
         "testing/round_new.html",
         {
             "root": root,
-            "communities": communities,
             "levels": [(v, label, rule.pool_for(v)) for v, label in AreaLevel.choices],
+            "rows": [  # the level typed, or the one the risk areas propose
+                (c, request.POST.get(f"level_{c.pk}") or proposed[c.pk]) for c in communities
+            ],
             "valid_hours": rule.valid_hours,
             "errors": errors,
             "typed": request.POST,

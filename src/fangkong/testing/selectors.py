@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -10,9 +11,12 @@ from django.utils import timezone
 
 from fangkong.common.errors import NotFound
 from fangkong.common.masking import mask_name
+from fangkong.orgs.models import OrgUnit
 from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import scope_roots, visible, visible_get
+from fangkong.portal.models import RiskArea, RiskLevel
 from fangkong.testing.models import (
+    AreaLevel,
     Recall,
     ReportStatus,
     Round,
@@ -146,3 +150,24 @@ def boxes_in_transit(*, actor: Any) -> QuerySet[TransferBox]:
         .annotate(tube_count=Count("tubes"))
         .order_by("created_at", "id")
     )
+
+
+def levels_by_risk(*, communities: Sequence[OrgUnit]) -> dict[int, str]:
+    """The round's level each community takes from the published risk areas (2022's rule): a
+    high-risk community is sealed (封控区); a medium-risk one, and the other communities of a street
+    holding a sealed one, controlled (管控区); the rest is 防范区 (``elsewhere``)."""
+    risk = dict(
+        RiskArea.objects.filter(active=True, place="", org_unit__in=[c.pk for c in communities]).values_list(
+            "org_unit_id", "level"
+        )
+    )
+    sealed = {c.pk for c in communities if risk.get(c.pk) == RiskLevel.HIGH}
+    streets = {c.parent_id for c in communities if c.pk in sealed}
+    return {
+        c.pk: AreaLevel.SEALED
+        if c.pk in sealed
+        else AreaLevel.CONTROLLED
+        if risk.get(c.pk) == RiskLevel.MEDIUM or c.parent_id in streets
+        else AreaLevel.ELSEWHERE
+        for c in communities
+    }
