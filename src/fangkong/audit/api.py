@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
@@ -10,7 +10,7 @@ from ninja import Router, Schema
 
 from fangkong.audit.models import AuditEvent
 from fangkong.audit.selectors import AuditFilters, audit_event_list
-from fangkong.common.api import PageOut, actor_of, page_out
+from fangkong.common.api import Day, PageNumber, PageOut, actor_of, page_out
 from fangkong.common.pagination import paginate
 
 router = Router()
@@ -41,9 +41,9 @@ def event_list(
     actor: str = "",
     target_type: str = "",
     target_id: str = "",
-    since: date | None = None,
-    until: date | None = None,
-    page: int = 1,
+    since: Day | None = None,
+    until: Day | None = None,
+    page: PageNumber = 1,
 ) -> Any:
     filters = AuditFilters(
         action=action, actor=actor, target_type=target_type, target_id=target_id, since=since, until=until

@@ -12,7 +12,7 @@ from ninja.responses import Status
 
 from fangkong.cases import investigations, selectors, services
 from fangkong.cases.models import Case
-from fangkong.common.api import ErrorOut, PageOut, actor_of, page_out
+from fangkong.common.api import Day, ErrorOut, Id, PageNumber, PageOut, Search, actor_of, page_out
 from fangkong.common.pagination import paginate
 from fangkong.orgs.roles import Perm
 from fangkong.people.masking import mask_name
@@ -140,11 +140,11 @@ def _now(value: datetime | None) -> datetime:
 def case_list(
     request: HttpRequest,
     classification: str = "",
-    district: int | None = None,
-    since: date | None = None,
-    until: date | None = None,
-    q: str = "",
-    page: int = 1,
+    district: Id | None = None,
+    since: Day | None = None,
+    until: Day | None = None,
+    q: Search = "",
+    page: PageNumber = 1,
 ) -> Any:
     filters = selectors.CaseFilters(
         classification=classification, district_id=district, reported_since=since, reported_until=until, q=q

@@ -15,6 +15,7 @@ from fangkong.cases import selectors, services
 from fangkong.cases.forms import CaseForm
 from fangkong.cases.investigations import TIME_FORMAT, parse_local_time
 from fangkong.cases.models import CLASSIFICATION_MOVES, OUTCOME_MOVES, Case, Classification, Outcome, Severity
+from fangkong.common.bounds import ascii_int
 from fangkong.common.errors import Conflict, Forbidden, Invalid
 from fangkong.common.pagination import paginate
 from fangkong.common.views import add_errors, date_param, int_param, query_string, staff_view
@@ -58,7 +59,8 @@ def _find_person(actor: Any, text: str) -> Person:
     """The one person in scope that ``text`` names: a record number, a full document number or a mobile."""
     text = text.strip()
     qs = person_list(actor=actor)
-    found = list(qs.filter(pk=int(text))[:2]) if text.isdigit() and len(text) <= 10 else []
+    pk = ascii_int(text)
+    found = list(qs.filter(pk=pk)[:2]) if pk is not None else []
     if not found:
         found = list(person_list(actor=actor, q=text).exclude(name__contains=text)[:2]) if text else []
     if len(found) != 1:

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+from datetime import date
+from typing import Annotated, Any, Generic, TypeVar
 
 from django.http import HttpRequest
 from ninja import Schema
+from pydantic import Field
 
+from fangkong.common.bounds import EARLIEST_DAY, LATEST_DAY, MAX_ID
 from fangkong.common.errors import DomainError, Invalid
 from fangkong.common.pagination import Page
 
 T = TypeVar("T")
+
+# The bounded types of every API filter (DESIGN: no input may cause an error 500): a key the
+# databases can hold, a page number, a day the platform takes, a search without NUL.
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+PageNumber = Annotated[int, Field(ge=1, le=1_000_000)]
+Day = Annotated[date, Field(ge=EARLIEST_DAY, le=LATEST_DAY)]
+Search = Annotated[str, Field(max_length=100, pattern=r"^[^\x00]*$")]
 
 
 class ErrorOut(Schema):

@@ -18,6 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from fangkong.common.bounds import ascii_int, day_in_range
 from fangkong.common.errors import Conflict, Forbidden, Invalid, NotFound
 
 View = Callable[..., HttpResponse]
@@ -47,11 +48,10 @@ def staff_view(view: View) -> View:
 def int_param(
     request: HttpRequest, name: str, default: int | None = None, *, source: Any = None
 ) -> int | None:
-    """An integer parameter (query string unless ``source`` is given); anything else counts as absent."""
-    try:
-        return int((request.GET if source is None else source).get(name, ""))
-    except ValueError:
-        return default
+    """A whole-number parameter (query string unless ``source`` is given), up to ``MAX_ID``;
+    anything else counts as absent."""
+    found = ascii_int(str((request.GET if source is None else source).get(name, "")))
+    return default if found is None else found
 
 
 def add_errors(form: Any, errors: dict[str, list[str]]) -> None:
@@ -71,11 +71,12 @@ def query_string(request: HttpRequest, *, drop: tuple[str, ...] = ("page",)) -> 
 
 
 def date_param(request: HttpRequest, name: str) -> date | None:
-    """A ``YYYY-MM-DD`` query parameter; anything else counts as absent."""
+    """A ``YYYY-MM-DD`` query parameter between 2000 and 2100; anything else counts as absent."""
     try:
-        return date.fromisoformat(request.GET.get(name, ""))
+        value = date.fromisoformat(request.GET.get(name, ""))
     except ValueError:
         return None
+    return value if day_in_range(value) else None
 
 
 # What a page says once a button's action is done, by the action's name (default "Saved.").

@@ -9,7 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI
+from ninja.errors import ValidationError
 from ninja.security import HttpBearer, django_auth
 
 from fangkong.audit.api import router as audit_router
@@ -61,6 +63,20 @@ api.add_router("/testing", testing_router, tags=["testing"])
 @api.exception_handler(DomainError)
 def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
     return api.create_response(request, domain_error_body(exc), status=exc.status)
+
+
+@api.exception_handler(ValidationError)
+def on_invalid_input(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    """Input the schema refuses answers like a service's refusal (``ErrorOut``): ``detail`` a
+    sentence, ``errors`` the messages by field (the last part of each error's location)."""
+    errors: dict[str, list[str]] = {}
+    for error in exc.errors:
+        location = [
+            str(part) for part in error.get("loc", ()) if part not in ("query", "path", "body", "form")
+        ]
+        errors.setdefault(".".join(location[-1:]) or "__all__", []).append(str(error.get("msg", "")))
+    body = {"detail": str(_("Some of the input is not valid.")), "errors": errors}
+    return api.create_response(request, body, status=422)
 
 
 @api.exception_handler(Http404)

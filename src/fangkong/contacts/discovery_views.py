@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from fangkong.cases.investigations import parse_local_time
 from fangkong.cases.selectors import case_get
+from fangkong.common.bounds import ascii_int
 from fangkong.common.errors import Conflict, Invalid
 from fangkong.common.masking import mask_name
 from fangkong.common.views import staff_user, staff_view
@@ -70,7 +71,7 @@ def proposals_decide(request: HttpRequest, case_id: int) -> HttpResponse:
     case = case_get(actor=request.user, case_id=case_id)
     if request.POST.get("matching") == "1":
         return _decide_matching(request, case)
-    ids = [int(v) for v in request.POST.getlist("contact") if v.isdigit() and len(v) < 12]
+    ids = [n for v in request.POST.getlist("contact") if (n := ascii_int(v)) is not None]
     decision = request.POST.get("decision", "")
     try:
         outcome = services.proposals_decide(

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from fangkong.common.bounds import ascii_int
 from fangkong.common.errors import Invalid
 from fangkong.common.pagination import paginate
 from fangkong.common.views import int_param, query_string, staff_user, staff_view
@@ -47,7 +48,7 @@ def handoff_list(request: HttpRequest) -> HttpResponse:
 @staff_view
 def handoff_decide(request: HttpRequest) -> HttpResponse:
     """Accept or decline the ticked hand-offs (the home unit's decision), then back to the list."""
-    ids = [int(v) for v in request.POST.getlist("handoff") if v.isdigit() and len(v) < 12]
+    ids = [n for v in request.POST.getlist("handoff") if (n := ascii_int(v)) is not None]
     decision = request.POST.get("decision", "")
     back = reverse("contacts:handoffs") + "?" + request.POST.get("query", "")
     try:

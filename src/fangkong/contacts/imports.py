@@ -28,6 +28,7 @@ from fangkong.contacts.models import Contact, ContactImport, ContactKind, Exposu
 from fangkong.contacts.rules import exposure_check, require_case_change
 from fangkong.orgs.roles import Perm
 from fangkong.orgs.selectors import grids_for
+from fangkong.people.idnumbers import normalize_document
 from fangkong.people.imports import import_error, import_finish, person_data_from_row, upload_check
 from fangkong.people.models import ImportStatus, Person
 from fangkong.people.services import id_index, person_fill
@@ -189,7 +190,7 @@ def _check_rows(
 
 
 def _number(values: dict[str, str]) -> str:
-    return values.get("id_number", "").strip().upper().replace(" ", "")
+    return normalize_document(values.get("id_number", ""))
 
 
 def _people_by_document(rows: list[tuple[int, dict[str, str]]]) -> dict[tuple[str, str], Person]:

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
+from fangkong.common.bounds import ascii_int
 from fangkong.contacts.models import (
     CompanionTest,
     Contact,
@@ -136,10 +137,11 @@ def _people_matching(actor: Any, q: str) -> QuerySet[Person]:
     too), a record number, or a name fragment among the people the actor may see (a name is not
     searched outside the actor's area, where the page shows it masked)."""
     compact = re.sub(r"[\s-]", "", q)
-    if DOCUMENT.match(compact) and not (compact.isdigit() and len(compact) <= 10):
+    record = ascii_int(compact) if len(compact) <= 10 else None
+    if DOCUMENT.match(compact) and record is None:
         return Person.objects.filter(person_search_filter(compact)).values("pk")  # type: ignore[return-value]
-    if compact.isdigit():
-        return person_list(actor=actor).filter(pk=int(compact)).values("pk")  # type: ignore[return-value]
+    if record is not None:
+        return person_list(actor=actor).filter(pk=record).values("pk")  # type: ignore[return-value]
     return person_list(actor=actor).filter(name__contains=q).values("pk")  # type: ignore[return-value]
 
 

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from fangkong.cases.investigations import parse_local_time
 from fangkong.cases.selectors import case_get
+from fangkong.common.bounds import ascii_int
 from fangkong.common.errors import Conflict, Invalid
 from fangkong.common.masking import mask_name
 from fangkong.common.pagination import paginate
@@ -30,6 +31,7 @@ from fangkong.contacts.models import Contact, ContactStatus, DiscoveredBy, Expos
 from fangkong.contacts.selectors import ReviewFilters
 from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import can
+from fangkong.people.idnumbers import normalize_document
 from fangkong.people.import_views import import_status_page
 from fangkong.people.models import Person
 from fangkong.people.selectors import person_list
@@ -42,12 +44,11 @@ def _find_person(actor: Any, text: str) -> Person:
     """The person the register form names: a record number, a document or a mobile in the actor's
     area; else, for a resident ID, the person anywhere in the city (a hand-off to their home unit)."""
     text = text.strip()
-    found = (
-        list(person_list(actor=actor).filter(pk=int(text))[:1]) if text.isdigit() and len(text) <= 10 else []
-    )
+    pk = ascii_int(text)
+    found = list(person_list(actor=actor).filter(pk=pk)[:1]) if pk is not None else []
     if not found and text:
         found = list(person_list(actor=actor, q=text).exclude(name__contains=text)[:2])
-    if not found and RESIDENT_ID.match(text.replace(" ", "")):
+    if not found and RESIDENT_ID.match(normalize_document(text)):
         elsewhere = person_by_document(number=text)
         found = [elsewhere] if elsewhere is not None else []
     if len(found) != 1:

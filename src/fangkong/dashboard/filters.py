@@ -19,6 +19,7 @@ from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fangkong.common.bounds import ascii_int, day_in_range
 from fangkong.common.errors import Invalid
 from fangkong.orgs.models import Level, OrgUnit
 from fangkong.orgs.roles import Perm
@@ -77,18 +78,26 @@ def filters_from(
             parsed[name] = date.fromisoformat(raw) if raw.strip() else None
         except ValueError:
             errors[name] = [_("Write the date as 2022-05-03.")]
+            continue
+        day = parsed[name]
+        if day is not None and not day_in_range(day):
+            errors[name] = [_("Choose a day between 2000-01-01 and 2100-12-31.")]
+            parsed[name] = None
+    if errors:
+        raise Invalid(errors)
     end = parsed.get("until") or today
     start = parsed.get("since") or end - timedelta(days=DEFAULT_DAYS - 1)
-    if not errors and start > end:
+    if start > end:
         errors["until"] = [_("The end of the range is before its start.")]
     if not errors and (end - start).days >= MAX_DAYS:
         errors["since"] = [_("Choose a range of at most %(n)d days.") % {"n": MAX_DAYS}]
     chosen = None
     if unit.strip():
-        if not unit.strip().isdigit():
+        unit_id = ascii_int(unit)
+        if unit_id is None:
             errors["unit"] = [_("Choose an org unit from the list.")]
         else:
-            chosen = org_unit_get(actor=actor, unit_id=int(unit), perm=Perm.CASES_VIEW)  # 404 outside
+            chosen = org_unit_get(actor=actor, unit_id=unit_id, perm=Perm.CASES_VIEW)  # 404 outside
     if errors:
         raise Invalid(errors)
     return Filters(actor=actor, since=start, until=end, unit=chosen)

@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.responses import Status
 
-from fangkong.common.api import ErrorOut, PageOut, actor_of, page_out
+from fangkong.common.api import ErrorOut, PageNumber, PageOut, actor_of, page_out
 from fangkong.common.pagination import paginate
 from fangkong.helpdesk import selectors, services
 from fangkong.people.masking import mask_name
@@ -63,7 +63,11 @@ class ResolveIn(Schema):
 
 @router.get("/requests", response=PageOut[HelpRequestOut])
 def queue(
-    request: HttpRequest, status: str = "unresolved", urgency: str = "", category: str = "", page: int = 1
+    request: HttpRequest,
+    status: str = "unresolved",
+    urgency: str = "",
+    category: str = "",
+    page: PageNumber = 1,
 ) -> Any:
     filters = selectors.QueueFilter(status=status, urgency=urgency, category=category)
     return page_out(

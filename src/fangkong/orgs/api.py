@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.responses import Status
 
-from fangkong.common.api import PageOut, actor_of, page_out
+from fangkong.common.api import Id, PageNumber, PageOut, Search, actor_of, page_out
 from fangkong.common.pagination import paginate
 from fangkong.orgs import selectors, services
 from fangkong.orgs.roles import PERMISSIONS, Role
@@ -30,7 +30,7 @@ class OrgUnitOut(Schema):
 
 @router.get("/units", response=PageOut[OrgUnitOut])
 def unit_list(
-    request: HttpRequest, level: str = "", parent: int | None = None, q: str = "", page: int = 1
+    request: HttpRequest, level: str = "", parent: Id | None = None, q: Search = "", page: PageNumber = 1
 ) -> Any:
     qs = selectors.org_unit_list(actor=actor_of(request), level=level, parent_id=parent, q=q)
     return page_out(paginate(qs, page=page))

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status
+from pydantic import Field
 
-from fangkong.common.api import ErrorOut, PageOut, actor_of, page_out
+from fangkong.common.api import ErrorOut, Id, PageNumber, PageOut, Search, actor_of, page_out
 from fangkong.common.pagination import paginate
 from fangkong.orgs.roles import Perm
 from fangkong.orgs.selectors import org_unit_get
@@ -103,7 +104,11 @@ class HouseholdOut(Schema):
 
 @router.get("/persons", response=PageOut[PersonOut])
 def person_list(
-    request: HttpRequest, q: str = "", org_unit: int | None = None, page: int = 1, size: int = 25
+    request: HttpRequest,
+    q: Search = "",
+    org_unit: Id | None = None,
+    page: PageNumber = 1,
+    size: Annotated[int, Field(ge=1, le=1000)] = 25,
 ) -> Any:
     qs = selectors.person_list(actor=actor_of(request), q=q, org_unit_id=org_unit)
     return page_out(paginate(qs, page=page, size=size))
@@ -186,7 +191,7 @@ def import_create(request: HttpRequest, org_unit_id: Form[int], file: File[Uploa
 
 
 @router.get("/imports", response=PageOut[PersonImportOut])
-def import_list(request: HttpRequest, page: int = 1) -> Any:
+def import_list(request: HttpRequest, page: PageNumber = 1) -> Any:
     return page_out(paginate(selectors.person_import_list(actor=actor_of(request)), page=page))
 
 

@@ -37,8 +37,19 @@ def check_char(first17: str) -> str:
     return CHECK_CHARS[sum(int(d) * w for d, w in zip(first17, WEIGHTS, strict=True)) % 11]
 
 
-def normalize_resident_id(raw: str) -> str:
-    return raw.strip().replace(" ", "").upper()
+def normalize_document(raw: str) -> str:
+    """A document number as it is stored, indexed and searched: compatibility forms made plain
+    (NFKC: full-width digits and letters typed with a Chinese IME, ² and the like), every space
+    and control character dropped, letters upper-case. It may still hold other characters
+    (Arabic-Indic digits, ideographs): the validators refuse those, so that one person has one
+    number, and a search for them finds nobody."""
+    text = unicodedata.normalize("NFKC", raw)
+    return "".join(ch for ch in text if ch.isprintable() and not ch.isspace()).upper()
+
+
+normalize_resident_id = normalize_document
+RESIDENT_ID = re.compile(r"[0-9]{17}[0-9X]")  # ASCII only: [0-9] is not \d
+DOCUMENT = re.compile(r"[0-9A-Z]{1,32}")
 
 
 def parse_resident_id(raw: str, *, today: date | None = None) -> ResidentId:
@@ -46,7 +57,7 @@ def parse_resident_id(raw: str, *, today: date | None = None) -> ResidentId:
     number = normalize_resident_id(raw)
     if len(number) != 18:
         raise InvalidNumber(_("A resident ID has 18 characters; this one has %(n)d.") % {"n": len(number)})
-    if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+    if not RESIDENT_ID.fullmatch(number):
         raise InvalidNumber(_("A resident ID is 17 digits followed by a digit or X."))
     try:
         birth = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))

@@ -12,8 +12,9 @@ from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import visible, visible_get
 from fangkong.orgs.selectors import org_unit_get
 from fangkong.people.crypto import blind_index
-from fangkong.people.idnumbers import InvalidNumber, normalize_mobile
+from fangkong.people.idnumbers import InvalidNumber, normalize_document, normalize_mobile
 from fangkong.people.models import Household, IdType, Person, PersonImport
+from fangkong.people.services import id_index
 
 DOCUMENT = re.compile(r"^[0-9A-Za-z]{6,32}$")
 
@@ -24,10 +25,9 @@ def person_search_filter(q: str) -> Q:
     condition = Q(name__contains=q)
     with suppress(InvalidNumber):
         condition |= Q(phone_index=blind_index(normalize_mobile(q), purpose="phone"))
-    compact = re.sub(r"[\s-]", "", q)
+    compact = normalize_document(q).replace("-", "")
     if DOCUMENT.match(compact):
-        number = compact.upper()
-        condition |= Q(id_number_index__in=[blind_index(number, purpose=f"id:{t}") for t in IdType.values])
+        condition |= Q(id_number_index__in=[id_index(id_type=t, number=compact) for t in IdType.values])
     return condition
 
 

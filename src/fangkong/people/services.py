@@ -14,6 +14,7 @@ from fangkong.orgs.models import OrgUnit
 from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import can
 from fangkong.people.crypto import blind_index, decrypt, encrypt
+from fangkong.people.idnumbers import normalize_document
 from fangkong.people.masking import mask_id_number, mask_name, mask_phone
 from fangkong.people.models import Household, Person, Sex
 from fangkong.people.signals import persons_merging
@@ -35,7 +36,9 @@ class DuplicatePerson(Invalid):
 
 
 def id_index(*, id_type: str, number: str) -> str:
-    return blind_index(number, purpose=f"id:{id_type}")
+    """The blind index of a document number, taken of its normal form (``normalize_document``):
+    the full-width and the ASCII forms of one number index alike."""
+    return blind_index(normalize_document(number), purpose=f"id:{id_type}")
 
 
 def phone_index(phone: str) -> str:

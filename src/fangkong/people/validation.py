@@ -12,7 +12,13 @@ from fangkong.common.errors import Invalid
 from fangkong.orgs.models import Level, OrgUnit
 from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import visible
-from fangkong.people.idnumbers import InvalidNumber, normalize_mobile, parse_resident_id
+from fangkong.people.idnumbers import (
+    DOCUMENT,
+    InvalidNumber,
+    normalize_document,
+    normalize_mobile,
+    parse_resident_id,
+)
 from fangkong.people.models import IdType, Sex
 
 LIMITS = {"name": 50, "id_number": 32, "building": 20, "unit": 20, "room": 20}
@@ -66,7 +72,7 @@ class CleanPerson:
 
 def _document(data: PersonData, errors: dict[str, list[str]]) -> tuple[str, str, date | None]:
     """(number, sex, birth date): derived from a resident ID, else as given."""
-    number = data.id_number.strip().upper().replace(" ", "")
+    number = normalize_document(data.id_number)
     if not number:
         errors.setdefault("id_number", []).append(_("This field is required."))
         return "", data.sex, data.birth_date
@@ -77,7 +83,7 @@ def _document(data: PersonData, errors: dict[str, list[str]]) -> tuple[str, str,
             errors.setdefault("id_number", []).append(str(error))
             return number, data.sex, data.birth_date
         return parsed.number, parsed.sex, parsed.birth_date
-    if not number.isalnum():
+    if not DOCUMENT.fullmatch(number):
         errors.setdefault("id_number", []).append(_("Use letters and digits only."))
     return number, data.sex or Sex.UNKNOWN, data.birth_date
 

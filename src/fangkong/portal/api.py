@@ -8,7 +8,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Schema
 
-from fangkong.common.api import ErrorOut, PageOut, actor_of, page_out
+from fangkong.common.api import ErrorOut, PageNumber, PageOut, Search, actor_of, page_out
 from fangkong.common.pagination import paginate
 from fangkong.portal import content, risk, selectors, services
 
@@ -59,7 +59,7 @@ class RebuttalOut(Schema):
 
 
 @router.get("/bulletins", response=PageOut[BulletinOut])
-def bulletin_list(request: HttpRequest, status: str = "", page: int = 1) -> Any:
+def bulletin_list(request: HttpRequest, status: str = "", page: PageNumber = 1) -> Any:
     return page_out(paginate(selectors.bulletin_list(actor=actor_of(request), status=status), page=page))
 
 
@@ -83,7 +83,7 @@ def bulletin_publish(request: HttpRequest, bulletin_id: int) -> Any:
 
 
 @router.get("/risk-areas", response=PageOut[AreaOut])
-def area_list(request: HttpRequest, page: int = 1) -> Any:
+def area_list(request: HttpRequest, page: PageNumber = 1) -> Any:
     return page_out(paginate(selectors.risk_area_list(actor=actor_of(request)), page=page))
 
 
@@ -105,7 +105,7 @@ def proposal_approve(request: HttpRequest, change_id: int) -> Any:
 
 
 @router.get("/rebuttals", response=PageOut[RebuttalOut])
-def rebuttal_list(request: HttpRequest, q: str = "", page: int = 1) -> Any:
+def rebuttal_list(request: HttpRequest, q: Search = "", page: PageNumber = 1) -> Any:
     return page_out(paginate(selectors.rebuttal_list(actor=actor_of(request), q=q), page=page))
 
 

@@ -12,7 +12,7 @@ from ninja import File, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status
 
-from fangkong.common.api import ErrorOut, PageOut, actor_of, page_out
+from fangkong.common.api import Day, ErrorOut, Id, PageNumber, PageOut, Search, actor_of, page_out
 from fangkong.common.errors import Invalid
 from fangkong.common.pagination import paginate
 from fangkong.orgs.roles import Perm
@@ -90,7 +90,9 @@ class LinkOut(Schema):
 
 
 @router.get("/orders", response=PageOut[OrderOut])
-def order_list(request: HttpRequest, status: str = "live", person: int | None = None, page: int = 1) -> Any:
+def order_list(
+    request: HttpRequest, status: str = "live", person: Id | None = None, page: PageNumber = 1
+) -> Any:
     return page_out(
         paginate(selectors.order_list(actor=actor_of(request), status=status, person_id=person), page=page)
     )
@@ -201,13 +203,13 @@ class LabImportOut(Schema):
 @router.get("/tests/due", response=PageOut[DueOut])
 def tests_due(
     request: HttpRequest,
-    on: date | None = None,
+    on: Day | None = None,
     only_day: bool = False,
-    site: int | None = None,
+    site: Id | None = None,
     unit: str = "",
-    q: str = "",
+    q: Search = "",
     sort: str = "date",
-    page: int = 1,
+    page: PageNumber = 1,
 ) -> Any:
     actor = actor_of(request)
     today = timezone.localdate()

@@ -26,6 +26,7 @@ from fangkong.common.errors import Conflict, Forbidden, Invalid, NotFound
 from fangkong.orgs.models import OrgUnit
 from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import can, visible
+from fangkong.people.idnumbers import normalize_document
 from fangkong.people.masking import mask_name
 from fangkong.people.services import id_index
 from fangkong.quarantine import services
@@ -97,10 +98,10 @@ def tests_due(
 def _search(q: str) -> Q:
     if q.isdigit() and len(q) <= 12:
         return Q(order_id=int(q))
-    if len(q) == 18:
+    if len(normalize_document(q)) == 18:
         return Q(
             order__person__id_type="resident_id",
-            order__person__id_number_index=id_index(id_type="resident_id", number=q.upper()),
+            order__person__id_number_index=id_index(id_type="resident_id", number=q),
         )
     return Q(order__person__name__contains=q[:50])
 

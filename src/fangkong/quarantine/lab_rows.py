@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import visible
+from fangkong.people.idnumbers import normalize_document
 from fangkong.people.models import Person
 from fangkong.people.services import id_index
 from fangkong.people.spreadsheets import id_type_of
@@ -93,7 +94,7 @@ class IdNumberResolver:
     @staticmethod
     def _key(values: dict[str, str]) -> tuple[str, str]:
         id_type = id_type_of(plain_text(values.get("id_type", "")))
-        number = plain_text(values.get("id_number", "")).upper().replace(" ", "")[:40]
+        number = normalize_document(values.get("id_number", ""))[:40]
         return id_type, id_index(id_type=id_type, number=number)
 
     def prepare(self, *, actor: Any, rows: list[dict[str, str]]) -> None:

@@ -22,6 +22,7 @@ from fangkong.common.errors import Conflict, Forbidden, Invalid, NotFound
 from fangkong.common.views import int_param, staff_user, staff_view
 from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import can
+from fangkong.people.idnumbers import normalize_document
 from fangkong.testing import selectors
 from fangkong.testing.boxes import box_pack
 from fangkong.testing.models import QueueStatus, Round, SamplingSite, Tube, TubeKind
@@ -126,7 +127,7 @@ def tube_scan_view(request: HttpRequest, tube_id: int) -> HttpResponse:
             actor=staff_user(request), tube_id=tube_id, code=request.POST.get("code", "")[:200]
         )
     except (Invalid, Conflict, Forbidden) as error:
-        typed = request.POST.get("code", "").strip()[:40]
+        typed = normalize_document(request.POST.get("code", ""))[:40]
         unknown = (
             isinstance(error, Invalid) and "code" in error.errors and RESIDENT_ID.match(typed) is not None
         )

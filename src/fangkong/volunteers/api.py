@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.responses import Status
 
-from fangkong.common.api import ErrorOut, PageOut, actor_of, page_out
+from fangkong.common.api import ErrorOut, PageNumber, PageOut, Search, actor_of, page_out
 from fangkong.common.pagination import paginate
 from fangkong.volunteers import selectors, services
 from fangkong.volunteers.models import Dispatch, Volunteer
@@ -77,7 +77,7 @@ class DispatchOut(Schema):
 
 @router.get("/volunteers", response=PageOut[VolunteerOut])
 def volunteer_list(
-    request: HttpRequest, status: str = "", skill: str = "", q: str = "", page: int = 1
+    request: HttpRequest, status: str = "", skill: str = "", q: Search = "", page: PageNumber = 1
 ) -> Any:
     qs = selectors.volunteer_list(actor=actor_of(request), status=status, skill=skill, q=q)
     return page_out(paginate(qs, page=page))

@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema
 from ninja.responses import Status
 
-from fangkong.common.api import ErrorOut, PageOut, actor_of, page_out
+from fangkong.common.api import ErrorOut, Id, PageNumber, PageOut, Search, actor_of, page_out
 from fangkong.common.errors import NotFound
 from fangkong.common.pagination import paginate
 from fangkong.orgs.selectors import org_unit_get
@@ -93,12 +93,12 @@ def item_list(
     status: str = "open",
     mine: bool = False,
     kind: str = "",
-    unit: int | None = None,
+    unit: Id | None = None,
     due: str = "",
     assigned: str = "",
-    q: str = "",
+    q: Search = "",
     sort: str = "",
-    page: int = 1,
+    page: PageNumber = 1,
 ) -> Any:
     """The caller's queue: the kinds of their roles in their scope (every kind for commanders),
     overdue first. ``due``: today | overdue; ``assigned``: me | unassigned (``mine`` = assigned to me);
@@ -120,10 +120,10 @@ def item_list(
 def item_counts(
     request: HttpRequest,
     status: str = "open",
-    unit: int | None = None,
+    unit: Id | None = None,
     due: str = "",
     assigned: str = "",
-    q: str = "",
+    q: Search = "",
 ) -> Any:
     """Items and overdue items per kind of the caller's queue, under the same filters as ``/items``."""
     filters = _filters(request, status=status, unit_id=unit, due=due, assigned=assigned, q=q)

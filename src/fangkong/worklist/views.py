@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from fangkong.common.bounds import ascii_int
 from fangkong.common.errors import Conflict, Invalid
 from fangkong.common.pagination import paginate
 from fangkong.common.views import int_param, query_string, staff_view
@@ -150,7 +151,7 @@ def complete_many(request: HttpRequest) -> HttpResponse:
     refused (outside the actor's scope, or closed already), never leaving a refusal unsaid."""
     actor: Any = request.user
     back = _back(request.POST)
-    ids = [int(v) for v in request.POST.getlist("item") if v.isdigit()][:500]
+    ids = [n for v in request.POST.getlist("item")[:500] if (n := ascii_int(v)) is not None]
     if not ids:
         messages.error(request, _("Tick the work items to complete first."))
         return _to_list(back)

@@ -5,62 +5,141 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('orgs', '0001_initial'),
+        ("orgs", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Household',
+            name="Household",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('building', models.CharField(max_length=20, verbose_name='building')),
-                ('unit', models.CharField(blank=True, max_length=20, verbose_name='unit')),
-                ('room', models.CharField(max_length=20, verbose_name='room')),
-                ('org_unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='households', to='orgs.orgunit', verbose_name='grid')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                ("building", models.CharField(max_length=20, verbose_name="building")),
+                ("unit", models.CharField(blank=True, max_length=20, verbose_name="unit")),
+                ("room", models.CharField(max_length=20, verbose_name="room")),
+                (
+                    "org_unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="households",
+                        to="orgs.orgunit",
+                        verbose_name="grid",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'household',
-                'verbose_name_plural': 'households',
+                "verbose_name": "household",
+                "verbose_name_plural": "households",
             },
         ),
         migrations.CreateModel(
-            name='Person',
+            name="Person",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('name', models.CharField(db_index=True, max_length=50, verbose_name='name')),
-                ('sex', models.CharField(choices=[('M', 'Male'), ('F', 'Female'), ('U', 'Unknown')], default='U', max_length=1, verbose_name='sex')),
-                ('birth_date', models.DateField(blank=True, null=True, verbose_name='birth date')),
-                ('id_type', models.CharField(choices=[('resident_id', 'Resident ID card'), ('passport', 'Passport'), ('hk_macau_permit', 'Mainland travel permit for Hong Kong and Macao residents'), ('taiwan_permit', 'Mainland travel permit for Taiwan residents'), ('foreign_permanent', 'Foreign permanent resident ID card'), ('other', 'Other document')], default='resident_id', max_length=32, verbose_name='ID type')),
-                ('id_number_cipher', models.BinaryField()),
-                ('id_number_index', models.CharField(editable=False, max_length=64)),
-                ('id_number_masked', models.CharField(editable=False, max_length=40, verbose_name='ID number')),
-                ('phone_cipher', models.BinaryField(null=True)),
-                ('phone_index', models.CharField(blank=True, db_index=True, editable=False, max_length=64)),
-                ('phone_masked', models.CharField(blank=True, editable=False, max_length=20, verbose_name='phone')),
-                ('household', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='members', to='people.household', verbose_name='household')),
-                ('merged_into', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='people.person', verbose_name='merged into')),
-                ('org_unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='people', to='orgs.orgunit', verbose_name='grid')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                ("name", models.CharField(db_index=True, max_length=50, verbose_name="name")),
+                (
+                    "sex",
+                    models.CharField(
+                        choices=[("M", "Male"), ("F", "Female"), ("U", "Unknown")],
+                        default="U",
+                        max_length=1,
+                        verbose_name="sex",
+                    ),
+                ),
+                ("birth_date", models.DateField(blank=True, null=True, verbose_name="birth date")),
+                (
+                    "id_type",
+                    models.CharField(
+                        choices=[
+                            ("resident_id", "Resident ID card"),
+                            ("passport", "Passport"),
+                            ("hk_macau_permit", "Mainland travel permit for Hong Kong and Macao residents"),
+                            ("taiwan_permit", "Mainland travel permit for Taiwan residents"),
+                            ("foreign_permanent", "Foreign permanent resident ID card"),
+                            ("other", "Other document"),
+                        ],
+                        default="resident_id",
+                        max_length=32,
+                        verbose_name="ID type",
+                    ),
+                ),
+                ("id_number_cipher", models.BinaryField()),
+                ("id_number_index", models.CharField(editable=False, max_length=64)),
+                (
+                    "id_number_masked",
+                    models.CharField(editable=False, max_length=40, verbose_name="ID number"),
+                ),
+                ("phone_cipher", models.BinaryField(null=True)),
+                ("phone_index", models.CharField(blank=True, db_index=True, editable=False, max_length=64)),
+                (
+                    "phone_masked",
+                    models.CharField(blank=True, editable=False, max_length=20, verbose_name="phone"),
+                ),
+                (
+                    "household",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="members",
+                        to="people.household",
+                        verbose_name="household",
+                    ),
+                ),
+                (
+                    "merged_into",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="people.person",
+                        verbose_name="merged into",
+                    ),
+                ),
+                (
+                    "org_unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="people",
+                        to="orgs.orgunit",
+                        verbose_name="grid",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'person',
-                'verbose_name_plural': 'people',
-                'ordering': ['org_unit__path', 'name', 'id'],
+                "verbose_name": "person",
+                "verbose_name_plural": "people",
+                "ordering": ["org_unit__path", "name", "id"],
             },
         ),
         migrations.AddConstraint(
-            model_name='household',
-            constraint=models.UniqueConstraint(fields=('org_unit', 'building', 'unit', 'room'), name='household_address_unique'),
+            model_name="household",
+            constraint=models.UniqueConstraint(
+                fields=("org_unit", "building", "unit", "room"), name="household_address_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='person',
-            constraint=models.UniqueConstraint(fields=('id_type', 'id_number_index'), name='person_document_unique'),
+            model_name="person",
+            constraint=models.UniqueConstraint(
+                fields=("id_type", "id_number_index"), name="person_document_unique"
+            ),
         ),
     ]

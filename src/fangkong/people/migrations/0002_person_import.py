@@ -6,36 +6,71 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('orgs', '0001_initial'),
-        ('people', '0001_initial'),
+        ("orgs", "0001_initial"),
+        ("people", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PersonImport',
+            name="PersonImport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('file_name', models.CharField(max_length=200, verbose_name='file')),
-                ('content', models.BinaryField()),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('validating', 'Checking rows'), ('writing', 'Saving'), ('succeeded', 'Imported'), ('rejected', 'Rejected: nothing imported'), ('failed', 'Failed: nothing imported')], default='queued', max_length=16, verbose_name='status')),
-                ('total_rows', models.PositiveIntegerField(default=0, verbose_name='rows')),
-                ('processed_rows', models.PositiveIntegerField(default=0, verbose_name='rows checked')),
-                ('created_count', models.PositiveIntegerField(default=0, verbose_name='people registered')),
-                ('errors', models.JSONField(blank=True, default=list, verbose_name='errors')),
-                ('started_at', models.DateTimeField(blank=True, null=True, verbose_name='started at')),
-                ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='finished at')),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='uploaded by')),
-                ('org_unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='person_imports', to='orgs.orgunit', verbose_name='for unit')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                ("file_name", models.CharField(max_length=200, verbose_name="file")),
+                ("content", models.BinaryField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("validating", "Checking rows"),
+                            ("writing", "Saving"),
+                            ("succeeded", "Imported"),
+                            ("rejected", "Rejected: nothing imported"),
+                            ("failed", "Failed: nothing imported"),
+                        ],
+                        default="queued",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                ("total_rows", models.PositiveIntegerField(default=0, verbose_name="rows")),
+                ("processed_rows", models.PositiveIntegerField(default=0, verbose_name="rows checked")),
+                ("created_count", models.PositiveIntegerField(default=0, verbose_name="people registered")),
+                ("errors", models.JSONField(blank=True, default=list, verbose_name="errors")),
+                ("started_at", models.DateTimeField(blank=True, null=True, verbose_name="started at")),
+                ("finished_at", models.DateTimeField(blank=True, null=True, verbose_name="finished at")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="uploaded by",
+                    ),
+                ),
+                (
+                    "org_unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="person_imports",
+                        to="orgs.orgunit",
+                        verbose_name="for unit",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'people import',
-                'verbose_name_plural': 'people imports',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "people import",
+                "verbose_name_plural": "people imports",
+                "ordering": ["-created_at", "-id"],
             },
         ),
     ]

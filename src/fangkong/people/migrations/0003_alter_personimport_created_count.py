@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('people', '0002_person_import'),
+        ("people", "0002_person_import"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='personimport',
-            name='created_count',
-            field=models.PositiveIntegerField(default=0, verbose_name='rows imported'),
+            model_name="personimport",
+            name="created_count",
+            field=models.PositiveIntegerField(default=0, verbose_name="rows imported"),
         ),
     ]
