@@ -180,3 +180,16 @@ def test_an_unknown_id_number_is_offered_for_registration_on_the_spot(mass, tree
         },
     )
     assert off_site.status_code == 302 and "evil" not in off_site["Location"]
+
+
+def test_a_collector_goes_back_to_a_tube_left_open(mass):
+    client = Client()
+    client.force_login(mass.collector)
+    tube = tube_open(actor=mass.collector, round=mass.round, site=mass.site, barcode=barcode(1))
+    home = client.get(f"/testing/scan/?site={mass.site.pk}&round={mass.round.pk}").content.decode()
+    assert 'data-testid="open-tubes"' in home and f"/testing/tubes/{tube.pk}/" in home
+    again = client.post(
+        f"/testing/scan/tube/?site={mass.site.pk}&round={mass.round.pk}", {"barcode": barcode(1).lower()}
+    )
+    assert again.status_code == 302 and again["Location"] == f"/testing/tubes/{tube.pk}/"
+    assert Tube.objects.filter(barcode=barcode(1)).count() == 1

@@ -229,3 +229,42 @@ def test_check_work_finds_stale_and_missing_recall_items_and_repairs_them(mass):
     assert (
         WorkItem.objects.filter(kind="testing.recall", subject_id=str(second.pk), status="open").count() == 1
     )
+
+
+def test_a_file_names_every_bad_value_of_a_row_and_the_same_conflict_is_listed_once(mass, client):
+    from fangkong.testing.imports import tube_import_create, tube_import_run
+
+    pool = sampled(mass, 1, mass.people[:2])
+    single = tube_open(
+        actor=mass.collector, round=mass.round, site=mass.site, barcode=barcode(2), kind="single"
+    )
+    tube_scan(actor=mass.collector, tube_id=single.pk, code=person_code(mass.people[5]))
+    tube_close(actor=mass.collector, tube=single)
+    tube_results_record(actor=mass.lab, rows=[row(1, pool.barcode, "negative")])
+    soon = timezone.localtime(timezone.now() + timedelta(minutes=2)).strftime("%Y-%m-%d %H:%M")
+    content = (
+        "条码,检测结果,ORF1ab,N,检测时间,检测机构\n"
+        f"{pool.barcode},阳性,28,29,2026-12-05 09:00,鹏城检测\n"  # differs: a conflict
+        "bad-code,阳,abc,,2026/13/05 09:00,\n"  # five bad values in one row
+        f"{single.barcode},阳性,27.5,28,{soon},鹏城检测\n"  # a lab clock two minutes fast
+    ).encode()
+    first = tube_import_run(
+        import_id=tube_import_create(actor=mass.lab, file_name="a.csv", content=content).pk
+    )
+    assert first.status == "succeeded" and first.created_count == 1 and first.conflict_count == 1
+    assert sorted((e["row"], e["column"]) for e in first.errors) == [
+        (3, "ORF1ab"),
+        (3, "条码"),
+        (3, "检测时间"),
+        (3, "检测机构"),
+        (3, "检测结果"),
+    ]
+    assert Case.objects.filter(person=mass.people[5]).exists()  # registered, not refused as future
+    again = tube_import_run(
+        import_id=tube_import_create(actor=mass.lab, file_name="b.csv", content=content).pk
+    )
+    assert (again.created_count, again.conflict_count, again.unchanged_count) == (0, 0, 2)
+    assert TubeResult.objects.filter(status="conflict").count() == 1
+    client.force_login(mass.lab)
+    page = client.get(f"/testing/lab/imports/{first.pk}/").content.decode()
+    assert "其余已录入" in page or "others were" in page

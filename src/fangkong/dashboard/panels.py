@@ -146,7 +146,9 @@ def panels(data: dict[str, Any], *, sees_help_requests: bool = True) -> list[Pan
         ),
         Panel(
             "testing",
-            _("Mass testing: the latest round"),
+            _("Mass testing: %(round)s") % {"round": data["testing"][0]["round"]}
+            if data["testing"]
+            else _("Mass testing: the latest round"),
             "testing",
             columns=[
                 ("district", _("District")),
@@ -155,14 +157,14 @@ def panels(data: dict[str, Any], *, sees_help_requests: bool = True) -> list[Pan
                 ("quarantined", _("In quarantine")),
                 ("percent", _("Per cent covered")),
                 ("resulted", _("Resulted")),
-                ("positive", _("Positive")),
+                ("positive", _("In positive tubes")),
                 ("waiting", _("Recalled, to re-sample")),
                 ("late", _("Of these late")),
             ],
             rows=data["testing"],
             empty=_("No testing round covers your area."),
             hint=_(
-                "Expected: residents of the round's areas less those exempted. Recalled: members of positive pools waiting for their single-tube re-sample; late: past the protocol's hours."
+                "Expected: residents of the round's areas less those exempted. In positive tubes: the people sampled into a tube that came back positive (pools and single tubes). Recalled: members of positive pools waiting for their single-tube re-sample; late: past the protocol's hours."
             ),
         ),
     ]

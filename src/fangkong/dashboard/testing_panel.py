@@ -1,4 +1,5 @@
-"""The dashboard's mass-testing panel: the latest round over the actor's area, by district."""
+"""The dashboard's mass-testing panel: the latest round under way or done over the actor's area
+(``testing.selectors.round_current``), by district."""
 
 from __future__ import annotations
 
@@ -16,14 +17,14 @@ from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import visible
 from fangkong.testing.coverage import coverage_by_grid
 from fangkong.testing.models import Recall, RecallStatus
-from fangkong.testing.selectors import round_list
+from fangkong.testing.selectors import round_current
 
 
 def mass_testing(filters: Filters) -> list[dict[str, Any]]:
     """Per district (under the unit, when chosen): residents expected, sampled, the share covered
     (sampled or tested in quarantine),
     resulted, positive, members of positive pools still to re-sample and those late."""
-    the_round = round_list(actor=filters.actor).first()
+    the_round = round_current(actor=filters.actor)
     if the_round is None:
         return []
     rows: dict[str, dict[str, Any]] = {}
@@ -114,7 +115,7 @@ def timeliness_with_recalls(filters: Filters, *, now: datetime | None = None) ->
 def coverage_map(filters: Filters) -> dict[str, Any]:
     """GeoJSON of the communities in scope with the latest round's coverage (None: no round)."""
     geo = community_map(filters)
-    the_round = round_list(actor=filters.actor).first()
+    the_round = round_current(actor=filters.actor)
     by_community: dict[int, list[int]] = {}
     if the_round is not None:
         for grid in coverage_by_grid(actor=filters.actor, the_round=the_round):

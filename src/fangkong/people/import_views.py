@@ -50,16 +50,18 @@ def import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
 
 
 def import_status_page(
-    request: HttpRequest, job: SpreadsheetImport, *, poll_url: str, page: str
+    request: HttpRequest, job: SpreadsheetImport, *, poll_url: str, page: str, partial: bool = False
 ) -> HttpResponse:
     """The page of an import (``page``), or only its status block when htmx polls ``poll_url``.
-    The first 200 rejected rows are listed; ``?errors=N`` shows more."""
+    The first 200 rejected rows are listed; ``?errors=N`` shows more. ``partial``: an import that
+    records its valid rows and refuses the others (a lab's results), not all-or-nothing."""
     shown = int_param(request, "errors", 200) or 200
     context = {
         "job": job,
         "errors": job.errors[:shown],
         "more": max(0, len(job.errors) - shown),
         "poll_url": poll_url,
+        "partial": partial,
     }
     template = "people/_import_status.html" if request.headers.get("HX-Request") else page
     return render(request, template, context)

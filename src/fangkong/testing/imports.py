@@ -9,7 +9,9 @@ repeats a recorded result changes nothing, a conflicting one waits for a correct
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -17,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangkong.audit.services import audit_record
-from fangkong.common.errors import Forbidden
+from fangkong.common.errors import Forbidden, Invalid
 from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import can, scope_roots
 from fangkong.people.imports import import_error, import_finish, upload_check
@@ -26,6 +28,7 @@ from fangkong.people.spreadsheets import SpreadsheetError, read_sheet
 from fangkong.quarantine.lab_rows import RowError, plain_text
 from fangkong.testing.models import TubeResultImport, TubeResultValue
 from fangkong.testing.results import ResultRow, tube_results_record
+from fangkong.testing.services import barcode_check
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "barcode": ("条码", "试管条码", "采样管条码", "barcode", "tube"),
@@ -82,17 +85,48 @@ def _ct(raw: str, name: str) -> float | None:
     return value
 
 
+class RowErrors(Exception):
+    """Every value of a row that cannot be read, each with its field (a lab fixes them at once)."""
+
+    def __init__(self, errors: list[RowError]) -> None:
+        super().__init__("; ".join(e.message for e in errors))
+        self.errors = errors
+
+
+def _barcode(raw: str) -> str:
+    try:
+        return barcode_check(raw)
+    except Invalid as error:
+        raise RowError("barcode", error.errors["barcode"][0]) from None
+
+
+def _lab(raw: str) -> str:
+    text = plain_text(raw)[:100]
+    if not text:
+        raise RowError("lab", _("Name the lab."))
+    return text
+
+
 def row_read(row: int, values: dict[str, str]) -> ResultRow:
-    """One row as a result (``RowError`` naming the field of a value that cannot be read)."""
-    return ResultRow(
-        key=row,
-        barcode=plain_text(values.get("barcode", "")).upper()[:32],
-        result=_result(values.get("result", "")),
-        tested_at=_time(values.get("tested_at", "")),
-        lab=plain_text(values.get("lab", ""))[:100],
-        ct_orf=_ct(values.get("ct_orf", ""), "ct_orf"),
-        ct_n=_ct(values.get("ct_n", ""), "ct_n"),
-    )
+    """One row as a result (``RowErrors`` naming every field whose value cannot be read)."""
+    read: dict[str, Any] = {}
+    errors: list[RowError] = []
+    readers: dict[str, Callable[[], Any]] = {
+        "barcode": lambda: _barcode(values.get("barcode", "")),
+        "result": lambda: _result(values.get("result", "")),
+        "tested_at": lambda: _time(values.get("tested_at", "")),
+        "lab": lambda: _lab(values.get("lab", "")),
+        "ct_orf": lambda: _ct(values.get("ct_orf", ""), "ct_orf"),
+        "ct_n": lambda: _ct(values.get("ct_n", ""), "ct_n"),
+    }
+    for name, reader in readers.items():
+        try:
+            read[name] = reader()
+        except RowError as error:
+            errors.append(error)
+    if errors:
+        raise RowErrors(errors)
+    return ResultRow(key=row, **read)
 
 
 @transaction.atomic
@@ -143,8 +177,8 @@ def tube_import_run(*, import_id: int) -> TubeResultImport:
             continue
         try:
             rows.append(row_read(number, values))
-        except RowError as error:
-            errors.append(import_error(number, column.get(error.field, error.field), error.message))
+        except RowErrors as bad:
+            errors += [import_error(number, column.get(e.field, e.field), e.message) for e in bad.errors]
     job.total_rows = job.processed_rows = len(sheet.rows)
     job.status = ImportStatus.WRITING
     job.save(update_fields=["total_rows", "processed_rows", "status", "updated_at"])

@@ -73,7 +73,11 @@ def import_upload(request: HttpRequest) -> HttpResponse:
 def import_detail(request: HttpRequest, tube_import_id: int) -> HttpResponse:
     job = selectors.import_get(actor=request.user, import_id=tube_import_id)
     return import_status_page(
-        request, job, poll_url=reverse("testing:import", args=[job.pk]), page="testing/import.html"
+        request,
+        job,
+        poll_url=reverse("testing:import", args=[job.pk]),
+        page="testing/import.html",
+        partial=True,
     )
 
 

@@ -58,10 +58,10 @@ def result_lookup(request: HttpRequest) -> HttpResponse:
 @never_cache
 def result_by_code(request: HttpRequest, code: str) -> HttpResponse:
     """The results behind a 核酸码 link (an invalid or expired code shows none, as above)."""
-    return _results(request, person_from_code(code[:100]))
+    return _results(request, person_from_code(code[:100]), by_code=True)
 
 
-def _results(request: HttpRequest, person: object) -> HttpResponse:
+def _results(request: HttpRequest, person: object, *, by_code: bool = False) -> HttpResponse:
     from fangkong.people.models import Person
 
     found = person if isinstance(person, Person) else None
@@ -73,5 +73,6 @@ def _results(request: HttpRequest, person: object) -> HttpResponse:
         # segno's SVG holds only module paths, no text of ours: nothing to escape
         "qr": mark_safe(person_qr_svg(code=code)) if code else "",  # noqa: S308
         "now": timezone.now(),
+        "by_code": by_code,
     }
     return render(request, "testing/public/results.html", context)

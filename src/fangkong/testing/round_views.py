@@ -18,6 +18,7 @@ from fangkong.cases.investigations import parse_local_time
 from fangkong.common.errors import Forbidden, Invalid
 from fangkong.common.masking import mask_name
 from fangkong.common.pagination import paginate
+from fangkong.common.protocol import active_profile
 from fangkong.common.views import csv_download, int_param, staff_user, staff_view
 from fangkong.orgs.models import Level, OrgUnit
 from fangkong.orgs.roles import Perm
@@ -81,8 +82,6 @@ def round_new(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Round %(n)s planned.") % {"n": made.name})
             return redirect("testing:round", round_id=made.pk)
-    from fangkong.common.protocol import active_profile
-
     rule = active_profile().testing
     proposed = selectors.levels_by_risk(communities=communities)
     return render(
@@ -91,6 +90,7 @@ def round_new(request: HttpRequest) -> HttpResponse:
         {
             "root": root,
             "levels": [(v, label, rule.pool_for(v)) for v, label in AreaLevel.choices],
+            "household_tubes": rule.household_tubes_when_sealed,
             "rows": [  # the level typed, or the one the risk areas propose
                 (c, request.POST.get(f"level_{c.pk}") or proposed[c.pk]) for c in communities
             ],
@@ -153,6 +153,7 @@ def round_detail(request: HttpRequest, round_id: int) -> HttpResponse:
             "areas": the_round.areas.select_related("org_unit"),
             "chains": chains,
             "chain": chain.chain_summary(chains),
+            "household_tubes": active_profile().testing.household_tubes_when_sealed,
         },
     )
 

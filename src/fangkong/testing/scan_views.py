@@ -57,6 +57,7 @@ def scan_home(request: HttpRequest) -> HttpResponse:
             "rounds": rounds,
             "kinds": TubeKind.choices,
             "queues": QueueStatus.choices,
+            "open_tubes": selectors.tubes_open(site=site, round=chosen)[:20] if site and chosen else [],
         },
     )
 
@@ -81,6 +82,12 @@ def tube_open_view(request: HttpRequest) -> HttpResponse:
             kind=request.POST.get("kind", TubeKind.POOL),
         )
     except (Invalid, Conflict, Forbidden) as error:
+        again = selectors.tubes_open(site=site, round=chosen).filter(
+            barcode=request.POST.get("barcode", "").strip().upper()[:40]
+        )
+        if isinstance(error, Conflict) and (found := again.first()) is not None:  # back to an open tube
+            messages.info(request, _("Tube %(b)s is still open: go on scanning.") % {"b": found.barcode})
+            return redirect("testing:tube", tube_id=found.pk)
         messages.error(request, error.text())
         return redirect(_here(site, chosen))
     return redirect("testing:tube", tube_id=tube.pk)

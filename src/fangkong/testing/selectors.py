@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
+from functools import reduce
+from operator import or_
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
@@ -26,23 +28,27 @@ from fangkong.testing.models import (
     TubeMember,
     TubeResult,
     TubeResultImport,
+    TubeStatus,
 )
 
 
 def sites_for_sampling(*, actor: Any) -> QuerySet[SamplingSite]:
     """The open sites where the actor samples: those of their communities, and for a grid
     worker the sites of the community their grid lies in (re-samples at the door)."""
-    roots = scope_roots(actor, Perm.TESTING_SAMPLE)
     sites = SamplingSite.objects.filter(active=True).select_related("org_unit")
     if getattr(actor, "is_superuser", False):
         return sites
-    return sites.filter(
-        pk__in=[
-            s.pk
-            for s in sites
-            if any(s.org_unit.path.startswith(r.path) or r.path.startswith(s.org_unit.path) for r in roots)
-        ]
-    )
+    roots = scope_roots(actor, Perm.TESTING_SAMPLE)
+    if not roots:
+        return sites.none()
+    above = {root.path[: i + 1] for root in roots for i, ch in enumerate(root.path) if ch == "/"}
+    inside = [Q(org_unit__path__startswith=root.path) for root in roots]
+    return sites.filter(Q(org_unit__path__in=above) | reduce(or_, inside))
+
+
+def tubes_open(*, site: SamplingSite, round: Round) -> QuerySet[Tube]:
+    """The site's tubes of the round still open (a collector goes back to one), newest first."""
+    return Tube.objects.filter(site=site, round=round, status=TubeStatus.OPEN).order_by("-id")
 
 
 def rounds_under_way(*, site: SamplingSite) -> list[Round]:
@@ -70,6 +76,12 @@ def _rounds_seen(actor: Any) -> QuerySet[Round]:
 
 def round_list(*, actor: Any) -> QuerySet[Round]:
     return _rounds_seen(actor).order_by("-starts_at", "-id")
+
+
+def round_current(*, actor: Any) -> Round | None:
+    """The round the dashboard shows: the latest to have started (a round planned for tomorrow
+    does not hide today's)."""
+    return round_list(actor=actor).filter(starts_at__lte=timezone.now()).first()
 
 
 def round_get(*, actor: Any, round_id: int) -> Round:

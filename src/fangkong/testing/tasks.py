@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django_tasks import task
 
+from fangkong.common.errors import DomainError
+
 
 @task()
 def tube_import_task(*, import_id: int) -> int:
@@ -13,6 +15,7 @@ def tube_import_task(*, import_id: int) -> int:
     try:
         job = tube_import_run(import_id=import_id)
     except Exception as error:
-        tube_import_fail(import_id=import_id, reason=f"{type(error).__name__}: {error}")
+        reason = error.text() if isinstance(error, DomainError) else f"{type(error).__name__}: {error}"
+        tube_import_fail(import_id=import_id, reason=reason)
         raise
     return job.created_count
