@@ -242,3 +242,15 @@ def test_the_round_form_proposes_each_communitys_level_from_the_risk_areas(tree,
     form = client.get("/testing/rounds/new/").content.decode()
     chosen = form.split(f'data-testid="level-{tree.community.code}"')[1].split("</select>")[0]
     assert '<option value="sealed" selected>' in chosen and chosen.count(" selected") == 1
+
+
+def test_the_round_page_filters_grids_by_community_or_grid_name(mass, tree):
+    client = Client()
+    client.force_login(mass.commander)
+    url = f"/testing/rounds/{mass.round.pk}/"
+    every = client.get(url).content.decode().count('data-testid="coverage-row"')
+    assert every >= 2
+    one = client.get(url, {"q": tree.grid_a.name}).content.decode()
+    assert one.count('data-testid="coverage-row"') == 1 and 'data-testid="coverage-filter"' in one
+    none = client.get(url, {"q": "没有这个社区", "page": "²"}).content.decode()
+    assert none.count('data-testid="coverage-row"') == 0 and "没有符合条件的网格" in none

@@ -9,11 +9,14 @@ from django.conf import settings
 from django.db.models import Model, QuerySet
 
 M = TypeVar("M", bound=Model)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
-class Page(Generic[M]):
-    items: list[M]
+class Page(Generic[T]):
+    """One page of a list (rows of a query, or rows worked out in Python)."""
+
+    items: list[T]
     number: int
     size: int
     total: int

@@ -17,9 +17,9 @@ from django.views.decorators.http import require_POST
 from fangkong.cases.investigations import parse_local_time
 from fangkong.common.errors import Forbidden, Invalid
 from fangkong.common.masking import mask_name
-from fangkong.common.pagination import paginate
+from fangkong.common.pagination import Page, paginate
 from fangkong.common.protocol import active_profile
-from fangkong.common.views import csv_download, int_param, staff_user, staff_view
+from fangkong.common.views import csv_download, int_param, query_string, staff_user, staff_view
 from fangkong.orgs.models import Level, OrgUnit
 from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import can, scope_roots, visible
@@ -141,13 +141,22 @@ def round_detail(request: HttpRequest, round_id: int) -> HttpResponse:
     order = request.GET.get("sort", "")
     if order == "percent":
         rows.sort(key=lambda r: (r.percent, r.grid.path))
+    q = request.GET.get("q", "").replace("\x00", "").strip()[:50]
+    shown = [r for r in rows if q in r.grid.name or (r.grid.parent is not None and q in r.grid.parent.name)]
+    size = 100
+    last = max(1, -(-len(shown) // size))
+    number = min(max(1, int_param(request, "page", 1) or 1), last)
+    page = Page(items=shown[(number - 1) * size : number * size], number=number, size=size, total=len(shown))
     chains = chain.recall_chain(actor=request.user, the_round=the_round, now=timezone.now())
     return render(
         request,
         "testing/round.html",
         {
             "round": the_round,
-            "rows": rows,
+            "rows": page.items,
+            "page": page,
+            "query": query_string(request),
+            "q": q,
             "total": coverage.totals(rows),
             "sort": order,
             "areas": the_round.areas.select_related("org_unit"),
