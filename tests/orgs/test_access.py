@@ -103,3 +103,27 @@ def test_tree_page_and_profile_render(client: Client, tree, commander):
     assert client.get("/accounts/profile/").status_code == 200
     response = client.post("/accounts/profile/tokens/", {"name": "网页", "days": "30"}, follow=True)
     assert "fk_" in response.content.decode()
+
+
+def test_a_token_made_with_a_token_never_outlives_it_and_dies_with_it(grid_worker, client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from fangkong.orgs.models import ApiToken
+
+    parent, raw = api_token_create(actor=grid_worker, name="父", days=10)
+    made = client.post(
+        "/api/me/tokens",
+        {"name": "子", "days": 366},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {raw}",
+    )
+    assert made.status_code == 201, made.content
+    child = ApiToken.objects.get(name="子")
+    assert child.parent == parent and child.expires_at <= parent.expires_at
+    assert child.expires_at < timezone.now() + timedelta(days=11)
+    _grandchild, grand_raw = api_token_create(actor=grid_worker, name="孙", via=child)
+    api_token_revoke(actor=grid_worker, token_id=parent.pk)
+    assert api_token_authenticate(raw=grand_raw) is None
+    assert ApiToken.objects.filter(revoked_at__isnull=True).count() == 0

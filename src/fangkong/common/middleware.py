@@ -1,9 +1,12 @@
-"""The page language: the user's choice from the switch, else zh-Hans."""
+"""The page language (the user's choice from the switch, else zh-Hans), and no caching of answers
+with personal data."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.conf import settings
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
 
@@ -20,3 +23,20 @@ class LanguageMiddleware(LocaleMiddleware):
         language = choice if choice in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
+
+
+class NoStoreMiddleware:
+    """Answers that may carry personal data are never stored by a browser or a proxy: every page
+    a signed-in user sees and every API answer gets ``Cache-Control: no-store, private`` (unless
+    the view set its own). The public pages without personal data stay cacheable."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        personal = request.path.startswith("/api/") or bool(user is not None and user.is_authenticated)
+        if personal and not response.has_header("Cache-Control"):
+            response["Cache-Control"] = "no-store, private"
+        return response

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -45,6 +46,7 @@ api = NinjaAPI(
     description="防控 — epidemic prevention and control. Every read is scoped to the caller's org units.",
     auth=[ApiTokenAuth(), django_auth],
     urls_namespace="api",
+    docs_decorator=login_required,  # the API's map is for the people who may use it
 )
 api.add_router("/me", me_router, tags=["me"])
 api.add_router("/orgs", orgs_router, tags=["orgs"])

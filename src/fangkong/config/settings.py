@@ -61,6 +61,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "fangkong.audit.middleware.RequestContextMiddleware",
+    "fangkong.common.middleware.NoStoreMiddleware",
 ]
 
 ROOT_URLCONF = "fangkong.config.urls"

@@ -96,7 +96,10 @@ def token_list(request: HttpRequest) -> Any:
 
 @me_router.post("/tokens", response={201: NewTokenOut})
 def token_create(request: HttpRequest, payload: TokenIn) -> Any:
-    token, raw = services.api_token_create(actor=actor_of(request), name=payload.name, days=payload.days)
+    actor = actor_of(request)
+    token, raw = services.api_token_create(
+        actor=actor, name=payload.name, days=payload.days, via=getattr(actor, "api_token", None)
+    )
     return Status(201, {**TokenOut.from_orm(token).dict(), "token": raw})
 
 

@@ -101,6 +101,14 @@ class ApiToken(TimeStampedModel):
     expires_at = models.DateTimeField(_("expires at"))
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    parent = models.ForeignKey(  # the token this one was made with: it dies with it, never outlives it
+        "self",
+        verbose_name=_("made with"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="children",
+    )
 
     class Meta:
         verbose_name = _("API token")

@@ -75,8 +75,12 @@ def _digest(token: str) -> str:
 
 
 @transaction.atomic
-def api_token_create(*, actor: Any, name: str, days: int | None = None) -> tuple[ApiToken, str]:
-    """A new personal token for ``actor``; returns the row and the token, shown only this once."""
+def api_token_create(
+    *, actor: Any, name: str, days: int | None = None, via: ApiToken | None = None
+) -> tuple[ApiToken, str]:
+    """A new personal token for ``actor``; returns the row and the token, shown only this once.
+    Made ``via`` another token (a request authenticated by it), it ends when that one ends at the
+    latest, and is revoked with it."""
     name = name.strip()
     if not name:
         raise Invalid.field("name", _("Give the token a name."))
@@ -86,12 +90,14 @@ def api_token_create(*, actor: Any, name: str, days: int | None = None) -> tuple
     if not 1 <= lifetime <= 366:
         raise Invalid.field("days", _("Between 1 and 366 days."))
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    expires = timezone.now() + timedelta(days=lifetime)
     token = ApiToken.objects.create(
         user=actor,
         name=name,
         prefix=raw[:10],
         digest=_digest(raw),
-        expires_at=timezone.now() + timedelta(days=lifetime),
+        expires_at=min(expires, via.expires_at) if via is not None else expires,
+        parent=via,
     )
     audit_record(
         actor=actor, action="orgs.token.create", target=token, after={"name": name, "days": lifetime}
@@ -105,14 +111,23 @@ def api_token_revoke(*, actor: Any, token_id: int) -> ApiToken:
     token = ApiToken.objects.filter(user=actor, pk=token_id, revoked_at__isnull=True).first()
     if token is None:
         raise NotFound(_("No such token."))
-    token.revoked_at = timezone.now()
+    now = timezone.now()
+    token.revoked_at = now
     token.save(update_fields=["revoked_at", "updated_at"])
-    audit_record(actor=actor, action="orgs.token.revoke", target=token)
+    descendants, level = [], [token.pk]
+    while level:  # the tokens made with it, and those made with them
+        level = list(
+            ApiToken.objects.filter(parent__in=level, revoked_at__isnull=True).values_list("pk", flat=True)
+        )
+        descendants += level
+    ApiToken.objects.filter(pk__in=descendants).update(revoked_at=now, updated_at=now)
+    audit_record(actor=actor, action="orgs.token.revoke", target=token, after={"with_it": len(descendants)})
     return token
 
 
 def api_token_authenticate(*, raw: str) -> Any | None:
-    """The active user a token belongs to, or None when it is unknown, revoked or expired."""
+    """The active user a token belongs to, or None when it is unknown, revoked or expired (the
+    token itself rides on the user as ``api_token``, for a token made with it)."""
     if not raw.startswith(TOKEN_PREFIX):
         return None
     now = timezone.now()
@@ -125,4 +140,5 @@ def api_token_authenticate(*, raw: str) -> Any | None:
         return None
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    setattr(token.user, "api_token", token)  # noqa: B010 - the request's token, on its user
     return token.user

@@ -106,6 +106,7 @@ def _raw_rows(content: bytes, file_name: str) -> Iterator[list[object]]:
         except Exception as error:  # openpyxl raises many kinds for a broken file
             raise SpreadsheetError(_("This is not a readable .xlsx file.")) from error
         sheet = book.worksheets[0]
+        sheet.reset_dimensions()  # the declared size is the file's word, not its rows: not trusted
         for values in sheet.iter_rows(values_only=True):
             yield list(values)
         book.close()
@@ -153,7 +154,8 @@ def read_sheet(
     max_bytes: int = MAX_BYTES,
 ) -> Sheet:
     """All data rows of the first sheet, blank rows skipped; ``columns`` maps each field to the
-    headers accepted for it (residents' columns by default)."""
+    headers accepted for it (residents' columns by default). The walk stops after ``max_rows``
+    rows, blank ones counted, whatever size the file declares."""
     columns = columns if columns is not None else COLUMNS
     required = required if required is not None else REQUIRED
     if not file_name.lower().endswith((".xlsx", ".csv")):
@@ -170,6 +172,10 @@ def read_sheet(
     rows: list[tuple[int, dict[str, str]]] = []
     problems: list[SpreadsheetError] = []
     for number, values in enumerate(raw, start=2):
+        if number - 1 > max_rows:  # blank rows count: a cell at row 2,000,000 is not walked to
+            raise SpreadsheetError(
+                _("More than %(n)d rows, blank ones included; split the file.") % {"n": max_rows}, row=number
+            )
         record: dict[str, str] = {}
         for i, (field, header) in fields.items():
             try:
