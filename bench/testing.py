@@ -3,7 +3,7 @@ of its positive pools, and coverage by grid.
 
     .venv/bin/python bench/testing.py [--parts scan,results,coverage] [--residents 1000000]
         [--collectors 200] [--think 0.3] [--seconds 60] [--peer-seconds 10] [--rescan 0.02] [--workers 3]
-        [--threads 8] [--profile] [--result-rows 100000] [--positive-pools 50] [--peer-rows 2000]
+        [--threads 4] [--profile] [--result-rows 100000] [--positive-pools 50] [--peer-rows 2000]
         [--peer-grids 32] [--no-analyze]
         [--database-url postgres://postgres@127.0.0.1:5432/]
 
@@ -88,7 +88,7 @@ def main(var_dir: str) -> int:
     )
     parser.add_argument("--rescan", type=float, default=0.02, help="share of scans of a person again")
     parser.add_argument("--workers", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--timeout", type=float, default=30.0, help="client timeout per request")
     parser.add_argument("--profile", action="store_true", help="profile a scan even when on target")
     parser.add_argument("--result-rows", type=int, default=100_000)
