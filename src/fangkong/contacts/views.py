@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -31,13 +30,12 @@ from fangkong.contacts.models import Contact, ContactStatus, DiscoveredBy, Expos
 from fangkong.contacts.selectors import ReviewFilters
 from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import can
-from fangkong.people.idnumbers import normalize_document
+from fangkong.people.idnumbers import RESIDENT_ID, normalize_document
 from fangkong.people.import_views import import_status_page
 from fangkong.people.models import Person
 from fangkong.people.selectors import person_list
 
 CONTACTS_PER_PAGE = 100  # a discovery can propose hundreds; ticking all confirms one page
-RESIDENT_ID = re.compile(r"^[0-9]{17}[0-9Xx]$")
 
 
 def _find_person(actor: Any, text: str) -> Person:
@@ -48,7 +46,7 @@ def _find_person(actor: Any, text: str) -> Person:
     found = list(person_list(actor=actor).filter(pk=pk)[:1]) if pk is not None else []
     if not found and text:
         found = list(person_list(actor=actor, q=text).exclude(name__contains=text)[:2])
-    if not found and RESIDENT_ID.match(normalize_document(text)):
+    if not found and RESIDENT_ID.fullmatch(normalize_document(text)):
         elsewhere = person_by_document(number=text)
         found = [elsewhere] if elsewhere is not None else []
     if len(found) != 1:

@@ -7,7 +7,6 @@ posts and the page comes back."""
 
 from __future__ import annotations
 
-import re
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -22,13 +21,11 @@ from fangkong.common.errors import Conflict, Forbidden, Invalid, NotFound
 from fangkong.common.views import int_param, staff_user, staff_view
 from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import can
-from fangkong.people.idnumbers import normalize_document
+from fangkong.people.idnumbers import RESIDENT_ID, normalize_document
 from fangkong.testing import selectors
 from fangkong.testing.boxes import box_pack
 from fangkong.testing.models import QueueStatus, Round, SamplingSite, Tube, TubeKind
 from fangkong.testing.services import site_queue_post, tube_close, tube_open, tube_scan
-
-RESIDENT_ID = re.compile(r"^[0-9]{17}[0-9Xx]$")
 
 
 def _chosen(request: HttpRequest) -> tuple[SamplingSite | None, Round | None, list[Round]]:
@@ -136,7 +133,7 @@ def tube_scan_view(request: HttpRequest, tube_id: int) -> HttpResponse:
     except (Invalid, Conflict, Forbidden) as error:
         typed = normalize_document(request.POST.get("code", ""))[:40]
         unknown = (
-            isinstance(error, Invalid) and "code" in error.errors and RESIDENT_ID.match(typed) is not None
+            isinstance(error, Invalid) and "code" in error.errors and RESIDENT_ID.fullmatch(typed) is not None
         )
         tube = selectors.tube_get(actor=request.user, tube_id=tube_id)
         return _tube_page(
