@@ -16,7 +16,7 @@ from fangkong.cases.models import Case
 from fangkong.demo.load import DEMO_PASSWORD, demo_load
 from fangkong.demo.outbreak import outbreak_load
 from fangkong.demo.portal_demo import portal_demo_load
-from fangkong.demo.testing_demo import testing_demo_load
+from fangkong.demo.testing_demo import testing_demo_load as mass_testing_load
 from fangkong.demo.users import FIRST_STREET_CODE
 from fangkong.people.crypto import decrypt
 from fangkong.people.models import Person
@@ -35,7 +35,7 @@ def mass_demo(settings, tmp_path) -> Round:
     demo_load(residents=4000, seed=2022)
     outbreak_load(seed=2022, days=24, max_cases=60)
     portal_demo_load(today=timezone.localdate(), days=24, seed=2022)
-    assert testing_demo_load(seed=2022).created
+    assert mass_testing_load(seed=2022).created
     return Round.objects.get()
 
 

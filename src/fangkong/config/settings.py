@@ -53,6 +53,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "fangkong.common.middleware.NulFreeQueryMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "fangkong.common.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
