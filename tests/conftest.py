@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.test import Client
 
 from fangkong.orgs.models import OrgUnit
 from tests.orgs.factories import OrgUnitFactory, UserFactory, user_with_role
+from tests.orgs.second_factor import second_factor_pass
 
 
 @dataclass
@@ -57,6 +59,19 @@ def epidemiologist(tree: Tree) -> Any:
 @pytest.fixture
 def commander(tree: Tree) -> Any:
     return user_with_role("commander", tree.city, username="cmd")
+
+
+@pytest.fixture(autouse=True)
+def _test_logins_pass_the_second_factor(monkeypatch: Any) -> None:
+    """``client.force_login``/``client.login`` skip the login form; they skip its second step
+    too (``tests.orgs.second_factor``). Tests of the second factor log in through the forms."""
+    original = Client._login
+
+    def login(self: Client, user: Any, backend: str | None = None) -> None:
+        original(self, user, backend)
+        second_factor_pass(self, user)
+
+    monkeypatch.setattr(Client, "_login", login)
 
 
 def pytest_configure(config: Any) -> None:

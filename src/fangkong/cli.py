@@ -2,7 +2,8 @@
 
 fangkong demo        migrate, load the demo city once, run the web server and the worker
 fangkong serve       the web server (gunicorn in production: see README)
-fangkong worker      the background worker (Django tasks, database queue)
+fangkong worker      the background worker (Django tasks, database queue); it first retries or fails
+                     the jobs whose worker stopped (``jobs_sweep``)
 fangkong scheduler   the clock: enqueues the periodic sweeps (escalation each minute, daily sweeps)
 fangkong synth-mobility --people N --days D --out DIR [--seed S]
                      synthetic location pings and venue check-ins of a city, as Parquet
@@ -14,6 +15,10 @@ fangkong report --date D [--unit CODE] [--user U] [--out F] [--charts DIR] [--la
                      the daily report for the leadership as PDF (and PNG charts)
 fangkong check-work [--fix]
                      open work items their subject no longer needs, live subjects missing theirs
+fangkong backup DEST [--keys FILE]
+                     an online backup of the database into DEST, the keys into a separate archive
+fangkong restore SRC [--keys FILE] [--force] [--database-url URL]
+                     restore a backup after checking its checksums and that its keys read it
 fangkong <command>   any Django management command (migrate, createsuperuser, demo_load, ...)
 """
 
@@ -46,27 +51,33 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def demo(addr: str = DEFAULT_ADDR) -> int:
-    """Set up and run the platform on its embedded defaults; Ctrl-C stops server and worker."""
+    """Set up and run the platform on its embedded defaults; Ctrl-C stops server and worker. A
+    worker or clock that dies is started again (``fangkong.supervisor``)."""
+    from fangkong.supervisor import Child, supervise
+
     signal.signal(signal.SIGTERM, _interrupt)  # a supervisor's stop ends server and worker too
     os.environ.setdefault("FANGKONG_PUBLIC_URL", f"http://{addr}")  # the links in the demo's texts
     _django(["migrate", "--no-input", "-v", "0"])
     _django(["demo_load"])
-    worker = _spawn(["db_worker", "--queue-name", "*", "--no-reload"])
-    clock = _spawn(["scheduler"])
+    children = [
+        Child("worker", lambda: _spawn(["worker"]), _spawn(["worker"])),
+        Child("clock", lambda: _spawn(["scheduler"]), _spawn(["scheduler"])),
+    ]
     server = _spawn(["runserver", addr, "--noreload", "--skip-checks"])
     print(
         f"\nfangkong is running at http://{addr}/  (API docs: http://{addr}/api/docs) — Ctrl-C stops it.\n",
         flush=True,
     )
     try:
-        return server.wait()
+        return supervise(server, children)
     except KeyboardInterrupt:
         return 0
     finally:
-        for process in (server, worker, clock):
+        processes = (server, *(child.process for child in children))
+        for process in processes:
             if process.poll() is None:
                 process.send_signal(signal.SIGINT)
-        for process in (server, worker, clock):
+        for process in processes:
             try:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
@@ -112,6 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _django(["dashboard_report", *rest])
         return 0
     if command == "worker":
+        _django(["jobs_sweep"])
         _django(["db_worker", "--queue-name", "*", "--no-reload", *rest])
         return 0
     _django(args)

@@ -77,7 +77,7 @@ def _far_tube(ctx: dict[str, Any]) -> Any:
             org_unit=community, name="theirs", address="x", lon=114.0, lat=22.5, hours="全天"
         )
         tube = Tube.objects.create(
-            barcode="FAR000000001",
+            barcode=f"FAR{community.pk:09d}",  # one tube per tree the makers are given
             round=far_round,
             site=site,
             capacity=10,
@@ -194,7 +194,12 @@ def _far_proposal(ctx: dict[str, Any]) -> Any:
     area = _far_area(ctx)
     if "proposal" not in ctx:
         ctx["proposal"] = RiskAreaChange.objects.create(
-            area=area, kind="proposed", from_level="high", to_level="medium", day=area.since
+            area=area,
+            kind="proposed",
+            from_level="high",
+            to_level="medium",
+            day=area.since,
+            reason="14 days without a new case",  # as the daily sweep writes it
         )
     return ctx["proposal"]
 

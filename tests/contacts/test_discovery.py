@@ -215,6 +215,50 @@ def test_a_case_without_location_data_is_reported_not_silent(tree, epidemiologis
     assert (run.status, run.no_data, run.proposed) == ("succeeded", True, 0)
 
 
+def test_rows_without_a_person_place_or_time_are_left_out_and_counted_on_the_run(
+    client: Client, scene, epidemiologist, mobility
+):
+    case, ten = scene["case"], scene["ten"]
+    lon, lat = place(0)
+    day = mobility / "pings" / f"day={timezone.localdate(ten).isoformat()}"
+    nulls = [(None, ten, lon, lat), (case.person_id, ten, None, lat), (case.person_id, None, lon, lat)]
+    pq.write_table(
+        pa.table(
+            {
+                "person_id": pa.array([r[0] for r in nulls], pa.int64()),
+                "ts": pa.array([r[1] for r in nulls], pa.timestamp("us", tz="UTC")),
+                "lon": pa.array([r[2] for r in nulls], pa.float64()),
+                "lat": pa.array([r[3] for r in nulls], pa.float64()),
+            }
+        ),
+        day / "part-nulls.parquet",
+    )
+    pq.write_table(  # the case somewhere unknown, and nobody at the case's venue
+        pa.table(
+            {
+                "person_id": pa.array([case.person_id, None], pa.int64()),
+                "venue_id": pa.array([None, 7], pa.int64()),
+                "check_in": pa.array([ten, ten + timedelta(hours=5)], pa.timestamp("us", tz="UTC")),
+                "check_out": pa.array([None, None], pa.timestamp("us", tz="UTC")),
+            }
+        ),
+        mobility / "checkins" / f"day={timezone.localdate(ten).isoformat()}" / "part-nulls.parquet",
+    )
+    out = io.StringIO()
+    call_command("contacts_trace", case=[case.number], user=epidemiologist.username, stdout=out)
+    run = DiscoveryRun.objects.get()
+    assert (run.status, run.proposed, run.companions) == ("succeeded", 2, 1)  # the same as without
+    assert (run.pings_dropped, run.checkins_dropped) == (3, 2)
+    assert "3 pings, 2 check-ins" in out.getvalue()
+    finish = AuditEvent.objects.get(action="contacts.discovery.finish")
+    assert (finish.after["pings_dropped"], finish.after["checkins_dropped"]) == (3, 2)
+    client.force_login(epidemiologist)
+    body = client.get(f"/api/contacts/discovery/{run.pk}").json()
+    assert (body["pings_dropped"], body["checkins_dropped"]) == (3, 2)
+    page = client.get(f"/contacts/case/{case.pk}/").content.decode()
+    assert 'data-testid="discovery-dropped"' in page
+
+
 def test_a_failed_run_leaves_no_proposal(monkeypatch, client: Client, scene, epidemiologist):
     def broken(**kwargs: Any) -> Any:
         yield from []

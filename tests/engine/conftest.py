@@ -99,6 +99,12 @@ def minutes(n: float) -> timedelta:
     return timedelta(minutes=n)
 
 
+@pytest.fixture(params=["duckdb", "spark"])
+def backend(request: pytest.FixtureRequest) -> str:
+    """Each comparing test runs once per real backend: ``test_x[duckdb]``, ``test_x[spark]``."""
+    return str(request.param)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _stop_spark() -> Iterator[None]:
     """Stop the shared Spark session (if a test started it) when the test session ends."""

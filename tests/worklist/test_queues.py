@@ -27,6 +27,7 @@ from fangkong.worklist.models import WorkItem
 from fangkong.worklist.selectors import QueueFilters, work_queue, work_queue_counts
 from fangkong.worklist.services import work_item_complete, work_item_create, work_items_complete
 from tests.orgs.factories import UserFactory, user_with_role
+from tests.orgs.second_factor import form_login
 
 pytestmark = pytest.mark.django_db
 
@@ -309,9 +310,7 @@ def test_login_lands_each_role_on_its_own_queue(client: Client, tree):
         user = UserFactory()
         user.memberships.create(org_unit=tree.district, role=role)
         client.logout()
-        response = client.post(
-            "/accounts/login/", {"username": user.username, "password": "pw-for-tests-1"}, follow=True
-        )
+        response = form_login(client, user.username, "pw-for-tests-1")  # and the second factor
         assert response.redirect_chain[-1][0] == "/work/", role
         shown = set(re.findall(r'data-testid="work-row" data-kind="([\w.]+)"', response.content.decode()))
         assert shown == set(kinds_for_roles({role})), role

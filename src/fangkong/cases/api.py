@@ -51,7 +51,7 @@ class CaseOut(Schema):
 
 
 class CaseIn(Schema):
-    person_id: int
+    person_id: Id
     classification: str = "suspected"
     reported_at: datetime | None = None
     origin: str = "local"
@@ -102,7 +102,7 @@ class InvestigationOut(Schema):
     summary: str
 
 
-class CompleteIn(Schema):
+class InvestigationCompleteIn(Schema):
     summary: str = ""
     workplace: str = ""
 
@@ -111,7 +111,7 @@ class ItineraryIn(Schema):
     start: str
     place: str
     end: str = ""
-    org_unit_id: int | None = None
+    org_unit_id: Id | None = None
     longitude: str = ""
     latitude: str = ""
     transport_number: str = ""
@@ -231,7 +231,7 @@ def investigation_start(request: HttpRequest, case_id: int) -> Any:
 
 
 @router.post("/cases/{case_id}/investigation/complete", response={200: InvestigationOut, **ERRORS})
-def investigation_complete(request: HttpRequest, case_id: int, payload: CompleteIn) -> Any:
+def investigation_complete(request: HttpRequest, case_id: int, payload: InvestigationCompleteIn) -> Any:
     actor = actor_of(request)
     investigation = selectors.investigation_of(case=selectors.case_get(actor=actor, case_id=case_id))
     return investigations.investigation_complete(

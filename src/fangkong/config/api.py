@@ -12,13 +12,15 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
-from ninja.errors import ValidationError
+from ninja.errors import HttpError, ValidationError
 from ninja.security import HttpBearer, django_auth
 
 from fangkong.audit.api import router as audit_router
 from fangkong.cases.api import router as cases_router
 from fangkong.common.api import domain_error_body
 from fangkong.common.errors import DomainError
+from fangkong.config.openapi import errors_documented
+from fangkong.config.parser import NulFreeParser
 from fangkong.contacts.api import router as contacts_router
 from fangkong.helpdesk.api import router as helpdesk_router
 from fangkong.orgs.api import me_router
@@ -40,11 +42,22 @@ class ApiTokenAuth(HttpBearer):
         return user
 
 
-api = NinjaAPI(
+class FangkongAPI(NinjaAPI):
+    """The API whose OpenAPI document names every error answer (``config.openapi``)."""
+
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> Any:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        return errors_documented(schema)
+
+
+api = FangkongAPI(
     title="fangkong API",
     version="1",
     description="防控 — epidemic prevention and control. Every read is scoped to the caller's org units.",
     auth=[ApiTokenAuth(), django_auth],
+    parser=NulFreeParser(),
     urls_namespace="api",
     docs_decorator=login_required,  # the API's map is for the people who may use it
 )
@@ -79,6 +92,15 @@ def on_invalid_input(request: HttpRequest, exc: ValidationError) -> HttpResponse
         errors.setdefault(".".join(location[-1:]) or "__all__", []).append(str(error.get("msg", "")))
     body = {"detail": str(_("Some of the input is not valid.")), "errors": errors}
     return api.create_response(request, body, status=422)
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    """ninja's own refusals (401, 403, a body that is not JSON: 400) as ``ErrorOut``; a body the
+    parser refused by field (``NulFreeParser``) is the 422 of any other invalid input."""
+    if isinstance(exc.__cause__, ValidationError):
+        return on_invalid_input(request, exc.__cause__)
+    return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
 
 
 @api.exception_handler(Http404)

@@ -9,7 +9,9 @@ task never delays the clock. Rules:
 - spatiotemporal companions' missed tests become work items each morning at 08:00
   (``contacts.companions.SWEEP_AT``), the start of the grid's working day;
 - Excel exports older than a day are deleted every hour;
-- text messages left "sending" for 10 minutes (their sender died) are marked unknown every 5 minutes.
+- text messages left "sending" for 10 minutes (their sender died) are marked unknown every 5 minutes;
+- every minute the clock itself (not the worker: the worker may be what died) sweeps the job
+  leases (``fangkong.common.leases``): a job whose worker stopped is queued again or failed.
 A daily job that was missed (the scheduler was down at its time) runs once when it comes back
 the same day; every sweep is idempotent, so a run twice in a day changes nothing.
 """
@@ -81,7 +83,19 @@ def _risk_sweep(day: date) -> Any:
     return risk_sweep_task.enqueue(day=day.isoformat())
 
 
+def _leases_sweep(day: date) -> Any:
+    from fangkong.common.leases import leases_sweep
+
+    outcome = leases_sweep()
+    for label in outcome.retried:
+        print(f"scheduler: the worker running {label} stopped; queued it again", flush=True)
+    for label in outcome.failed:
+        print(f"scheduler: the worker running {label} stopped too often; marked it failed", flush=True)
+    return outcome
+
+
 JOBS: tuple[Job, ...] = (
+    Job("jobs.lease_sweep", _leases_sweep, every=timedelta(minutes=1)),
     Job("helpdesk.escalate", _escalate, every=timedelta(minutes=1)),
     Job("quarantine.missing_checks", _missing_checks, at=lambda: active_profile().monitoring.check_deadline),
     Job("portal.risk_sweep", _risk_sweep, at=lambda: time(6, 0)),
@@ -123,7 +137,7 @@ def run(*, interval: float = 15.0, log: Callable[[str], None] = print) -> None:
     while True:
         try:
             for name in tick(last_runs=last_runs):
-                if name != "helpdesk.escalate":
+                if name not in {"helpdesk.escalate", "jobs.lease_sweep"}:
                     log(f"scheduler: enqueued {name}")
         except DatabaseError as error:  # the database is away for a moment: try again next tick
             log(f"scheduler: could not enqueue ({error}); retrying")

@@ -7,6 +7,7 @@ from django.views.generic import RedirectView
 
 from fangkong.config.api import api
 from fangkong.orgs import views as org_views
+from fangkong.orgs.login import admin_login
 from fangkong.quarantine.self_report import self_report
 
 urlpatterns = [
@@ -33,6 +34,7 @@ urlpatterns = [
     path("portal/", include("fangkong.portal.public_urls")),
     path("audit/", include("fangkong.audit.urls")),
     path("api/", api.urls),
+    path("admin/login/", admin_login),  # behind the staff login's lockout (orgs.lockout)
     path("admin/", admin.site.urls),
 ]
 urlpatterns += [path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True))]

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
@@ -12,7 +12,7 @@ from ninja import Field, Router, Schema
 from ninja.responses import Status
 
 from fangkong.cases.selectors import case_get
-from fangkong.common.api import ErrorOut, actor_of
+from fangkong.common.api import ErrorOut, Id, actor_of
 from fangkong.common.errors import Invalid, NotFound
 from fangkong.contacts import batch, decisions, discovery, selectors, services
 from fangkong.contacts.companions import TestTaken, companion_tests_record
@@ -43,7 +43,7 @@ class ContactIn(Schema):
     """A close contact: the person by register number (in your scope) or by resident ID number
     (anywhere in the city; one outside your reach is handed off to their home unit)."""
 
-    person_id: int | None = Field(None, ge=1, le=2**53)
+    person_id: Id | None = None
     id_number: str = Field("", max_length=40)
     exposure_type: str
     first_exposure: datetime
@@ -189,12 +189,14 @@ class DiscoveryOut(Schema):
     proposed: int
     already_contacts: int
     unknown_people: int
+    pings_dropped: int
+    checkins_dropped: int
     error: str
     finished_at: datetime | None
 
 
 class ProposalsDecisionIn(Schema):
-    contact_ids: list[Annotated[int, Field(ge=1, le=2**53)]]  # how many: the service says
+    contact_ids: list[Id]  # how many: the service says
     decision: str
     reason: str = Field("", max_length=200)
 
@@ -288,7 +290,7 @@ def decision_detail(request: HttpRequest, decision_id: int) -> Any:
 
 
 class CompanionTestIn(Schema):
-    contact_id: int = Field(..., ge=1, le=2**53)
+    contact_id: Id
     number: int = Field(..., ge=1, le=9)
     tested_at: datetime
     result: str

@@ -9,7 +9,9 @@ Rules:
 - each chunk of :data:`CHUNK` is one batch (:func:`services.proposals_decide`) and commits with the
   position it reached, so a worker that dies leaves whole chunks only and a rerun resumes there;
 - a proposal already decided by the time its chunk runs is named with the reason, like any other
-  refusal.
+  refusal;
+- under a lease (``fangkong.common.leases``) each chunk's transaction is fenced: an attempt the
+  sweep replaced commits no further chunk.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from django.utils.translation import gettext as _
 from fangkong.audit.services import audit_record
 from fangkong.cases.models import Case
 from fangkong.common.errors import Conflict
+from fangkong.common.leases import Lease, lease_fence, retry_audit_after
 from fangkong.common.masking import mask_name
 from fangkong.contacts import selectors, services
 from fangkong.contacts.models import ContactStatus, ProposalDecision, RunStatus
@@ -77,7 +80,7 @@ def _interrupted_mark(*, case: Case, now: datetime) -> None:
     ).update(status=RunStatus.FAILED, error=_("Interrupted: no progress for 10 minutes."), finished_at=now)
 
 
-def decision_execute(*, decision_id: int) -> ProposalDecision:
+def decision_execute(*, decision_id: int, lease: Lease | None = None) -> ProposalDecision:
     """Run a queued decision chunk by chunk from where it stands (see the module)."""
     job = ProposalDecision.objects.select_related("case__org_unit", "created_by").get(pk=decision_id)
     if job.is_finished:
@@ -87,6 +90,7 @@ def decision_execute(*, decision_id: int) -> ProposalDecision:
     while job.position < job.total:
         chunk = job.contact_ids[job.position : job.position + CHUNK]
         with transaction.atomic():
+            lease_fence(lease)
             outcome = services.proposals_decide(
                 actor=job.created_by,
                 case=job.case,
@@ -104,6 +108,13 @@ def decision_execute(*, decision_id: int) -> ProposalDecision:
     job.status, job.finished_at = RunStatus.SUCCEEDED, timezone.now()
     job.save(update_fields=["status", "finished_at", "updated_at"])
     return job
+
+
+def decision_requeue(decision_id: int) -> None:
+    """The lease sweep's retry of a decision whose worker died: queued, to resume at its position."""
+    ProposalDecision.objects.filter(pk=decision_id).update(status=RunStatus.QUEUED, updated_at=timezone.now())
+    job = ProposalDecision.objects.get(pk=decision_id)
+    audit_record(actor=None, action="jobs.lease.retry", target=job, after=retry_audit_after(job))
 
 
 def decision_fail(*, decision_id: int, reason: str) -> None:

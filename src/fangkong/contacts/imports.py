@@ -23,6 +23,7 @@ from fangkong.audit.services import audit_record, audit_record_many
 from fangkong.cases.investigations import parse_local_time
 from fangkong.cases.models import Case
 from fangkong.common.errors import Invalid
+from fangkong.common.leases import Lease, lease_fence
 from fangkong.contacts.batch import Exposure, contacts_register
 from fangkong.contacts.models import Contact, ContactImport, ContactKind, ExposureType
 from fangkong.contacts.rules import exposure_check, require_case_change
@@ -260,8 +261,9 @@ def _write(job: ContactImport, rows: list[_Row], column: dict[str, str]) -> int:
     return len(outcome.done) + len(outcome.handed_off)
 
 
-def contact_import_run(*, import_id: int) -> ContactImport:
-    """Check every row, then register all the contacts (and new people) at once, or none."""
+def contact_import_run(*, import_id: int, lease: Lease | None = None) -> ContactImport:
+    """Check every row, then register all the contacts (and new people) at once, or none; the
+    contacts and the finished status commit together, so a retry after a dead worker starts over."""
     job = ContactImport.objects.select_related("created_by", "case__org_unit").get(pk=import_id)
     if job.is_finished:
         return job
@@ -289,8 +291,10 @@ def contact_import_run(*, import_id: int) -> ContactImport:
         )
     job.status = ImportStatus.WRITING
     job.save(update_fields=["status", "processed_rows", "updated_at"])
-    try:
-        created = _write(job, rows, column)
-    except _Refused as refused:
-        return import_finish(job, ImportStatus.REJECTED, errors=refused.errors)
-    return import_finish(job, ImportStatus.SUCCEEDED, created=created)
+    with transaction.atomic():
+        lease_fence(lease)
+        try:
+            created = _write(job, rows, column)
+        except _Refused as refused:
+            return import_finish(job, ImportStatus.REJECTED, errors=refused.errors)
+        return import_finish(job, ImportStatus.SUCCEEDED, created=created)

@@ -9,6 +9,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from fangkong.common.leases import Leased
 from fangkong.common.models import TimeStampedModel
 from fangkong.people.models import SpreadsheetImport
 
@@ -136,7 +137,7 @@ class RunStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
-class DiscoveryRun(TimeStampedModel):
+class DiscoveryRun(Leased, TimeStampedModel):
     """One automatic search for the contacts of ``case`` in the location data and venue
     check-ins, run by the worker. Its proposals are written all at once at the end, so a run
     that fails or is interrupted leaves none behind."""
@@ -164,6 +165,9 @@ class DiscoveryRun(TimeStampedModel):
     companions = models.PositiveIntegerField(_("spatiotemporal companions"), default=0)
     already_contacts = models.PositiveIntegerField(_("already contacts"), default=0)
     unknown_people = models.PositiveIntegerField(_("not in the register"), default=0)
+    # Rows of the whole dataset the engine left out: no person, place or time (NULL).
+    pings_dropped = models.PositiveBigIntegerField(_("pings left out"), default=0)
+    checkins_dropped = models.PositiveBigIntegerField(_("check-ins left out"), default=0)
     error = models.CharField(_("error"), max_length=500, blank=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
@@ -285,7 +289,7 @@ class CompanionTest(models.Model):
         return f"companion test {self.number} of contact {self.contact_id}"
 
 
-class ProposalDecision(TimeStampedModel):
+class ProposalDecision(Leased, TimeStampedModel):
     """One decision on every proposal a review filter matched (up to the bulk limit), run by the
     worker in chunks: each chunk is one batch and commits with the position it reached, so a
     worker that dies resumes where the last chunk ended and nothing is half-written."""

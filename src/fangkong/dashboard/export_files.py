@@ -34,7 +34,9 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from fangkong.audit.services import audit_record
 from fangkong.common.errors import Invalid, NotFound
+from fangkong.common.leases import Lease, lease_fence, retry_audit_after
 from fangkong.dashboard import exports
 from fangkong.dashboard.exports import (
     EXPORTS,
@@ -86,8 +88,9 @@ def export_file_start(*, actor: Any, kind: str, params: Mapping[str, str]) -> Ex
     return file
 
 
-def export_file_build(*, file_id: int) -> ExportFile:
-    """Write the queued file ``file_id`` (the worker's task); a file already taken is left alone."""
+def export_file_build(*, file_id: int, lease: Lease | None = None) -> ExportFile:
+    """Write the queued file ``file_id`` (the worker's task); a file already taken is left alone.
+    Under ``lease`` its progress renews the lease and its closing transaction is fenced."""
     stored = f"{file_id}-{secrets.token_hex(8)}.xlsx"  # named now: a crash leaves it for the cleanup
     claimed = ExportFile.objects.filter(pk=file_id, status=FileStatus.QUEUED).update(
         status=FileStatus.RUNNING, stored_as=stored, updated_at=timezone.now()
@@ -102,6 +105,8 @@ def export_file_build(*, file_id: int) -> ExportFile:
 
     def progress(done: int) -> None:
         ExportFile.objects.filter(pk=file.pk).update(rows_done=done, updated_at=timezone.now())
+        if lease is not None:
+            lease.renew()
 
     try:
         with open(target, "wb") as out:
@@ -110,12 +115,24 @@ def export_file_build(*, file_id: int) -> ExportFile:
         target.unlink(missing_ok=True)
         raise
     with transaction.atomic():
+        lease_fence(lease)
         export_audit(actor=file.created_by, job=job, rows=written)
         file.status, file.rows_done, file.rows_total = FileStatus.SUCCEEDED, written, written
         file.size, file.finished_at = target.stat().st_size, timezone.now()
         file.scope_paths = sorted(root.path for root in scope_roots(file.created_by, str(job.kind.perm)))
         file.save()
     return file
+
+
+def export_file_requeue(file_id: int) -> None:
+    """The lease sweep's retry of a file whose worker died: what it wrote goes, and it is queued
+    to be written again from the start."""
+    unfinished = ExportFile.objects.filter(pk=file_id, status__in=[FileStatus.QUEUED, FileStatus.RUNNING])
+    for stored in unfinished.exclude(stored_as="").values_list("stored_as", flat=True):
+        (export_files_dir() / stored).unlink(missing_ok=True)
+    unfinished.update(status=FileStatus.QUEUED, stored_as="", rows_done=0, updated_at=timezone.now())
+    job = ExportFile.objects.get(pk=file_id)
+    audit_record(actor=None, action="jobs.lease.retry", target=job, after=retry_audit_after(job))
 
 
 def export_file_fail(*, file_id: int, reason: str) -> None:

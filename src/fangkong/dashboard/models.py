@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from fangkong.common.leases import Leased
 from fangkong.common.models import TimeStampedModel
 
 
@@ -17,7 +18,7 @@ class FileStatus(models.TextChoices):
     EXPIRED = "expired", _("Deleted after a day")
 
 
-class ExportFile(TimeStampedModel):
+class ExportFile(Leased, TimeStampedModel):
     """One Excel export asked for by ``created_by``, written by the worker with what that user
     may see when it runs, kept for a day, and downloadable by that user only."""
 

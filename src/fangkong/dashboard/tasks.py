@@ -1,20 +1,20 @@
-"""Background work of the dashboard (run by ``fangkong worker``)."""
+"""Background work of the dashboard (run by ``fangkong worker``); an export file holds a lease."""
 
 from __future__ import annotations
 
 from django_tasks import task
 
+from fangkong.common.leases import JobKind, job_kind_register, job_run
+from fangkong.dashboard.models import ExportFile
+
 
 @task()
 def export_file_task(*, file_id: int) -> int:
     """Write one Excel export; returns the rows written."""
-    from fangkong.dashboard.export_files import export_file_build, export_file_fail
+    from fangkong.dashboard.export_files import export_file_build
 
-    try:
-        return export_file_build(file_id=file_id).rows_done
-    except Exception as error:
-        export_file_fail(file_id=file_id, reason=f"{type(error).__name__}: {error}")
-        raise
+    file = job_run(EXPORT_FILE, file_id, lambda lease: export_file_build(file_id=file_id, lease=lease))
+    return file.rows_done if file is not None else 0
 
 
 @task()
@@ -23,3 +23,27 @@ def export_files_expire_task() -> int:
     from fangkong.dashboard.export_files import export_files_expire
 
     return export_files_expire()
+
+
+def _requeue(pk: int) -> None:
+    from fangkong.dashboard.export_files import export_file_requeue
+
+    export_file_requeue(pk)
+
+
+def _fail(pk: int, reason: str) -> None:
+    from fangkong.dashboard.export_files import export_file_fail
+
+    export_file_fail(file_id=pk, reason=reason)
+
+
+EXPORT_FILE = job_kind_register(
+    JobKind(
+        name="dashboard.export_file",
+        model=ExportFile,
+        task=export_file_task,
+        argument="file_id",
+        retry=_requeue,
+        fail=_fail,
+    )
+)

@@ -1,6 +1,7 @@
 """The demo's logins, one per role, and the open work that greets the demo grid worker.
 
-Every demo user's password is ``DEMO_PASSWORD``; the username is the role's value. Where each
+Every demo user's password is ``DEMO_PASSWORD``; the username is the role's value. Those whose role
+requires a second factor are enrolled with the published ``DEMO_TOTP_KEY``. Where each
 role sits, by what it does in the city:
 
 - ``commander``, ``admin`` (staff and superuser) and ``publisher``: the city (鹏城市) — the
@@ -18,6 +19,7 @@ role sits, by what it does in the city:
 
 from __future__ import annotations
 
+from base64 import b32decode
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
@@ -29,12 +31,17 @@ from django.utils import timezone
 from fangkong.demo.city import CITY_CODE, DISTRICT_CODES
 from fangkong.orgs.models import OrgUnit
 from fangkong.orgs.roles import Role
+from fangkong.orgs.second_factor import second_factor_required, totp_device_install
 from fangkong.orgs.services import membership_grant
 from fangkong.people.models import Person
 from fangkong.worklist.models import Priority, WorkItem
 from fangkong.worklist.services import work_item_create
 
 DEMO_PASSWORD = "fangkong-demo"  # noqa: S105 — published on purpose: it opens the demo city only
+# The demo's authenticator key (base32), published like the password: every demo login whose role
+# requires a second factor (admin, commander, epidemiologist, lab) is enrolled with it, so one
+# entry in an authenticator app, or ``fangkong demo_code``, gives the code for all of them.
+DEMO_TOTP_KEY = "FANGKONGDEMOFANGKONGDEMOFANGKONG"
 FIRST_DISTRICT_CODE = DISTRICT_CODES[0]
 FIRST_STREET_CODE = FIRST_DISTRICT_CODE + "001"
 FIRST_COMMUNITY_CODE = FIRST_STREET_CODE + "001"
@@ -74,8 +81,15 @@ def demo_users_create(*, units: Mapping[str, OrgUnit]) -> dict[str, Any]:
             username=username, defaults={"password": password, "is_staff": is_admin, "is_superuser": is_admin}
         )
         membership_grant(actor=None, user=user, org_unit=units[code], role=role)
+        if second_factor_required(user):
+            totp_device_install(actor=None, user=user, key_hex=demo_totp_key_hex())
         users[username] = user
     return users
+
+
+def demo_totp_key_hex() -> str:
+    """``DEMO_TOTP_KEY`` as django-otp stores a key (hex)."""
+    return b32decode(DEMO_TOTP_KEY).hex()
 
 
 def demo_work_items_create(*, grid: OrgUnit, worker: Any) -> list[WorkItem]:

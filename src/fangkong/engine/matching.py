@@ -15,6 +15,11 @@ Rules every backend implements:
 - A case never matches itself; other cases of the same run are persons like any other.
 - A case with no stay and no check-in touching the range (closed intervals) is listed in
   ``MatchResult.cases_without_data``: "no data" must not read as "no contacts".
+- A check-in without a person, a venue or a check-in time (NULL) belongs to nobody and nowhere:
+  it is dropped, and every such row of the files read is counted in
+  ``MatchResult.checkins_dropped`` (the stays' ``StaysSummary.dropped`` counts the pings).
+- Folder names are never data: a ``key=value`` folder anywhere in a path (``day=``, or a stray
+  ``lat=0``) is not read as a column (no hive partitioning in any backend).
 
 Backends return the raw pairs as microsecond integers; :func:`finish` sorts them, computes the
 minutes and the per (person, case) summary, identically for every backend. A backend whose
@@ -59,12 +64,14 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 @dataclass(frozen=True, slots=True)
 class MatchResult:
-    """Exposures (``schema.EXPOSURES``), their per (person, case) summary (``schema.SUMMARY``)
-    and the cases that had no location data in the range."""
+    """Exposures (``schema.EXPOSURES``), their per (person, case) summary (``schema.SUMMARY``),
+    the cases that had no location data in the range and the check-ins dropped for a NULL
+    person, venue or check-in time."""
 
     exposures: pa.Table
     summary: pa.Table
     cases_without_data: tuple[int, ...]
+    checkins_dropped: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,17 +146,20 @@ EXPOSURE_ORDER = ("case_id", "person_id", "where_kind", "where_id", "overlap_sta
 """The order of ``MatchResult.exposures``: every key ascending (``'cell'`` before ``'venue'``)."""
 
 
-def finish(*, pairs: RawPairs, cases_without_data: Sequence[int]) -> MatchResult:
+def finish(*, pairs: RawPairs, cases_without_data: Sequence[int], checkins_dropped: int = 0) -> MatchResult:
     """Sort the exposure rows, compute minutes and the per (person, case) summary."""
     exposures = _exposures(pairs).sort_by([(key, "ascending") for key in EXPOSURE_ORDER])
     return MatchResult(
         exposures=exposures,
         summary=_summary(exposures),
         cases_without_data=tuple(sorted(set(cases_without_data))),
+        checkins_dropped=checkins_dropped,
     )
 
 
-def finish_sorted(*, pairs: RawPairs, cases_without_data: Sequence[int]) -> MatchResult:
+def finish_sorted(
+    *, pairs: RawPairs, cases_without_data: Sequence[int], checkins_dropped: int = 0
+) -> MatchResult:
     """:func:`finish` for pairs that a backend already returns in :data:`EXPOSURE_ORDER` (its
     database sorted them): the same result without sorting again. Pairs in any other order
     give a wrong summary; the backend's agreement with the reference is what checks it."""
@@ -158,6 +168,7 @@ def finish_sorted(*, pairs: RawPairs, cases_without_data: Sequence[int]) -> Matc
         exposures=exposures,
         summary=_summary(exposures),
         cases_without_data=tuple(sorted(set(cases_without_data))),
+        checkins_dropped=checkins_dropped,
     )
 
 

@@ -37,7 +37,7 @@ Interval = tuple[int, int, int, int]  # person_id, where_id, start_us, end_us
 def _rows(files: Sequence[Path], columns: list[str]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for file in files:
-        table = pq.read_table(file, columns=columns)
+        table = pq.read_table(file, columns=columns, partitioning=None)  # folder names are not data
         for name in columns:
             if pa.types.is_timestamp(table.schema.field(name).type):
                 index = table.schema.get_field_index(name)
@@ -111,9 +111,13 @@ class ReferenceBackend:
             for row in _rows(check_dataset(path=stays, expected=STAYS, what="stays"), STAYS.names)
         ]
         visits: list[Interval] = []
+        checkins_dropped = 0
         checkin_files = check_dataset(path=checkins, expected=CHECKINS, what="check-ins")
         for row in _rows(checkin_files, CHECKINS.names):
             check_in, check_out = row["check_in"], row["check_out"]
+            if row["person_id"] is None or row["venue_id"] is None or check_in is None:
+                checkins_dropped += 1
+                continue
             if check_out is None:
                 midnight = next_midnight_us(moment_us=check_in, timezone=params.timezone)
                 check_out = min(check_in + dwell, midnight)
@@ -144,7 +148,9 @@ class ReferenceBackend:
             overlap_start_us=pa.array(columns[4], pa.int64()),
             overlap_end_us=pa.array(columns[5], pa.int64()),
         )
-        return finish(pairs=pairs, cases_without_data=sorted(case_ids - with_data))
+        return finish(
+            pairs=pairs, cases_without_data=sorted(case_ids - with_data), checkins_dropped=checkins_dropped
+        )
 
 
 def _stays_schema_us() -> pa.Schema:

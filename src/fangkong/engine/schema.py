@@ -23,6 +23,7 @@ __all__ = [
     "SchemaError",
     "check_dataset",
     "check_schema",
+    "nulls_possible",
     "parquet_files",
 ]
 
@@ -46,7 +47,8 @@ CHECKINS = pa.schema(
         pa.field("check_out", UTC_TS),  # null: the person never checked out
     ]
 )
-"""Venue QR check-ins (场所码), partitioned by ``day``."""
+"""Venue QR check-ins (场所码), partitioned by ``day``. A row with a null person, venue or
+check-in is dropped and counted by matching (``MatchResult.checkins_dropped``)."""
 
 STAYS = pa.schema(
     [
@@ -126,3 +128,22 @@ def check_dataset(*, path: Path, expected: pa.Schema, what: str) -> Sequence[Pat
     for file in files:
         check_schema(actual=pq.read_schema(file), expected=expected, what=f"{what} ({file})")
     return files
+
+
+def nulls_possible(*, files: Sequence[Path], columns: Sequence[str]) -> bool:
+    """Whether any of ``columns`` may hold a null in ``files``, from the footers' statistics
+    alone: False only when every row group of every file states a null count of 0 for each
+    (a file written without statistics may hold nulls)."""
+    wanted = set(columns)
+    for file in files:
+        metadata = pq.read_metadata(file)
+        for group in range(metadata.num_row_groups):
+            row_group = metadata.row_group(group)
+            for index in range(row_group.num_columns):
+                chunk = row_group.column(index)
+                if chunk.path_in_schema not in wanted:
+                    continue
+                stats = chunk.statistics
+                if stats is None or not stats.has_null_count or stats.null_count:
+                    return True
+    return False

@@ -3,7 +3,8 @@
 The rule, per person:
 
 1. Each ping gets its cell (``engine.cells``); pings off the Earth (NaN, null, |lat| > 90,
-   |lon| > 180) are dropped. Exact duplicates, same (person, ts, cell), count once.
+   |lon| > 180) and pings without a person or a time (null) are dropped and counted
+   (``StaysSummary.dropped``). Exact duplicates, same (person, ts, cell), count once.
 2. Pings are ordered by (ts, cell) — input order does not matter, and two pings at the same
    instant in two cells are ordered by cell so that every backend agrees.
 3. A new stay starts at the first ping, whenever the cell changes, and when the time since the
@@ -34,7 +35,7 @@ class StaysSummary:
 
     path: Path
     pings: int  # distinct usable pings read
-    dropped: int  # pings off the Earth (no cell)
+    dropped: int  # rows dropped: off the Earth (no cell), or a null person, time or coordinate
     stays: int
     people: int
     seconds: float

@@ -1,14 +1,23 @@
-"""Django admin for operators: the tree, memberships, tokens (revoke only)."""
+"""Django admin for operators: the tree, memberships, tokens (revoke only), users (with the
+second factor's reset)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from fangkong.audit.services import audit_record
 from fangkong.orgs.models import ApiToken, Membership, OrgUnit
+from fangkong.orgs.second_factor import second_factor_reset
 from fangkong.orgs.services import child_level, unit_path
 
 
@@ -74,3 +83,34 @@ class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+# django-otp's own device admins show keys and QR codes and delete without an audit trail: an
+# operator resets a user's second factor with the action below (or ``fangkong second_factor_reset``).
+for device_model in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(device_model):
+        admin.site.unregister(device_model)
+
+User = get_user_model()
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+
+
+@admin.register(User)
+class FangkongUserAdmin(UserAdmin):  # type: ignore[type-arg]
+    actions = ["reset_second_factor"]
+
+    @admin.action(
+        description=gettext_lazy("Reset the second factor (lost phone) of the selected users"),
+        permissions=["change"],
+    )
+    def reset_second_factor(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        """Each user's authenticator and recovery codes go, audited one by one."""
+        for user in queryset:
+            second_factor_reset(actor=request.user, user=user)  # type: ignore[arg-type]
+        self.message_user(
+            request,
+            _("Second factor reset for %(n)d users; they set it up again at their next login.")
+            % {"n": queryset.count()},
+            messages.SUCCESS,
+        )

@@ -70,8 +70,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
 
 def _entries(request: HttpRequest) -> list[dict[str, Any]]:
     user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return []
+    if user is None or not user.is_authenticated or getattr(request, "second_factor_pending", False):
+        return []  # nothing to open before the second factor is passed (``orgs.middleware``)
     current = request.resolver_match.view_name if request.resolver_match else ""
     entries: dict[str, dict[str, Any]] = {}
     exact: set[str] = set()  # entries whose own page this is (待检检测), not just their app's

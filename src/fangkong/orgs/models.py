@@ -117,3 +117,21 @@ class ApiToken(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class LoginFailure(models.Model):
+    """Failed logins of one account from one address (``orgs.lockout``): how many in a row and
+    when the last was, from which the growing delay before the next try is reckoned."""
+
+    username = models.CharField(_("username"), max_length=150)
+    address = models.CharField(_("address"), max_length=64)
+    failures = models.PositiveIntegerField(_("failures"), default=0)
+    last_failed_at = models.DateTimeField(_("last failed at"), db_index=True)
+
+    class Meta:
+        verbose_name = _("failed login")
+        verbose_name_plural = _("failed logins")
+        constraints = [models.UniqueConstraint(fields=["username", "address"], name="login_failure_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.username} @ {self.address} × {self.failures}"

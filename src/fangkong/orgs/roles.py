@@ -145,6 +145,12 @@ PERMISSIONS: dict[Role, frozenset[Perm]] = {
 }
 
 
+# Roles whose holders must pass a second factor (TOTP or a recovery code) after their password:
+# they see the whole register unmasked, decide cases, or hold results. Others may choose to.
+# Superusers and staff (the Django admin) must too (``orgs.second_factor.second_factor_required``).
+SECOND_FACTOR_ROLES: frozenset[Role] = frozenset({Role.ADMIN, Role.COMMANDER, Role.EPIDEMIOLOGIST, Role.LAB})
+
+
 def role_grants(role: str, perm: str) -> bool:
     """Whether ``role`` carries ``perm`` (unknown roles carry nothing)."""
     try:

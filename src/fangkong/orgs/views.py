@@ -16,6 +16,7 @@ from fangkong.orgs import selectors, services
 from fangkong.orgs.context import navigation
 from fangkong.orgs.models import Membership
 from fangkong.orgs.roles import PERMISSIONS, Role
+from fangkong.orgs.second_factor import recovery_codes_left, second_factor_enrolled, second_factor_required
 
 
 @staff_view
@@ -57,6 +58,11 @@ def profile(request: HttpRequest) -> HttpResponse:
             "memberships": memberships,
             "tokens": selectors.api_token_list(actor=request.user),
             "new_token": request.session.pop("new_token", None),
+            "second_factor": {
+                "enrolled": second_factor_enrolled(actor),
+                "required": second_factor_required(actor),
+                "codes_left": recovery_codes_left(actor),
+            },
         },
     )
 

@@ -68,7 +68,7 @@ class PersonIn(Schema):
     name: str
     id_type: str = "resident_id"
     id_number: str
-    org_unit_id: int | None = None
+    org_unit_id: Id | None = None
     phone: str = ""
     building: str = ""
     unit: str = ""
@@ -90,7 +90,7 @@ class RevealOut(Schema):
 
 
 class MergeIn(Schema):
-    drop_id: int
+    drop_id: Id
 
 
 class HouseholdOut(Schema):
@@ -182,7 +182,7 @@ class PersonImportOut(Schema):
 
 
 @router.post("/imports", response={202: PersonImportOut, 422: ErrorOut})
-def import_create(request: HttpRequest, org_unit_id: Form[int], file: File[UploadedFile]) -> Any:
+def import_create(request: HttpRequest, org_unit_id: Form[Id], file: File[UploadedFile]) -> Any:
     """Upload an .xlsx or .csv of residents; the worker imports all rows or none."""
     actor = actor_of(request)
     unit = org_unit_get(actor=actor, unit_id=org_unit_id, perm=Perm.PEOPLE_CHANGE)

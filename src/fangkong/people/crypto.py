@@ -39,13 +39,16 @@ def encrypt(plaintext: str) -> bytes:
     return VERSION + nonce + _aead(settings.FANGKONG_PII_KEY).encrypt(nonce, plaintext.encode("utf-8"), None)
 
 
-def decrypt(blob: bytes | memoryview) -> str:
+def decrypt(blob: bytes | memoryview, *, key: str | None = None) -> str:
+    """The plaintext of ``blob``, under the configured key or ``key`` (a backup's key being
+    checked before a restore); a wrong key raises ``cryptography.exceptions.InvalidTag``."""
     data = bytes(blob)
     if data[:1] != VERSION:
         raise ValueError("unknown PII ciphertext version")
-    return _aead(settings.FANGKONG_PII_KEY).decrypt(data[1:13], data[13:], None).decode("utf-8")
+    aead = _aead(settings.FANGKONG_PII_KEY if key is None else key)
+    return aead.decrypt(data[1:13], data[13:], None).decode("utf-8")
 
 
-def blind_index(value: str, *, purpose: str) -> str:
-    key = _key_bytes(settings.FANGKONG_PII_INDEX_KEY)
-    return hmac.new(key, f"{purpose}\x1f{value}".encode(), hashlib.sha256).hexdigest()
+def blind_index(value: str, *, purpose: str, key: str | None = None) -> str:
+    raw = _key_bytes(settings.FANGKONG_PII_INDEX_KEY if key is None else key)
+    return hmac.new(raw, f"{purpose}\x1f{value}".encode(), hashlib.sha256).hexdigest()

@@ -4,10 +4,15 @@
 ``person_import_run``: it checks every row exactly as the registration form does (plus
 duplicates within the file and against the registry), reports every rejected row with its row
 number and column, and writes nothing unless every row is good. Progress is saved as it goes.
+
+The run holds the job's lease (``fangkong.common.leases``); the people and the finished status
+commit in one transaction, so a worker that dies leaves either both or neither, and a retry
+starts over from the file.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.db import transaction
@@ -16,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from fangkong.audit.services import audit_record, audit_record_many
 from fangkong.common.errors import Invalid
+from fangkong.common.leases import Lease, lease_fence, retry_audit_after
 from fangkong.orgs.models import OrgUnit
 from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import can
@@ -179,7 +185,7 @@ def _write(job: PersonImport, rows: list[tuple[int, CleanPerson]]) -> list[Perso
     return people
 
 
-def person_import_run(*, import_id: int) -> PersonImport:
+def person_import_run(*, import_id: int, lease: Lease | None = None) -> PersonImport:
     """Check every row, then register all of them in one transaction, or none. Safe to re-run."""
     job = PersonImport.objects.select_related("created_by", "org_unit").get(pk=import_id)
     if job.is_finished:
@@ -200,15 +206,36 @@ def person_import_run(*, import_id: int) -> PersonImport:
         return import_finish(job, ImportStatus.REJECTED, errors=errors)
     job.status = ImportStatus.WRITING
     job.save(update_fields=["status", "processed_rows", "updated_at"])
-    people = _write(job, rows)
-    return import_finish(job, ImportStatus.SUCCEEDED, created=len(people))
+    with transaction.atomic():
+        lease_fence(lease)
+        people = _write(job, rows)
+        return import_finish(job, ImportStatus.SUCCEEDED, created=len(people))
 
 
 def person_import_fail(*, import_id: int, reason: str) -> None:
     """Mark an import failed after an unexpected error (nothing was written: the write is atomic)."""
-    job = PersonImport.objects.select_related("created_by").get(pk=import_id)
+    import_fail(PersonImport, import_id, reason)
+
+
+def import_fail(model: type[J], import_id: int, reason: str) -> None:
+    """Close an unfinished import of ``model`` (any kind) as failed with ``reason``; audited."""
+    job = model._default_manager.select_related("created_by").get(pk=import_id)
     if not job.is_finished:
         import_finish(job, ImportStatus.FAILED, errors=[import_error(None, None, reason)])
+
+
+def import_requeue(model: type[SpreadsheetImport]) -> Callable[[int], None]:
+    """The lease sweep's retry of an import of ``model``: queued again, to run from the start
+    (what a dead attempt wrote was rolled back with its transaction)."""
+
+    def requeue(import_id: int) -> None:
+        model._default_manager.filter(pk=import_id).update(
+            status=ImportStatus.QUEUED, processed_rows=0, errors=[], updated_at=timezone.now()
+        )
+        job = model._default_manager.get(pk=import_id)
+        audit_record(actor=None, action="jobs.lease.retry", target=job, after=retry_audit_after(job))
+
+    return requeue
 
 
 def import_finish(job: J, status: str, *, errors: list[dict[str, Any]] | None = None, created: int = 0) -> J:

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from fangkong.common.leases import Leased
 from fangkong.common.models import TimeStampedModel
 from fangkong.people.masking import mask_name
 
@@ -117,7 +118,7 @@ class ImportStatus(models.TextChoices):
     FAILED = "failed", _("Failed: nothing imported")
 
 
-class SpreadsheetImport(TimeStampedModel):
+class SpreadsheetImport(Leased, TimeStampedModel):
     """A spreadsheet imported in the background, all rows or none (residents, contacts).
 
     The file is kept in the database so that any worker can read it; ``errors`` lists every

@@ -73,7 +73,7 @@ class CheckOut(Schema):
 
 
 class RoomIn(Schema):
-    room_id: int
+    room_id: Id
 
 
 class ReleaseIn(Schema):
@@ -81,7 +81,7 @@ class ReleaseIn(Schema):
     reason: str = ""
 
 
-class ResultIn(Schema):
+class AppointmentResultIn(Schema):
     result: str
 
 
@@ -140,7 +140,7 @@ def self_report_link(request: HttpRequest, order_id: int) -> Any:
 
 
 @router.post("/tests/{test_id}/result", response={200: TestOut, **ERRORS})
-def test_result(request: HttpRequest, test_id: int, payload: ResultIn) -> Any:
+def test_result(request: HttpRequest, test_id: int, payload: AppointmentResultIn) -> Any:
     actor = actor_of(request)
     test = selectors.test_get(actor=actor, test_id=test_id)
     return services.lab_result_record(actor=actor, appointment=test, result=payload.result)
@@ -171,12 +171,12 @@ class DueOut(Schema):
         return int(obj.order.site_id) if obj.order.site_id is not None else None
 
 
-class ResultsIn(Schema):
-    tests: list[int]
+class AppointmentResultsIn(Schema):
+    tests: list[Id]
     result: str
 
 
-class ResultsOut(Schema):
+class AppointmentResultsOut(Schema):
     result: str
     recorded: list[int]
     cases: list[str]
@@ -225,8 +225,8 @@ def tests_due(
     return page_out(paginate(qs, page=max(1, min(page, 10**6))))
 
 
-@router.post("/tests/results", response={200: ResultsOut, **ERRORS})
-def results_record(request: HttpRequest, payload: ResultsIn) -> Any:
+@router.post("/tests/results", response={200: AppointmentResultsOut, **ERRORS})
+def results_record(request: HttpRequest, payload: AppointmentResultsIn) -> Any:
     batch = lab.lab_results_record(
         actor=actor_of(request),
         appointment_ids=[t for t in payload.tests if 0 < t < 2**63],

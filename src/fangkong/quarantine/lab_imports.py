@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from fangkong.audit.services import audit_record
 from fangkong.cases.investigations import parse_local_time
 from fangkong.common.errors import Conflict, Forbidden, Invalid
+from fangkong.common.leases import Lease, lease_fence
 from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import can, scope_roots
 from fangkong.people.imports import import_error, import_finish, upload_check
@@ -270,8 +271,10 @@ def _write(job: LabResultImport, checked: _Checked) -> tuple[int, list[str]]:
     return written, cases
 
 
-def lab_import_run(*, import_id: int) -> LabResultImport:
-    """Check every row, record the valid ones, report the others by row and column. Safe to re-run."""
+def lab_import_run(*, import_id: int, lease: Lease | None = None) -> LabResultImport:
+    """Check every row, record the valid ones, report the others by row and column. Safe to re-run:
+    the results and the finished status commit together (fenced by ``lease``), so a retry after a
+    dead worker starts over."""
     job = LabResultImport.objects.select_related("created_by", "org_unit").get(pk=import_id)
     if job.is_finished:
         return job
@@ -296,12 +299,16 @@ def lab_import_run(*, import_id: int) -> LabResultImport:
     checked = _check_rows(job, sheet)
     job.status, job.processed_rows = ImportStatus.WRITING, len(sheet.rows)
     job.save(update_fields=["status", "processed_rows", "updated_at"])
-    written, cases = _write(job, checked)
-    job.unchanged_count, job.notes, job.cases = len(checked.notes), checked.notes, cases
-    job.save(update_fields=["unchanged_count", "notes", "cases", "updated_at"])
-    errors = sorted(checked.errors, key=lambda e: (e["row"] or 0, e["column"] or ""))
-    status = ImportStatus.REJECTED if errors and not written and not checked.notes else ImportStatus.SUCCEEDED
-    return import_finish(job, status, errors=errors, created=written)
+    with transaction.atomic():
+        lease_fence(lease)
+        written, cases = _write(job, checked)
+        job.unchanged_count, job.notes, job.cases = len(checked.notes), checked.notes, cases
+        job.save(update_fields=["unchanged_count", "notes", "cases", "updated_at"])
+        errors = sorted(checked.errors, key=lambda e: (e["row"] or 0, e["column"] or ""))
+        rejected = errors and not written and not checked.notes
+        return import_finish(
+            job, ImportStatus.REJECTED if rejected else ImportStatus.SUCCEEDED, errors=errors, created=written
+        )
 
 
 def lab_import_fail(*, import_id: int, reason: str) -> None:

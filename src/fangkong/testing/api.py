@@ -9,7 +9,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
-from fangkong.common.api import ErrorOut, actor_of
+from fangkong.common.api import ErrorOut, Id, actor_of
 from fangkong.testing import coverage, selectors
 from fangkong.testing.batch import LIMIT, TubeScans, tubes_record
 from fangkong.testing.codes import people_from_codes
@@ -26,8 +26,8 @@ class TubeIn(Schema):
 
 
 class TubesIn(Schema):
-    round_id: int = Field(..., ge=1, le=2**53)
-    site_id: int = Field(..., ge=1, le=2**53)
+    round_id: Id
+    site_id: Id
     tubes: list[TubeIn] = Field(..., min_length=1, max_length=LIMIT)
 
 
@@ -68,7 +68,7 @@ def tubes_upload(request: HttpRequest, payload: TubesIn) -> Any:
     }
 
 
-class ResultIn(Schema):
+class TubeResultIn(Schema):
     barcode: str = Field(..., max_length=40)
     result: str
     tested_at: datetime
@@ -77,11 +77,11 @@ class ResultIn(Schema):
     ct_n: float | None = Field(None, ge=0, le=50)
 
 
-class ResultsIn(Schema):
-    results: list[ResultIn] = Field(..., min_length=1, max_length=100_000)
+class TubeResultsIn(Schema):
+    results: list[TubeResultIn] = Field(..., min_length=1, max_length=100_000)
 
 
-class ResultsOut(Schema):
+class TubeResultsOut(Schema):
     recorded: int
     unchanged: int
     conflicts: int
@@ -91,8 +91,8 @@ class ResultsOut(Schema):
     refused: list[RefusalOut]
 
 
-@router.post("/results", response={200: ResultsOut, **ERRORS})
-def results_record(request: HttpRequest, payload: ResultsIn) -> Any:
+@router.post("/results", response={200: TubeResultsOut, **ERRORS})
+def results_record(request: HttpRequest, payload: TubeResultsIn) -> Any:
     """Tube results from a lab's system, as a file would bring them (same rules, by index)."""
     rows = [
         ResultRow(

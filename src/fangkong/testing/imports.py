@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from fangkong.audit.services import audit_record
 from fangkong.common.errors import Forbidden, Invalid
+from fangkong.common.leases import Lease, lease_fence
 from fangkong.orgs.roles import Perm
 from fangkong.orgs.scope import can, scope_roots
 from fangkong.people.imports import import_error, import_finish, upload_check
@@ -148,8 +149,10 @@ def tube_import_create(*, actor: User, file_name: str, content: bytes) -> TubeRe
     return job
 
 
-def tube_import_run(*, import_id: int) -> TubeResultImport:
-    """Read every row, record the valid ones, report the others by row and column. Safe to re-run."""
+def tube_import_run(*, import_id: int, lease: Lease | None = None) -> TubeResultImport:
+    """Read every row, record the valid ones, report the others by row and column. Safe to re-run:
+    the results and the finished status commit together (fenced by ``lease``), so a retry after a
+    dead worker starts over."""
     job = TubeResultImport.objects.select_related("created_by", "org_unit").get(pk=import_id)
     if job.is_finished:
         return job
@@ -182,23 +185,28 @@ def tube_import_run(*, import_id: int) -> TubeResultImport:
     job.total_rows = job.processed_rows = len(sheet.rows)
     job.status = ImportStatus.WRITING
     job.save(update_fields=["total_rows", "processed_rows", "status", "updated_at"])
-    out = tube_results_record(actor=job.created_by, rows=rows, source=job)
-    errors += [import_error(key, column.get(name, name), message) for key, name, message in out.refused]
-    job.unchanged_count, job.conflict_count, job.positive_tubes = (
-        out.unchanged,
-        out.conflicts,
-        out.positive_tubes,
-    )
-    job.save(update_fields=["unchanged_count", "conflict_count", "positive_tubes", "updated_at"])
-    errors.sort(key=lambda e: (e["row"] or 0, e["column"] or ""))
-    status = (
-        ImportStatus.REJECTED if errors and not out.recorded and not out.unchanged else ImportStatus.SUCCEEDED
-    )
-    return import_finish(job, status, errors=errors, created=out.recorded)
+    with transaction.atomic():
+        lease_fence(lease)
+        out = tube_results_record(actor=job.created_by, rows=rows, source=job)
+        errors += [import_error(key, column.get(name, name), message) for key, name, message in out.refused]
+        job.unchanged_count, job.conflict_count, job.positive_tubes = (
+            out.unchanged,
+            out.conflicts,
+            out.positive_tubes,
+        )
+        job.save(update_fields=["unchanged_count", "conflict_count", "positive_tubes", "updated_at"])
+        errors.sort(key=lambda e: (e["row"] or 0, e["column"] or ""))
+        rejected = errors and not out.recorded and not out.unchanged
+        return import_finish(
+            job,
+            ImportStatus.REJECTED if rejected else ImportStatus.SUCCEEDED,
+            errors=errors,
+            created=out.recorded,
+        )
 
 
 def tube_import_fail(*, import_id: int, reason: str) -> None:
-    """Mark an import failed after an unexpected error (what was recorded stays recorded)."""
+    """Mark an import failed after an unexpected error (nothing was recorded: the write is atomic)."""
     job = TubeResultImport.objects.select_related("created_by").get(pk=import_id)
     if not job.is_finished:
         import_finish(job, ImportStatus.FAILED, errors=[import_error(None, None, reason)])

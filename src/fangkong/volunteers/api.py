@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.responses import Status
 
-from fangkong.common.api import ErrorOut, PageNumber, PageOut, Search, actor_of, page_out
+from fangkong.common.api import ErrorOut, Id, PageNumber, PageOut, Search, actor_of, page_out
 from fangkong.common.pagination import paginate
 from fangkong.volunteers import selectors, services
 from fangkong.volunteers.models import Dispatch, Volunteer
@@ -55,7 +55,7 @@ class DecisionIn(Schema):
 
 
 class DispatchIn(Schema):
-    work_item_id: int
+    work_item_id: Id
     note: str = ""
 
 

@@ -46,7 +46,7 @@ class WorkItemOut(Schema):
 class WorkItemIn(Schema):
     kind: str
     title: str
-    org_unit_id: int
+    org_unit_id: Id
     due_at: datetime
     priority: str = "normal"
     note: str = ""
@@ -56,7 +56,7 @@ class AssignIn(Schema):
     assignee: str | None = None
 
 
-class CompleteIn(Schema):
+class WorkItemCompleteIn(Schema):
     note: str = ""
 
 
@@ -72,7 +72,7 @@ class KindCountOut(Schema):
 
 
 class WorkItemsCompleteIn(Schema):
-    ids: list[int] = Field(..., min_length=1, max_length=500)
+    ids: list[Id] = Field(..., min_length=1, max_length=500)
     note: str = Field("", max_length=500)
 
 
@@ -177,7 +177,7 @@ def item_assign(request: HttpRequest, item_id: int, payload: AssignIn) -> Any:
 
 
 @router.post("/items/{item_id}/complete", response={200: WorkItemOut, 409: ErrorOut})
-def item_complete(request: HttpRequest, item_id: int, payload: CompleteIn) -> Any:
+def item_complete(request: HttpRequest, item_id: int, payload: WorkItemCompleteIn) -> Any:
     actor = actor_of(request)
     item = selectors.work_item_get(actor=actor, item_id=item_id)
     return services.work_item_complete(actor=actor, item=item, note=payload.note)

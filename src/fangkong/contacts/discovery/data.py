@@ -24,6 +24,8 @@ from fangkong.engine.matching import Backend, MatchResult
 from fangkong.engine.rules import ColocationParams
 from fangkong.engine.schema import parquet_files
 
+STAYS_COUNTS = "stays.counts.json"
+"""Beside the stays: what their build read and left out (``StaysSummary``'s counts)."""
 EVIDENCE_PER_CONTACT = 20
 """The longest overlaps kept as evidence for one proposed contact (the counts cover them all)."""
 EVIDENCE_PER_COMPANION = 3
@@ -80,20 +82,28 @@ def _stamp(*, pings: Path, params: ColocationParams) -> str:
 def stays_current(*, dataset: Path, params: ColocationParams, backend: Backend) -> Path:
     """The stays of the dataset, rebuilt (under a file lock, one builder at a time) when the
     pings or the thresholds changed since they were built; written aside and moved into place,
-    so a reader never sees half a file."""
+    so a reader never sees half a file. What the build counted is kept beside them
+    (:func:`pings_dropped`); the stamp is written last, so an interrupted build is redone."""
     derived = dataset / "derived"
     derived.mkdir(parents=True, exist_ok=True)
-    stays, stamp_file = derived / "stays.parquet", derived / "stays.stamp"
+    stays, stamp_file, counts = derived / "stays.parquet", derived / "stays.stamp", derived / STAYS_COUNTS
     with open(derived / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         stamp = _stamp(pings=dataset / "pings", params=params)
-        if stays.exists() and stamp_file.exists() and stamp_file.read_text() == stamp:
+        if stays.exists() and counts.exists() and stamp_file.exists() and stamp_file.read_text() == stamp:
             return stays
         building = derived / f"stays.{os.getpid()}.parquet"
-        backend.stays(pings=dataset / "pings", out=building, params=params)
+        built = backend.stays(pings=dataset / "pings", out=building, params=params)
         os.replace(building, stays)
+        counts.write_text(json.dumps({"pings": built.pings, "dropped": built.dropped}) + "\n")
         stamp_file.write_text(stamp)
     return stays
+
+
+def pings_dropped(*, dataset: Path) -> int:
+    """The pings the current stays left out (no person, time or usable coordinates)."""
+    counted: dict[str, int] = json.loads((dataset / "derived" / STAYS_COUNTS).read_text())
+    return int(counted["dropped"])
 
 
 def exposures_by_person(result: MatchResult) -> dict[int, list[dict[str, Any]]]:

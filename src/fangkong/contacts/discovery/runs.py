@@ -22,7 +22,9 @@ A run searches for the contacts of one case:
    contact entered by hand.
 
 Each start and each end of a run is audited (who, the case, the range, the counts). A case with
-no location data in the range is reported as such: no data is not "no contacts".
+no location data in the range is reported as such: no data is not "no contacts". The rows of the
+dataset that the engine left out (pings and check-ins without a person, a place or a time) are
+counted on the run and shown with its result.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from django.utils.translation import gettext as _
 from fangkong.audit.services import audit_record, audit_record_many
 from fangkong.cases.models import Case
 from fangkong.common.errors import Conflict, Invalid
+from fangkong.common.leases import Lease, lease_fence, retry_audit_after
 from fangkong.common.protocol import active_profile
 from fangkong.contacts.companions import companions_end, companions_follow
 from fangkong.contacts.discovery.data import (
@@ -49,6 +52,7 @@ from fangkong.contacts.discovery.data import (
     evidence_rows,
     exposures_by_person,
     mobility_dir,
+    pings_dropped,
     stays_current,
 )
 from fangkong.contacts.models import (
@@ -156,8 +160,9 @@ def _progress(run: DiscoveryRun, *, stage: str, percent: int) -> None:
     run.save(update_fields=["stage", "percent", "updated_at"])
 
 
-def discovery_execute(*, run_id: int) -> DiscoveryRun:
-    """Run a queued discovery: stays, matching, then every proposal at once (see the module)."""
+def discovery_execute(*, run_id: int, lease: Lease | None = None) -> DiscoveryRun:
+    """Run a queued discovery: stays, matching, then every proposal at once (see the module);
+    under ``lease``, the proposals' transaction is fenced (``fangkong.common.leases``)."""
     claimed = DiscoveryRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
         status=RunStatus.RUNNING, started_at=timezone.now(), stage="stays", percent=5
     )
@@ -184,7 +189,20 @@ def discovery_execute(*, run_id: int) -> DiscoveryRun:
             params=params,
         )
     _progress(run, stage="proposing", percent=80)
-    return _proposals_write(run=run, result=result, dataset=dataset, params=params)
+    run.pings_dropped, run.checkins_dropped = pings_dropped(dataset=dataset), result.checkins_dropped
+    with transaction.atomic():
+        lease_fence(lease)
+        return _proposals_write(run=run, result=result, dataset=dataset, params=params)
+
+
+def discovery_requeue(run_id: int) -> None:
+    """The lease sweep's retry of a run whose worker died: queued again, to run from the start
+    (its proposals are written in one transaction at the end, so the dead attempt left none)."""
+    DiscoveryRun.objects.filter(pk=run_id).update(
+        status=RunStatus.QUEUED, stage="", percent=0, updated_at=timezone.now()
+    )
+    job = DiscoveryRun.objects.get(pk=run_id)
+    audit_record(actor=None, action="jobs.lease.retry", target=job, after=retry_audit_after(job))
 
 
 def discovery_fail(*, run_id: int, reason: str) -> None:
@@ -285,6 +303,8 @@ def _proposals_write(
             "companions": run.companions,
             "notified": follow_up.notified,
             "no_data": run.no_data,
+            "pings_dropped": run.pings_dropped,
+            "checkins_dropped": run.checkins_dropped,
         },
     )
     return run

@@ -34,11 +34,14 @@ from fangkong.engine.matching import (
     local_midnights_us,
 )
 from fangkong.engine.rules import ColocationParams
-from fangkong.engine.schema import CHECKINS, PINGS, STAYS, check_dataset
+from fangkong.engine.schema import CHECKINS, PINGS, STAYS, check_dataset, nulls_possible
 from fangkong.engine.stays import ROW_GROUP_ROWS, StaysSummary, gap_limit_us
 
 __all__ = ["DuckDBBackend"]
 
+# Every read_parquet says hive_partitioning = false: by default DuckDB turns any key=value folder
+# of a path into a column, and one of a column's name replaces it (a folder lat=0 above the pings
+# put every ping on the equator).
 # isfinite() and not isnan(): DuckDB 2.0 folds isnan()/BETWEEN to constants from Parquet min/max
 # statistics, which leave NaN out, so a NaN coordinate would pass (caught by the tests).
 STAYS_SQL = """
@@ -46,7 +49,7 @@ WITH located AS (
     SELECT person_id, ts,
            (TRY_CAST(floor((lon - $lon0) * $kx) AS BIGINT) + $offset) * $shift
          + (TRY_CAST(floor((lat - $lat0) * $ky) AS BIGINT) + $offset) AS cell
-    FROM read_parquet($files)
+    FROM read_parquet($files, hive_partitioning = false)
     WHERE lon BETWEEN -180 AND 180 AND lat BETWEEN -90 AND 90 AND isfinite(lon) AND isfinite(lat)
       AND person_id IS NOT NULL AND ts IS NOT NULL
 ),
@@ -86,7 +89,7 @@ CASE_STAYS_SQL = """
 CREATE TEMP TABLE case_stays AS
 SELECT person_id AS case_id, cell,
        greatest(epoch_us("start"), $s) AS a0, least(epoch_us("end"), $e) AS a1
-FROM read_parquet($stays)
+FROM read_parquet($stays, hive_partitioning = false)
 WHERE person_id IN (SELECT case_id FROM cases) AND "start" <= $end_ts AND "end" >= $start_ts
 """
 
@@ -108,7 +111,7 @@ WITH c AS (
 ),
 o AS (
     SELECT person_id, cell, epoch_us("start") AS o0, epoch_us("end") AS o1
-    FROM read_parquet($stays)
+    FROM read_parquet($stays, hive_partitioning = false)
     WHERE cell IN ({cells}) AND "start" < $end_ts AND "end" > $start_ts
 )
 SELECT o.person_id, c.case_id, 0::UTINYINT AS kind, c.cell AS where_id,
@@ -121,12 +124,13 @@ WHERE o.o0 < c.a1 AND o.o1 > c.a0 AND o.person_id <> c.case_id
 
 # Visits: the cases' check-ins first, then everyone's only at the venues the cases visited. An
 # open check-in from two days before the range cannot reach it (it ends by the next midnight).
+# A check-in with a null person, venue or check-in is no visit (counted by UNUSABLE_CHECKINS_SQL).
 CASE_VISITS_SQL = """
 CREATE TEMP TABLE case_visits AS
 WITH raw AS (
     SELECT person_id, venue_id, epoch_us(check_in) AS i0, epoch_us(check_out) AS o
-    FROM read_parquet($files)
-    WHERE person_id IN ({cases}) AND check_in <= $end_ts
+    FROM read_parquet($files, hive_partitioning = false)
+    WHERE person_id IN ({cases}) AND venue_id IS NOT NULL AND check_in <= $end_ts
       AND (greatest(check_out, check_in) >= $start_ts OR (check_out IS NULL AND check_in >= $open_from_ts))
 ),
 visits AS (
@@ -149,13 +153,18 @@ JOIN (
                 ELSE greatest(raw.o, raw.i0) END AS i1
     FROM (
         SELECT person_id, venue_id, epoch_us(check_in) AS i0, epoch_us(check_out) AS o
-        FROM read_parquet($files)
-        WHERE venue_id IN ({venues}) AND check_in <= $end_ts
+        FROM read_parquet($files, hive_partitioning = false)
+        WHERE venue_id IN ({venues}) AND person_id IS NOT NULL AND check_in <= $end_ts
           AND (greatest(check_out, check_in) >= $start_ts
                OR (check_out IS NULL AND check_in >= $open_from_ts))
     ) raw ASOF LEFT JOIN midnights m ON raw.i0 < m.midnight
 ) v ON v.venue_id = c.venue_id AND v.i0 < c.a1 AND v.i1 > c.a0
 WHERE v.person_id <> c.case_id AND least(c.a1, v.i1) > greatest(c.a0, v.i0)
+"""
+
+UNUSABLE_CHECKINS_SQL = """
+SELECT count(*) FROM read_parquet($files, hive_partitioning = false)
+WHERE person_id IS NULL OR venue_id IS NULL OR check_in IS NULL
 """
 
 # The pairs in matching.EXPOSURE_ORDER, sorted here rather than in Arrow: kind 0 is 'cell' and
@@ -224,12 +233,12 @@ class DuckDBBackend:
                 values,
             )
             written = con.execute(
-                "SELECT count(*), coalesce(sum(pings), 0), count(DISTINCT person_id) FROM read_parquet($out)",
+                "SELECT count(*), coalesce(sum(pings), 0), count(DISTINCT person_id) FROM read_parquet($out, hive_partitioning = false)",
                 {"out": str(out)},
             ).fetchone()
             unusable = con.execute(
                 """
-                SELECT count(*) FROM read_parquet($files)
+                SELECT count(*) FROM read_parquet($files, hive_partitioning = false)
                 WHERE lon IS NULL OR lat IS NULL OR person_id IS NULL OR ts IS NULL
                    OR NOT (lon BETWEEN -180 AND 180 AND lat BETWEEN -90 AND 90)
                    OR NOT isfinite(lon) OR NOT isfinite(lat)
@@ -261,8 +270,12 @@ class DuckDBBackend:
         check_dataset(path=stays, expected=STAYS, what="stays")
         checkin_files = check_dataset(path=checkins, expected=CHECKINS, what="check-ins")
         case_ids = sorted({int(c) for c in cases})
+        dropped = 0
+        if nulls_possible(files=checkin_files, columns=["person_id", "venue_id", "check_in"]):
+            with self._connect() as con:
+                dropped = _column(con, UNUSABLE_CHECKINS_SQL, {"files": [str(f) for f in checkin_files]})[0]
         if not case_ids:
-            return _empty_result()
+            return _empty_result(checkins_dropped=dropped)
         values: dict[str, object] = {
             "s": s,
             "e": e,
@@ -297,7 +310,9 @@ class DuckDBBackend:
                 if venues:
                     parts.append(VENUE_PAIRS_SQL.format(venues=_ints(venues)))
             if not parts:
-                return _empty_result(cases_without_data=sorted(set(case_ids) - with_data))
+                return _empty_result(
+                    cases_without_data=sorted(set(case_ids) - with_data), checkins_dropped=dropped
+                )
             table = _arrow(con, ORDER_SQL.format(pairs="\nUNION ALL\n".join(parts)), values)
         return finish_sorted(
             pairs=RawPairs(
@@ -309,15 +324,17 @@ class DuckDBBackend:
                 overlap_end_us=_array(table["oe"]),
             ),
             cases_without_data=sorted(set(case_ids) - with_data),
+            checkins_dropped=dropped,
         )
 
 
-def _empty_result(*, cases_without_data: Sequence[int] = ()) -> MatchResult:
+def _empty_result(*, cases_without_data: Sequence[int] = (), checkins_dropped: int = 0) -> MatchResult:
     """No exposure at all: the shared definition from ``matching.finish`` on no rows."""
     empty = pa.array([], pa.int64())
     return finish(
         pairs=RawPairs(empty, empty, pa.array([], pa.string()), empty, empty, empty),
         cases_without_data=cases_without_data,
+        checkins_dropped=checkins_dropped,
     )
 
 
@@ -331,9 +348,9 @@ def _ints(values: Sequence[int]) -> str:
     return ", ".join(str(int(v)) for v in values)
 
 
-def _column(con: duckdb.DuckDBPyConnection, sql: str) -> list[int]:
+def _column(con: duckdb.DuckDBPyConnection, sql: str, values: dict[str, object] | None = None) -> list[int]:
     """The first column of a query's rows, as Python integers."""
-    return [int(row[0]) for row in con.execute(sql).fetchall()]
+    return [int(row[0]) for row in con.execute(sql, values).fetchall()]
 
 
 def _used(sql: str, values: dict[str, object]) -> dict[str, object]:

@@ -18,6 +18,9 @@ every node (see ``docs/engine.md``).
   the cells and venues they touched (Parquet statistics skip the rest). An open check-out closes
   at the earlier of ``check_in + dwell`` and the first local midnight after the check-in, taken
   from ``matching.local_midnights_us`` (a short array literal, searched per row).
+- Input: files are read with ``recursiveFileLookup`` (no partition discovery: a ``key=value``
+  folder is never a column); check-ins with a null person, venue or check-in are no visits, and
+  are counted (one more job, only when the footers say a file may hold a null).
 """
 
 from __future__ import annotations
@@ -33,14 +36,14 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from pyspark.sql import DataFrame, Observation, SparkSession, Window
+from pyspark.sql import Column, DataFrame, Observation, SparkSession, Window
 from pyspark.sql import functions as F
 
 from fangkong.engine.backends.spark_session import build_session, spark_uri
 from fangkong.engine.cells import CellGrid
 from fangkong.engine.matching import MatchResult, RawPairs, check_range, finish, local_midnights_us
 from fangkong.engine.rules import ColocationParams
-from fangkong.engine.schema import CHECKINS, PINGS, STAYS, check_dataset, parquet_files
+from fangkong.engine.schema import CHECKINS, PINGS, STAYS, check_dataset, nulls_possible, parquet_files
 from fangkong.engine.stays import ROW_GROUP_ROWS, StaysSummary, gap_limit_us
 
 __all__ = ["SparkBackend", "build_session"]
@@ -68,6 +71,7 @@ PAIRS = pa.schema(
         pa.field("oe", pa.int64()),
     ]
 )
+UNUSABLE_CHECKIN_COLUMNS = ("person_id", "venue_id", "check_in")
 # Parquet row groups are cut by size in Spark's writer, not by rows: about ROW_GROUP_ROWS stays.
 ROW_GROUP_BYTES = ROW_GROUP_ROWS * 40
 
@@ -125,11 +129,15 @@ class SparkBackend:
             self._owned = False
 
     def _read(self, files: Sequence[Path], ddl: str) -> DataFrame:
-        """The Parquet files as one DataFrame with the given columns (an empty one for none)."""
+        """The Parquet files as one DataFrame with the given columns (an empty one for none).
+
+        ``recursiveFileLookup`` turns Spark's partition discovery off: a ``key=value`` folder
+        in a path never becomes a column, nor replaces one (``lat=0``), whatever the paths."""
         spark = self.session
         if not files:
             return spark.createDataFrame([], ddl)
-        return spark.read.schema(ddl).parquet(*(spark_uri(f, read=True) for f in files))
+        reader = spark.read.option("recursiveFileLookup", "true").schema(ddl)
+        return reader.parquet(*(spark_uri(f, read=True) for f in files))
 
     def stays(self, *, pings: Path, out: Path, params: ColocationParams) -> StaysSummary:
         """Pings to stays (rule in ``engine.stays``), written to ``out`` sorted by cell.
@@ -215,7 +223,8 @@ class SparkBackend:
             F.unix_micros("start").alias("i0"),
             F.unix_micros("end").alias("i1"),
         )
-        visits = _visits(self._read(checkin_files, CHECKINS_DDL), s=s, e=e, params=params)
+        raw_checkins = self._read(checkin_files, CHECKINS_DDL)
+        visits = _visits(raw_checkins, s=s, e=e, params=params)
         touching = (F.col("i0") <= hi) & (F.col("i1") >= lo) & F.col("person_id").isin(case_ids)
         mine = (
             all_stays.where(touching)
@@ -243,9 +252,13 @@ class SparkBackend:
             )
         )
         table = pairs.toArrow().cast(PAIRS)
+        dropped = 0
+        if nulls_possible(files=checkin_files, columns=UNUSABLE_CHECKIN_COLUMNS):
+            dropped = raw_checkins.where(~_usable_checkin()).count()
         return finish(
             pairs=RawPairs(*(table[name].combine_chunks() for name in PAIRS.names)),  # in field order
             cases_without_data=sorted(set(case_ids) - set(mine["case_id"].to_pylist())),
+            checkins_dropped=dropped,
         )
 
 
@@ -286,8 +299,14 @@ def _stays(pings: DataFrame, *, grid: CellGrid, gap: int) -> DataFrame:
     )
 
 
+def _usable_checkin() -> Column:
+    """A check-in with a person, a venue and a check-in time (the others are dropped, counted)."""
+    return F.col("person_id").isNotNull() & F.col("venue_id").isNotNull() & F.col("check_in").isNotNull()
+
+
 def _visits(checkins: DataFrame, *, s: int, e: int, params: ColocationParams) -> DataFrame:
-    """Check-ins that can touch ``[s, e]`` as visits (person_id, where_id: the venue, i0, i1) in µs.
+    """Usable check-ins that can touch ``[s, e]`` as visits (person_id, where_id: the venue,
+    i0, i1) in µs.
 
     An open check-out ends at ``least(i0 + dwell, next local midnight)``; the first midnight
     after ``i0`` is the least of the midnights ``> i0`` (an open check-in that can reach the range
@@ -299,7 +318,7 @@ def _visits(checkins: DataFrame, *, s: int, e: int, params: ColocationParams) ->
     dwell = round(params.venue_default_dwell_minutes * 60_000_000)
     i0, out = F.col("i0"), F.col("o")
     next_midnight = F.array_min(F.filter(midnights, lambda m: m > i0))
-    raw = checkins.select(
+    raw = checkins.where(_usable_checkin()).select(
         "person_id", "venue_id", F.unix_micros("check_in").alias("i0"), F.unix_micros("check_out").alias("o")
     )
     near = raw.where(

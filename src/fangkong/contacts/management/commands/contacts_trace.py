@@ -77,5 +77,10 @@ class Command(BaseCommand):
                 f"{run.companions} companions, {run.already_contacts} already contacts, "
                 f"{run.unknown_people} not in the register{note}"
             )
+            if run.pings_dropped or run.checkins_dropped:
+                self.stdout.write(
+                    f"{number}: left out of the data (no person, place or time): "
+                    f"{run.pings_dropped} pings, {run.checkins_dropped} check-ins"
+                )
         if failed:
             raise CommandError(f"{failed} discovery run(s) failed")

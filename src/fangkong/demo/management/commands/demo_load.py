@@ -13,6 +13,7 @@ from fangkong.demo.mobility_demo import discovery_demo_run, mobility_demo_load
 from fangkong.demo.outbreak import outbreak_load
 from fangkong.demo.portal_demo import portal_demo_load
 from fangkong.demo.testing_demo import testing_demo_load
+from fangkong.demo.users import DEMO_TOTP_KEY
 from fangkong.demo.volunteers_demo import volunteers_demo_load
 
 
@@ -110,3 +111,7 @@ class Command(BaseCommand):
         self.stdout.write(f"\nDemo logins (password: {DEMO_PASSWORD}):")
         for username, role, unit in demo_logins():
             self.stdout.write(f"  {username:<22} {role:<22} {unit}")
+        self.stdout.write(
+            f"Second factor for admin, commander, epidemiologist and lab: add the key {DEMO_TOTP_KEY} to an "
+            "authenticator app (one entry serves them all), or run `fangkong demo_code` for the current code."
+        )
